@@ -1,0 +1,206 @@
+//! The AEAD constructions on the wire, over precomputed key state:
+//! `crypto_box`/secretbox = nonce(24) ‖ tag(16) ‖ ciphertext;
+//! AES-256-GCM = nonce(12) ‖ ciphertext ‖ tag(16), no associated data.
+
+use crate::error::{err, ErrorCode, Result};
+use crate::MAX_PAYLOAD_LEN;
+use aes_gcm::aead::consts::{U12, U16, U24};
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::Aes256Gcm;
+use crypto_box::SalsaBox;
+use std::str::FromStr;
+use xsalsa20poly1305::XSalsa20Poly1305;
+
+/// A payload cipher, named as in `ppt_cipher`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cipher {
+    /// `"xsalsa20poly1305"`: NaCl `crypto_box` (key pair) or `crypto_secretbox` (data key).
+    XSalsa20Poly1305,
+    /// `"aes256gcm"`: AES-256-GCM with a data key.
+    Aes256Gcm,
+}
+
+impl Cipher {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cipher::XSalsa20Poly1305 => "xsalsa20poly1305",
+            Cipher::Aes256Gcm => "aes256gcm",
+        }
+    }
+
+    /// Bytes in front of the ciphertext body (nonce, and the tag for xsalsa20poly1305).
+    pub(crate) fn header_len(self) -> usize {
+        match self {
+            Cipher::XSalsa20Poly1305 => 24 + 16,
+            Cipher::Aes256Gcm => 12,
+        }
+    }
+
+    /// Total bytes a sealed message adds to its plaintext.
+    pub fn overhead(self) -> usize {
+        match self {
+            Cipher::XSalsa20Poly1305 => 40,
+            Cipher::Aes256Gcm => 28,
+        }
+    }
+}
+
+impl FromStr for Cipher {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "xsalsa20poly1305" => Ok(Cipher::XSalsa20Poly1305),
+            "aes256gcm" => Ok(Cipher::Aes256Gcm),
+            other => err(
+                ErrorCode::UnknownCipher,
+                format!("cipher {other:?} is not xsalsa20poly1305 or aes256gcm"),
+            ),
+        }
+    }
+}
+
+/// Precomputed key state for one seal or open.
+pub(crate) enum CipherKey<'a> {
+    Box(&'a SalsaBox),
+    SecretBox(&'a XSalsa20Poly1305),
+    Aes(&'a Aes256Gcm),
+}
+
+impl CipherKey<'_> {
+    pub(crate) fn cipher(&self) -> Cipher {
+        match self {
+            CipherKey::Box(_) | CipherKey::SecretBox(_) => Cipher::XSalsa20Poly1305,
+            CipherKey::Aes(_) => Cipher::Aes256Gcm,
+        }
+    }
+
+    /// A buffer holding `header_len` zero bytes, with room for `body_hint` more:
+    /// the caller appends the plaintext, then calls [`CipherKey::seal_in_place`].
+    pub(crate) fn new_buffer(&self, body_hint: usize) -> Vec<u8> {
+        let c = self.cipher();
+        let mut buf = Vec::with_capacity(c.overhead() + body_hint);
+        buf.resize(c.header_len(), 0);
+        buf
+    }
+
+    /// Encrypts `buf[header_len..]` in place under a fresh OS-random nonce and
+    /// fills in nonce and tag, leaving the wire form in `buf`.
+    pub(crate) fn seal_in_place(&self, buf: &mut Vec<u8>) -> Result<()> {
+        let body_len = buf.len().saturating_sub(self.cipher().header_len());
+        if body_len > MAX_PAYLOAD_LEN {
+            return err(
+                ErrorCode::PayloadTooLarge,
+                format!("plaintext is {body_len} bytes, limit {MAX_PAYLOAD_LEN}"),
+            );
+        }
+        match self {
+            CipherKey::Box(b) => seal_nacl(*b, buf),
+            CipherKey::SecretBox(s) => seal_nacl(*s, buf),
+            CipherKey::Aes(a) => seal_gcm(*a, buf),
+        }
+    }
+
+    /// Checks and decrypts a wire-form ciphertext into a new plaintext buffer.
+    pub(crate) fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+        let c = self.cipher();
+        if sealed.len() < c.overhead() {
+            return err(
+                ErrorCode::TruncatedCiphertext,
+                format!(
+                    "{}: ciphertext is {} bytes, needs at least {}",
+                    c.as_str(),
+                    sealed.len(),
+                    c.overhead()
+                ),
+            );
+        }
+        if sealed.len() - c.overhead() > MAX_PAYLOAD_LEN {
+            return err(
+                ErrorCode::PayloadTooLarge,
+                format!("ciphertext is {} bytes, limit {MAX_PAYLOAD_LEN}", sealed.len()),
+            );
+        }
+        let opened = match self {
+            CipherKey::Box(b) => open_nacl(*b, sealed),
+            CipherKey::SecretBox(s) => open_nacl(*s, sealed),
+            CipherKey::Aes(a) => open_gcm(*a, sealed),
+        };
+        opened.ok_or_else(|| {
+            crate::Error::new(
+                ErrorCode::DecryptionFailed,
+                format!(
+                    "{}: authentication failed (wrong key or tampered ciphertext)",
+                    c.as_str()
+                ),
+            )
+        })
+    }
+}
+
+const NONCE_NACL: usize = 24;
+const NONCE_GCM: usize = 12;
+const TAG: usize = 16;
+
+/// NaCl layout: nonce ‖ tag ‖ body; `buf` arrives with zeroed nonce and tag slots.
+fn seal_nacl<A: AeadInPlace<NonceSize = U24, TagSize = U16>>(a: &A, buf: &mut [u8]) -> Result<()> {
+    let (nonce, rest) = split_mut(buf, NONCE_NACL)?;
+    fill_random(nonce)?;
+    let (tag_slot, body) = split_mut(rest, TAG)?;
+    let tag = a
+        .encrypt_in_place_detached(GenericArray::from_slice(nonce), b"", body)
+        .or_else(|_| err(ErrorCode::PayloadTooLarge, "cipher refused the length"))?;
+    tag_slot.copy_from_slice(&tag);
+    Ok(())
+}
+
+/// GCM layout: nonce ‖ body ‖ tag; `buf` arrives with a zeroed nonce slot.
+fn seal_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(a: &A, buf: &mut Vec<u8>) -> Result<()> {
+    let (nonce, body) = split_mut(buf, NONCE_GCM)?;
+    fill_random(nonce)?;
+    let tag = a
+        .encrypt_in_place_detached(GenericArray::from_slice(nonce), b"", body)
+        .or_else(|_| err(ErrorCode::PayloadTooLarge, "cipher refused the length"))?;
+    buf.extend_from_slice(&tag);
+    Ok(())
+}
+
+/// `None` when authentication fails; `sealed` is at least nonce + tag long.
+fn open_nacl<A: AeadInPlace<NonceSize = U24, TagSize = U16>>(a: &A, sealed: &[u8]) -> Option<Vec<u8>> {
+    let (nonce, rest) = sealed.split_at_checked(NONCE_NACL)?;
+    let (tag, body) = rest.split_at_checked(TAG)?;
+    let mut plain = body.to_vec();
+    a.decrypt_in_place_detached(
+        GenericArray::from_slice(nonce),
+        b"",
+        &mut plain,
+        GenericArray::from_slice(tag),
+    )
+    .ok()?;
+    Some(plain)
+}
+
+fn open_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(a: &A, sealed: &[u8]) -> Option<Vec<u8>> {
+    let (nonce, rest) = sealed.split_at_checked(NONCE_GCM)?;
+    let (body, tag) = rest.split_at_checked(rest.len().checked_sub(TAG)?)?;
+    let mut plain = body.to_vec();
+    a.decrypt_in_place_detached(
+        GenericArray::from_slice(nonce),
+        b"",
+        &mut plain,
+        GenericArray::from_slice(tag),
+    )
+    .ok()?;
+    Some(plain)
+}
+
+fn fill_random(buf: &mut [u8]) -> Result<()> {
+    getrandom::getrandom(buf).or_else(|e| err(ErrorCode::RandomFailed, format!("getrandom: {e}")))
+}
+
+fn split_mut(buf: &mut [u8], at: usize) -> Result<(&mut [u8], &mut [u8])> {
+    buf.split_at_mut_checked(at)
+        .ok_or_else(|| crate::Error::new(ErrorCode::InvalidArgument, "buffer shorter than its header"))
+}
+

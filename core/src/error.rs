@@ -1,0 +1,226 @@
+//! The one error type of wampe2e, with stable numeric codes shared by every binding.
+
+use std::fmt;
+
+/// What went wrong, as a stable number. Bindings map each code to their own
+/// form (C result enum, Python exception class, JS `code` string, UniFFI enum).
+///
+/// Numbers are never reused: a retired code stays here as a comment.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A key is not valid base64/hex, or has the wrong length.
+    InvalidKey = 1,
+    /// The keyring has no key entry (and no default) for the URI or key id.
+    KeyNotFound = 2,
+    /// The key entry lacks the part this role needs (e.g. no originator secret).
+    KeyIncomplete = 3,
+    /// The cipher needs another kind of key (symmetric data key vs. box key pair).
+    WrongKeyKind = 4,
+    /// Authentication failed: wrong key, or the ciphertext was tampered with.
+    DecryptionFailed = 5,
+    /// The ciphertext is shorter than nonce plus tag.
+    TruncatedCiphertext = 6,
+    /// The URI inside the plaintext differs from the envelope's URI.
+    UriMismatch = 7,
+    /// The plaintext carries no URI and the key entry does not allow that.
+    MissingUri = 8,
+    /// `enc_algo` / `ppt_scheme` names no scheme we know.
+    UnknownScheme = 9,
+    /// `ppt_cipher` names no cipher we know.
+    UnknownCipher = 10,
+    /// `enc_serializer` / `ppt_serializer` names no serializer we know.
+    UnknownSerializer = 11,
+    /// Text that must be UTF-8 is not.
+    InvalidUtf8 = 12,
+    /// The plaintext or input is not valid JSON.
+    InvalidJson = 13,
+    /// The plaintext is not valid CBOR.
+    InvalidCbor = 14,
+    /// The plaintext is not valid MessagePack.
+    InvalidMsgpack = 15,
+    /// A WAMP-JSON binary string (`"\u0000..."`) or other base64 input is not valid base64.
+    InvalidBase64 = 16,
+    /// The decrypted plaintext is not a map of `uri`/`args`/`kwargs` of the right types.
+    InvalidPayload = 17,
+    /// A value cannot be carried by the chosen serializer (NaN in JSON, nesting too deep, ...).
+    UnsupportedValue = 18,
+    /// Input exceeds [`crate::MAX_PAYLOAD_LEN`].
+    PayloadTooLarge = 19,
+    /// Envelope attributes are missing, conflicting, or the payload is not where the dialect puts it.
+    InvalidEnvelope = 20,
+    /// The operating system's random number generator failed.
+    RandomFailed = 21,
+    /// A WAMP message is malformed (wrong type, wrong arity).
+    InvalidMessage = 22,
+    /// A required pointer argument was NULL (C ABI only).
+    NullArgument = 23,
+    /// A panic was caught at a binding boundary. The core never panics; this is a bug.
+    Panic = 24,
+    /// An argument is out of range or otherwise invalid (role, dialect, buffer size, ...).
+    InvalidArgument = 25,
+}
+
+impl ErrorCode {
+    /// Every code, in numeric order: bindings use this to prove they map them all.
+    pub const ALL: [ErrorCode; 25] = [
+        ErrorCode::InvalidKey,
+        ErrorCode::KeyNotFound,
+        ErrorCode::KeyIncomplete,
+        ErrorCode::WrongKeyKind,
+        ErrorCode::DecryptionFailed,
+        ErrorCode::TruncatedCiphertext,
+        ErrorCode::UriMismatch,
+        ErrorCode::MissingUri,
+        ErrorCode::UnknownScheme,
+        ErrorCode::UnknownCipher,
+        ErrorCode::UnknownSerializer,
+        ErrorCode::InvalidUtf8,
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidCbor,
+        ErrorCode::InvalidMsgpack,
+        ErrorCode::InvalidBase64,
+        ErrorCode::InvalidPayload,
+        ErrorCode::UnsupportedValue,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::InvalidEnvelope,
+        ErrorCode::RandomFailed,
+        ErrorCode::InvalidMessage,
+        ErrorCode::NullArgument,
+        ErrorCode::Panic,
+        ErrorCode::InvalidArgument,
+    ];
+
+    /// The stable number of this code.
+    pub fn as_u32(self) -> u32 {
+        self as u32
+    }
+
+    /// The code for a number, if it is one.
+    pub fn from_u32(n: u32) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_u32() == n)
+    }
+
+    /// The stable symbolic name, e.g. `WAMPE2E_URI_MISMATCH` (the JS `code` string).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidKey => "WAMPE2E_INVALID_KEY",
+            ErrorCode::KeyNotFound => "WAMPE2E_KEY_NOT_FOUND",
+            ErrorCode::KeyIncomplete => "WAMPE2E_KEY_INCOMPLETE",
+            ErrorCode::WrongKeyKind => "WAMPE2E_WRONG_KEY_KIND",
+            ErrorCode::DecryptionFailed => "WAMPE2E_DECRYPTION_FAILED",
+            ErrorCode::TruncatedCiphertext => "WAMPE2E_TRUNCATED_CIPHERTEXT",
+            ErrorCode::UriMismatch => "WAMPE2E_URI_MISMATCH",
+            ErrorCode::MissingUri => "WAMPE2E_MISSING_URI",
+            ErrorCode::UnknownScheme => "WAMPE2E_UNKNOWN_SCHEME",
+            ErrorCode::UnknownCipher => "WAMPE2E_UNKNOWN_CIPHER",
+            ErrorCode::UnknownSerializer => "WAMPE2E_UNKNOWN_SERIALIZER",
+            ErrorCode::InvalidUtf8 => "WAMPE2E_INVALID_UTF8",
+            ErrorCode::InvalidJson => "WAMPE2E_INVALID_JSON",
+            ErrorCode::InvalidCbor => "WAMPE2E_INVALID_CBOR",
+            ErrorCode::InvalidMsgpack => "WAMPE2E_INVALID_MSGPACK",
+            ErrorCode::InvalidBase64 => "WAMPE2E_INVALID_BASE64",
+            ErrorCode::InvalidPayload => "WAMPE2E_INVALID_PAYLOAD",
+            ErrorCode::UnsupportedValue => "WAMPE2E_UNSUPPORTED_VALUE",
+            ErrorCode::PayloadTooLarge => "WAMPE2E_PAYLOAD_TOO_LARGE",
+            ErrorCode::InvalidEnvelope => "WAMPE2E_INVALID_ENVELOPE",
+            ErrorCode::RandomFailed => "WAMPE2E_RANDOM_FAILED",
+            ErrorCode::InvalidMessage => "WAMPE2E_INVALID_MESSAGE",
+            ErrorCode::NullArgument => "WAMPE2E_NULL_ARGUMENT",
+            ErrorCode::Panic => "WAMPE2E_PANIC",
+            ErrorCode::InvalidArgument => "WAMPE2E_INVALID_ARGUMENT",
+        }
+    }
+
+    /// A static one-line description of the code.
+    pub fn description(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidKey => "key is not valid base64/hex or has the wrong length",
+            ErrorCode::KeyNotFound => "no key for this URI or key id",
+            ErrorCode::KeyIncomplete => "key entry lacks the keys this role needs",
+            ErrorCode::WrongKeyKind => "cipher needs another kind of key",
+            ErrorCode::DecryptionFailed => "decryption failed: wrong key or tampered ciphertext",
+            ErrorCode::TruncatedCiphertext => "ciphertext is shorter than nonce and tag",
+            ErrorCode::UriMismatch => "URI in the plaintext differs from the envelope URI",
+            ErrorCode::MissingUri => "plaintext carries no URI",
+            ErrorCode::UnknownScheme => "unknown encryption scheme",
+            ErrorCode::UnknownCipher => "unknown cipher",
+            ErrorCode::UnknownSerializer => "unknown serializer",
+            ErrorCode::InvalidUtf8 => "invalid UTF-8",
+            ErrorCode::InvalidJson => "invalid JSON",
+            ErrorCode::InvalidCbor => "invalid CBOR",
+            ErrorCode::InvalidMsgpack => "invalid MessagePack",
+            ErrorCode::InvalidBase64 => "invalid base64",
+            ErrorCode::InvalidPayload => "plaintext is not a uri/args/kwargs map",
+            ErrorCode::UnsupportedValue => "value cannot be serialized",
+            ErrorCode::PayloadTooLarge => "payload too large",
+            ErrorCode::InvalidEnvelope => "invalid envelope attributes",
+            ErrorCode::RandomFailed => "OS random number generator failed",
+            ErrorCode::InvalidMessage => "malformed WAMP message",
+            ErrorCode::NullArgument => "required argument is NULL",
+            ErrorCode::Panic => "internal panic (bug)",
+            ErrorCode::InvalidArgument => "invalid argument",
+        }
+    }
+}
+
+/// An error with its stable [`ErrorCode`] and a message saying what was wrong and where.
+///
+/// The message never contains key material or plaintext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+}
+
+impl Error {
+    /// An error with a code and a detail message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The detail message (no secrets in it).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.code.name())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result alias used throughout the crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub(crate) fn err<T>(code: ErrorCode, message: impl Into<String>) -> Result<T> {
+    Err(Error::new(code, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_dense_and_named() {
+        for (i, c) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(c.as_u32() as usize, i + 1);
+            assert_eq!(ErrorCode::from_u32(c.as_u32()), Some(*c));
+            assert!(c.name().starts_with("WAMPE2E_"));
+        }
+        assert_eq!(ErrorCode::from_u32(0), None);
+        assert_eq!(ErrorCode::from_u32(9999), None);
+    }
+}

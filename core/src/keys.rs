@@ -1,0 +1,318 @@
+//! Keys: X25519 key pairs, symmetric data keys, their base64/hex forms, the WAMP
+//! spec key id, and Ed25519 (WAMP-cryptosign) to X25519 conversion.
+
+use crate::error::{err, ErrorCode, Result};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use sha3::Keccak256;
+use std::fmt;
+use zeroize::{Zeroize, Zeroizing};
+
+/// Length in bytes of every key wampe2e handles.
+pub const KEY_LEN: usize = 32;
+
+/// Decodes a 32-byte key given as 64 hex digits (what `crossbar keygen` prints) or
+/// standard base64 (Autobahn's form). `what` names the argument in the error.
+pub fn decode_key(what: &str, encoded: &str) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+    let text = encoded.trim();
+    let hex_text = text.strip_prefix("0x").unwrap_or(text);
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    if hex_text.len() == 2 * KEY_LEN && hex::decode_to_slice(hex_text, &mut out[..]).is_ok() {
+        return Ok(out);
+    }
+    let mut raw = Zeroizing::new(Vec::with_capacity(KEY_LEN + 3));
+    match BASE64.decode_vec(text, &mut raw) {
+        Ok(()) if raw.len() == KEY_LEN => {
+            out.copy_from_slice(&raw);
+            Ok(out)
+        }
+        Ok(()) => err(
+            ErrorCode::InvalidKey,
+            format!(
+                "{what}: base64 decodes to {} bytes, expected {KEY_LEN}",
+                raw.len()
+            ),
+        ),
+        Err(_) => err(
+            ErrorCode::InvalidKey,
+            format!(
+                "{what}: neither 64 hex digits nor base64 of {KEY_LEN} bytes (length {})",
+                text.len()
+            ),
+        ),
+    }
+}
+
+fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>> {
+    let mut k = Zeroizing::new([0u8; KEY_LEN]);
+    getrandom::getrandom(&mut k[..])
+        .or_else(|e| err(ErrorCode::RandomFailed, format!("getrandom: {e}")))?;
+    Ok(k)
+}
+
+/// An X25519 secret key. Zeroized on drop; `Debug` never shows it.
+#[derive(Clone)]
+pub struct SecretKey(crypto_box::SecretKey);
+
+impl SecretKey {
+    /// A fresh key from the operating system's RNG.
+    pub fn generate() -> Result<SecretKey> {
+        Ok(SecretKey::from_bytes(&*random_key()?))
+    }
+
+    /// A key from its 32 raw bytes.
+    pub fn from_bytes(bytes: &[u8; KEY_LEN]) -> SecretKey {
+        SecretKey(crypto_box::SecretKey::from_bytes(*bytes))
+    }
+
+    /// A key from base64 or hex; `what` names the argument in errors.
+    pub fn from_encoded(what: &str, encoded: &str) -> Result<SecretKey> {
+        Ok(SecretKey::from_bytes(&*decode_key(what, encoded)?))
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey(self.0.public_key().to_bytes())
+    }
+
+    /// The raw bytes, in a buffer zeroized on drop.
+    pub fn to_bytes(&self) -> Zeroizing<[u8; KEY_LEN]> {
+        Zeroizing::new(self.0.to_bytes())
+    }
+
+    /// Standard base64 (Autobahn's form), zeroized on drop.
+    pub fn to_base64(&self) -> Zeroizing<String> {
+        Zeroizing::new(BASE64.encode(&self.to_bytes()[..]))
+    }
+
+    /// Lowercase hex (what `crossbar keygen` prints), zeroized on drop.
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(hex::encode(&self.to_bytes()[..]))
+    }
+
+    pub(crate) fn inner(&self) -> &crypto_box::SecretKey {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretKey")
+            .field("public", &self.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An X25519 public key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey([u8; KEY_LEN]);
+
+impl PublicKey {
+    /// A key from its 32 raw bytes.
+    pub fn from_bytes(bytes: &[u8; KEY_LEN]) -> PublicKey {
+        PublicKey(*bytes)
+    }
+
+    /// A key from base64 or hex; `what` names the argument in errors.
+    pub fn from_encoded(what: &str, encoded: &str) -> Result<PublicKey> {
+        Ok(PublicKey(*decode_key(what, encoded)?))
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
+    /// Standard base64.
+    pub fn to_base64(&self) -> String {
+        BASE64.encode(self.0)
+    }
+
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// The WAMP spec key id of this key: the last 20 bytes of SHA-256 of the key,
+    /// as `0x` hex with the EIP-55 mixed-case checksum.
+    pub fn key_id(&self) -> String {
+        key_id(&self.0)
+    }
+
+    pub(crate) fn to_box_key(self) -> crypto_box::PublicKey {
+        crypto_box::PublicKey::from_bytes(self.0)
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.to_base64())
+    }
+}
+
+/// The WAMP spec key id of a 32-byte public key (see [`PublicKey::key_id`]).
+pub fn key_id(public_key: &[u8; KEY_LEN]) -> String {
+    let digest = Sha256::digest(public_key);
+    let tail = digest.get(digest.len() - 20..).unwrap_or_default();
+    eip55(&hex::encode(tail))
+}
+
+/// EIP-55 checksum casing of a lowercase hex address (no `0x`), returned with `0x`.
+fn eip55(lower_hex: &str) -> String {
+    let hash = Keccak256::digest(lower_hex.as_bytes());
+    let mut out = String::with_capacity(2 + lower_hex.len());
+    out.push_str("0x");
+    for (i, c) in lower_hex.chars().enumerate() {
+        let byte = hash.get(i / 2).copied().unwrap_or(0);
+        let nibble = if i % 2 == 0 { byte >> 4 } else { byte & 0x0f };
+        out.push(if nibble >= 8 { c.to_ascii_uppercase() } else { c });
+    }
+    out
+}
+
+/// An X25519 key pair.
+#[derive(Clone, Debug)]
+pub struct KeyPair {
+    /// The secret half.
+    pub secret: SecretKey,
+    /// The public half.
+    pub public: PublicKey,
+}
+
+impl KeyPair {
+    /// A fresh pair from the operating system's RNG.
+    pub fn generate() -> Result<KeyPair> {
+        Ok(KeyPair::from_secret(SecretKey::generate()?))
+    }
+
+    /// The pair for a secret key.
+    pub fn from_secret(secret: SecretKey) -> KeyPair {
+        let public = secret.public_key();
+        KeyPair { secret, public }
+    }
+
+    /// Converts an Ed25519 (WAMP-cryptosign) 32-byte seed into the X25519 pair
+    /// libsodium's `crypto_sign_ed25519_sk_to_curve25519` gives, so one identity
+    /// can both authenticate and encrypt.
+    pub fn from_ed25519_seed(seed: &[u8; KEY_LEN]) -> KeyPair {
+        let signing = ed25519_dalek::SigningKey::from_bytes(seed);
+        let mut scalar = signing.to_scalar_bytes();
+        let secret = SecretKey::from_bytes(&scalar);
+        scalar.zeroize();
+        KeyPair::from_secret(secret)
+    }
+
+    /// [`KeyPair::from_ed25519_seed`] from a base64 or hex seed.
+    pub fn from_ed25519_seed_encoded(what: &str, encoded: &str) -> Result<KeyPair> {
+        Ok(KeyPair::from_ed25519_seed(&*decode_key(what, encoded)?))
+    }
+}
+
+/// Converts an Ed25519 public key into the X25519 public key of the same identity
+/// (libsodium's `crypto_sign_ed25519_pk_to_curve25519`).
+pub fn ed25519_public_to_x25519(what: &str, ed25519_public: &[u8; KEY_LEN]) -> Result<PublicKey> {
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(ed25519_public).or_else(|_| {
+        err(
+            ErrorCode::InvalidKey,
+            format!("{what}: not a valid Ed25519 public key"),
+        )
+    })?;
+    Ok(PublicKey(vk.to_montgomery().to_bytes()))
+}
+
+/// A symmetric 32-byte data key (for `ppt_cipher` xsalsa20poly1305 / aes256gcm).
+/// Zeroized on drop; `Debug` never shows it.
+#[derive(Clone)]
+pub struct DataKey(Zeroizing<[u8; KEY_LEN]>);
+
+impl DataKey {
+    /// A fresh key from the operating system's RNG.
+    pub fn generate() -> Result<DataKey> {
+        Ok(DataKey(random_key()?))
+    }
+
+    /// A key from its raw bytes.
+    pub fn from_bytes(bytes: &[u8; KEY_LEN]) -> DataKey {
+        DataKey(Zeroizing::new(*bytes))
+    }
+
+    /// A key from base64 or hex; `what` names the argument in errors.
+    pub fn from_encoded(what: &str, encoded: &str) -> Result<DataKey> {
+        Ok(DataKey(decode_key(what, encoded)?))
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
+    /// Standard base64, zeroized on drop.
+    pub fn to_base64(&self) -> Zeroizing<String> {
+        Zeroizing::new(BASE64.encode(&self.0[..]))
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_and_hex_decode_to_the_same_key() {
+        let k = SecretKey::generate().unwrap();
+        let a = SecretKey::from_encoded("k", &k.to_base64()).unwrap();
+        let b = SecretKey::from_encoded("k", &k.to_hex()).unwrap();
+        assert_eq!(*a.to_bytes(), *k.to_bytes());
+        assert_eq!(*b.to_bytes(), *k.to_bytes());
+    }
+
+    #[test]
+    fn bad_keys_name_the_argument_not_the_value() {
+        let e = PublicKey::from_encoded("responder_pub", "not-a-key!").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidKey);
+        assert!(e.message().starts_with("responder_pub:"), "{}", e.message());
+        assert!(!e.message().contains("not-a-key"));
+        let short = PublicKey::from_encoded("p", "AAAA").unwrap_err();
+        assert!(short.message().contains("3 bytes"), "{}", short.message());
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let k = SecretKey::generate().unwrap();
+        let d = format!("{k:?}");
+        assert!(!d.contains(k.to_base64().as_str()));
+        assert!(!d.contains(k.to_hex().as_str()));
+        let dk = DataKey::generate().unwrap();
+        assert_eq!(format!("{dk:?}"), "DataKey(<redacted>)");
+    }
+
+    #[test]
+    fn eip55_reference_vectors() {
+        // From EIP-55 itself.
+        for addr in [
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+            "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+        ] {
+            let lower = addr.trim_start_matches("0x").to_ascii_lowercase();
+            assert_eq!(eip55(&lower), addr);
+        }
+    }
+
+    #[test]
+    fn ed25519_conversion_agrees_between_secret_and_public() {
+        let seed = [7u8; 32];
+        let pair = KeyPair::from_ed25519_seed(&seed);
+        let ed_pub = ed25519_dalek::SigningKey::from_bytes(&seed)
+            .verifying_key()
+            .to_bytes();
+        assert_eq!(ed25519_public_to_x25519("p", &ed_pub).unwrap(), pair.public);
+    }
+}
