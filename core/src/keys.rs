@@ -198,6 +198,14 @@ impl KeyPair {
     pub fn from_ed25519_seed(seed: &[u8; KEY_LEN]) -> KeyPair {
         let signing = ed25519_dalek::SigningKey::from_bytes(seed);
         let mut scalar = signing.to_scalar_bytes();
+        // Clamp as libsodium does, so the secret bytes match its output exactly
+        // (X25519 clamps on use anyway, so the key itself is the same).
+        if let Some(first) = scalar.first_mut() {
+            *first &= 248;
+        }
+        if let Some(last) = scalar.last_mut() {
+            *last = (*last & 127) | 64;
+        }
         let secret = SecretKey::from_bytes(&scalar);
         scalar.zeroize();
         KeyPair::from_secret(secret)
