@@ -15,7 +15,11 @@ use wampe2e::{
 mod demo;
 
 #[derive(Parser)]
-#[command(name = "wampe2e", version, about = "End-to-end encryption of WAMP payloads")]
+#[command(
+    name = "wampe2e",
+    version,
+    about = "End-to-end encryption of WAMP payloads"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -216,7 +220,10 @@ fn keyring(k: &KeyArgs) -> Result<KeyRing, Error> {
     let file = match &k.key_file {
         Some(path) => {
             let text = std::fs::read(path).map_err(|e| {
-                Error::new(ErrorCode::InvalidArgument, format!("--key-file {path}: {e}"))
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("--key-file {path}: {e}"),
+                )
             })?;
             read_json(&text)?
         }
@@ -235,7 +242,8 @@ fn keyring(k: &KeyArgs) -> Result<KeyRing, Error> {
     let key_id = pick(&k.key_id, "key_id");
 
     let mut entry: KeyEntry = if let Some(data) = data {
-        let id = key_id.ok_or_else(|| Error::new(ErrorCode::InvalidArgument, "data_key needs key_id"))?;
+        let id = key_id
+            .ok_or_else(|| Error::new(ErrorCode::InvalidArgument, "data_key needs key_id"))?;
         SymmetricKey::new(&id, DataKey::from_encoded("data_key", &data)?)?.into()
     } else if let Some(shared) = shared {
         BoxKey::from_shared_secret(SecretKey::from_encoded("shared_key", &shared)?)?.into()
@@ -262,16 +270,26 @@ fn role_of(arg: Option<RoleArg>, default: Role) -> Role {
     }
 }
 
-fn parse_args_kwargs(args: Option<&str>, kwargs: Option<&str>) -> Result<(Option<Vec<Value>>, Option<Map>), Error> {
-    let args = match args.map(|a| read_json(a.as_bytes())).transpose()? {
+/// Checks that args is a list and kwargs an object (null or absent = none).
+fn args_kwargs(
+    args: Option<Value>,
+    kwargs: Option<Value>,
+) -> Result<(Option<Vec<Value>>, Option<Map>), Error> {
+    let wrong = |what: &str, v: &Value| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("{what}: got a {}", v.kind()),
+        )
+    };
+    let args = match args {
         None | Some(Value::Null) => None,
         Some(Value::List(l)) => Some(l),
-        Some(other) => return Err(Error::new(ErrorCode::InvalidArgument, format!("--args: expected a JSON list, got a {}", other.kind()))),
+        Some(other) => return Err(wrong("args must be a JSON list", &other)),
     };
-    let kwargs = match kwargs.map(|a| read_json(a.as_bytes())).transpose()? {
+    let kwargs = match kwargs {
         None | Some(Value::Null) => None,
         Some(Value::Map(m)) => Some(m),
-        Some(other) => return Err(Error::new(ErrorCode::InvalidArgument, format!("--kwargs: expected a JSON object, got a {}", other.kind()))),
+        Some(other) => return Err(wrong("kwargs must be a JSON object", &other)),
     };
     Ok((args, kwargs))
 }
@@ -284,7 +302,10 @@ fn seal(a: &SealArgs) -> Result<String, Error> {
     ) {
         return Err(Error::new(
             ErrorCode::InvalidArgument,
-            format!("--message {}: peers send publish, call, yield or error", a.message),
+            format!(
+                "--message {}: peers send publish, call, yield or error",
+                a.message
+            ),
         ));
     }
     let dialect = match a.dialect {
@@ -297,15 +318,23 @@ fn seal(a: &SealArgs) -> Result<String, Error> {
     let (args, kwargs) = if a.args.is_none() && a.kwargs.is_none() {
         // {"args": [...], "kwargs": {...}} on stdin
         let input = read_json(read_input(None)?.as_bytes())?;
-        let args = input.get("args").map(|v| to_json(v)).transpose()?;
-        let kwargs = input.get("kwargs").map(|v| to_json(v)).transpose()?;
-        parse_args_kwargs(args.as_deref(), kwargs.as_deref())?
+        (input.get("args").cloned(), input.get("kwargs").cloned())
     } else {
-        parse_args_kwargs(a.args.as_deref(), a.kwargs.as_deref())?
+        let parse =
+            |text: &Option<String>| text.as_deref().map(|t| read_json(t.as_bytes())).transpose();
+        (parse(&a.args)?, parse(&a.kwargs)?)
     };
+    let (args, kwargs) = args_kwargs(args, kwargs)?;
     let ring = keyring(&a.keys)?;
     let role = role_of(a.role, kind.sealing_role());
-    let envelope = seal_payload(&ring, role, &a.uri, args.as_deref(), kwargs.as_ref(), dialect)?;
+    let envelope = seal_payload(
+        &ring,
+        role,
+        &a.uri,
+        args.as_deref(),
+        kwargs.as_ref(),
+        dialect,
+    )?;
     to_json(&build_message(kind, &a.uri, &envelope))
 }
 
@@ -351,7 +380,10 @@ fn inspect(message: Option<String>) -> Result<String, Error> {
     for (k, v) in env.attributes() {
         fields.push((k.to_owned(), Value::String(v)));
     }
-    fields.push(("ciphertext_bytes".into(), Value::from_u64(env.payload.len() as u64)));
+    fields.push((
+        "ciphertext_bytes".into(),
+        Value::from_u64(env.payload.len() as u64),
+    ));
     fields.push((
         "plaintext_bytes".into(),
         Value::from_u64(env.payload.len().saturating_sub(cipher.overhead()) as u64),

@@ -1,0 +1,201 @@
+//! Seal/open throughput of the core next to libsodium's `crypto_box_easy_afternm`
+//! (the reference, measured in the same run). `make bench` prints the ratios.
+//!
+//! libsodium is the system's `libsodium.so.23` (Debian `libsodium23`), linked only here.
+
+// Benchmark code: FFI to the reference needs unsafe, and failures should be loud.
+#![allow(
+    unsafe_code,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use wampe2e::{
+    open_bytes, open_payload, seal_bytes, seal_payload, BoxKey, Dialect, KeyPair, KeyRing, Role,
+    Value,
+};
+
+#[link(name = "libsodium.so.23", kind = "dylib", modifiers = "+verbatim")]
+extern "C" {
+    fn sodium_init() -> i32;
+    fn randombytes_buf(buf: *mut u8, size: usize);
+    fn crypto_box_beforenm(k: *mut u8, pk: *const u8, sk: *const u8) -> i32;
+    fn crypto_box_easy_afternm(
+        c: *mut u8,
+        m: *const u8,
+        mlen: u64,
+        n: *const u8,
+        k: *const u8,
+    ) -> i32;
+    fn crypto_box_open_easy_afternm(
+        m: *mut u8,
+        c: *const u8,
+        clen: u64,
+        n: *const u8,
+        k: *const u8,
+    ) -> i32;
+}
+
+const SIZES: [usize; 4] = [64, 1024, 64 * 1024, 1024 * 1024];
+
+/// libsodium with the shared key precomputed, a random nonce per message and one
+/// output allocation: the same work the core does per seal.
+struct Sodium {
+    k: [u8; 32],
+}
+
+impl Sodium {
+    fn new(o: &KeyPair, r: &KeyPair) -> Sodium {
+        let mut k = [0u8; 32];
+        unsafe {
+            assert!(sodium_init() >= 0);
+            assert_eq!(
+                crypto_box_beforenm(
+                    k.as_mut_ptr(),
+                    r.public.as_bytes().as_ptr(),
+                    o.secret.to_bytes().as_ptr()
+                ),
+                0
+            );
+        }
+        Sodium { k }
+    }
+
+    fn seal(&self, m: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; 24 + 16 + m.len()];
+        unsafe {
+            randombytes_buf(out.as_mut_ptr(), 24);
+            let (n, c) = out.split_at_mut(24);
+            crypto_box_easy_afternm(
+                c.as_mut_ptr(),
+                m.as_ptr(),
+                m.len() as u64,
+                n.as_ptr(),
+                self.k.as_ptr(),
+            );
+        }
+        out
+    }
+
+    fn open(&self, sealed: &[u8]) -> Vec<u8> {
+        let mut m = vec![0u8; sealed.len() - 40];
+        let rc = unsafe {
+            crypto_box_open_easy_afternm(
+                m.as_mut_ptr(),
+                sealed[24..].as_ptr(),
+                (sealed.len() - 24) as u64,
+                sealed.as_ptr(),
+                self.k.as_ptr(),
+            )
+        };
+        assert_eq!(rc, 0);
+        m
+    }
+}
+
+fn rings() -> (KeyPair, KeyPair, KeyRing, KeyRing) {
+    let o = KeyPair::generate().unwrap();
+    let r = KeyPair::generate().unwrap();
+    let sealer = KeyRing::new();
+    sealer.set(
+        "com.",
+        BoxKey::new(Some(o.secret.clone()), None, None, Some(r.public)).unwrap(),
+    );
+    let opener = KeyRing::new();
+    opener.set(
+        "com.",
+        BoxKey::new(None, Some(o.public), Some(r.secret.clone()), None).unwrap(),
+    );
+    (o, r, sealer, opener)
+}
+
+fn bench_box(c: &mut Criterion) {
+    let (o, r, sealer, opener) = rings();
+    let sodium = Sodium::new(&o, &r);
+    for &size in &SIZES {
+        let msg = vec![0x5au8; size];
+        let mut g = c.benchmark_group(format!("box/{size}"));
+        g.throughput(Throughput::Bytes(size as u64));
+        if size >= 64 * 1024 {
+            g.sample_size(20);
+        }
+        g.bench_function(BenchmarkId::new("seal", "libsodium"), |b| {
+            b.iter(|| sodium.seal(black_box(&msg)))
+        });
+        g.bench_function(BenchmarkId::new("seal", "wampe2e"), |b| {
+            b.iter(|| {
+                seal_bytes(
+                    &sealer,
+                    Role::Originator,
+                    "com.t",
+                    black_box(&msg),
+                    Dialect::Cryptobox,
+                )
+                .unwrap()
+            })
+        });
+        let env = seal_bytes(&sealer, Role::Originator, "com.t", &msg, Dialect::Cryptobox).unwrap();
+        // Both open the same ciphertext: the formats are identical.
+        assert_eq!(sodium.open(&env.payload), msg);
+        g.bench_function(BenchmarkId::new("open", "libsodium"), |b| {
+            b.iter(|| sodium.open(black_box(&env.payload)))
+        });
+        g.bench_function(BenchmarkId::new("open", "wampe2e"), |b| {
+            b.iter(|| open_bytes(&opener, Role::Responder, "com.t", black_box(&env)).unwrap())
+        });
+        g.finish();
+    }
+}
+
+/// The full path for the small event of the Python benchmark: values in, envelope out, and back.
+fn bench_small_event(c: &mut Criterion) {
+    let (_, _, sealer, opener) = rings();
+    let args = vec![
+        Value::from(42),
+        Value::from("hello world"),
+        Value::Map(vec![
+            ("temp".into(), Value::from(21.5)),
+            ("ok".into(), Value::from(true)),
+        ]),
+    ];
+    let kwargs = vec![
+        ("sensor".to_owned(), Value::from("s-17")),
+        ("ts".to_owned(), Value::Int(1_732_700_000_123)),
+    ];
+    let uri = "com.example.topic1";
+    let mut g = c.benchmark_group("small_event");
+    g.bench_function("seal_payload", |b| {
+        b.iter(|| {
+            seal_payload(
+                &sealer,
+                Role::Originator,
+                uri,
+                Some(black_box(&args)),
+                Some(&kwargs),
+                Dialect::Cryptobox,
+            )
+            .unwrap()
+        })
+    });
+    let env = seal_payload(
+        &sealer,
+        Role::Originator,
+        uri,
+        Some(&args),
+        Some(&kwargs),
+        Dialect::Cryptobox,
+    )
+    .unwrap();
+    g.bench_function("open_payload", |b| {
+        b.iter(|| open_payload(&opener, Role::Responder, uri, black_box(&env)).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_box, bench_small_event);
+criterion_main!(benches);

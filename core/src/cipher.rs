@@ -119,7 +119,10 @@ impl CipherKey<'_> {
         if sealed.len() - c.overhead() > MAX_PAYLOAD_LEN {
             return err(
                 ErrorCode::PayloadTooLarge,
-                format!("ciphertext is {} bytes, limit {MAX_PAYLOAD_LEN}", sealed.len()),
+                format!(
+                    "ciphertext is {} bytes, limit {MAX_PAYLOAD_LEN}",
+                    sealed.len()
+                ),
             );
         }
         let opened = match self {
@@ -156,7 +159,10 @@ fn seal_nacl<A: AeadInPlace<NonceSize = U24, TagSize = U16>>(a: &A, buf: &mut [u
 }
 
 /// GCM layout: nonce ‖ body ‖ tag; `buf` arrives with a zeroed nonce slot.
-fn seal_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(a: &A, buf: &mut Vec<u8>) -> Result<()> {
+fn seal_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(
+    a: &A,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
     let (nonce, body) = split_mut(buf, NONCE_GCM)?;
     fill_random(nonce)?;
     let tag = a
@@ -167,7 +173,10 @@ fn seal_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(a: &A, buf: &mut Vec
 }
 
 /// `None` when authentication fails; `sealed` is at least nonce + tag long.
-fn open_nacl<A: AeadInPlace<NonceSize = U24, TagSize = U16>>(a: &A, sealed: &[u8]) -> Option<Vec<u8>> {
+fn open_nacl<A: AeadInPlace<NonceSize = U24, TagSize = U16>>(
+    a: &A,
+    sealed: &[u8],
+) -> Option<Vec<u8>> {
     let (nonce, rest) = sealed.split_at_checked(NONCE_NACL)?;
     let (tag, body) = rest.split_at_checked(TAG)?;
     let mut plain = body.to_vec();
@@ -181,7 +190,10 @@ fn open_nacl<A: AeadInPlace<NonceSize = U24, TagSize = U16>>(a: &A, sealed: &[u8
     Some(plain)
 }
 
-fn open_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(a: &A, sealed: &[u8]) -> Option<Vec<u8>> {
+fn open_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(
+    a: &A,
+    sealed: &[u8],
+) -> Option<Vec<u8>> {
     let (nonce, rest) = sealed.split_at_checked(NONCE_GCM)?;
     let (body, tag) = rest.split_at_checked(rest.len().checked_sub(TAG)?)?;
     let mut plain = body.to_vec();
@@ -200,7 +212,7 @@ fn fill_random(buf: &mut [u8]) -> Result<()> {
 }
 
 fn split_mut(buf: &mut [u8], at: usize) -> Result<(&mut [u8], &mut [u8])> {
-    buf.split_at_mut_checked(at)
-        .ok_or_else(|| crate::Error::new(ErrorCode::InvalidArgument, "buffer shorter than its header"))
+    buf.split_at_mut_checked(at).ok_or_else(|| {
+        crate::Error::new(ErrorCode::InvalidArgument, "buffer shorter than its header")
+    })
 }
-

@@ -211,13 +211,42 @@ mod tests {
     fn bad_attributes_have_distinct_codes() {
         let code = |p: &[(&str, &str)]| from(p).unwrap_err().code();
         assert_eq!(code(&[]), ErrorCode::InvalidEnvelope);
-        assert_eq!(code(&[("enc_algo", "x"), ("enc_serializer", "json")]), ErrorCode::UnknownScheme);
-        assert_eq!(code(&[("enc_algo", "cryptobox"), ("enc_serializer", "cbor")]), ErrorCode::UnknownSerializer);
-        assert_eq!(code(&[("enc_algo", "cryptobox")]), ErrorCode::InvalidEnvelope);
-        assert_eq!(code(&[("enc_algo", "cryptobox"), ("ppt_scheme", "wamp")]), ErrorCode::InvalidEnvelope);
+        assert_eq!(
+            code(&[("enc_algo", "x"), ("enc_serializer", "json")]),
+            ErrorCode::UnknownScheme
+        );
+        assert_eq!(
+            code(&[("enc_algo", "cryptobox"), ("enc_serializer", "cbor")]),
+            ErrorCode::UnknownSerializer
+        );
+        assert_eq!(
+            code(&[("enc_algo", "cryptobox")]),
+            ErrorCode::InvalidEnvelope
+        );
+        assert_eq!(
+            code(&[("enc_algo", "cryptobox"), ("ppt_scheme", "wamp")]),
+            ErrorCode::InvalidEnvelope
+        );
         assert_eq!(code(&[("ppt_scheme", "mqtt")]), ErrorCode::UnknownScheme);
-        assert_eq!(code(&[("ppt_scheme", "wamp"), ("ppt_serializer", "xml"), ("ppt_cipher", "aes256gcm")]), ErrorCode::UnknownSerializer);
-        assert_eq!(code(&[("ppt_scheme", "wamp"), ("ppt_serializer", "cbor"), ("ppt_cipher", "rot13")]), ErrorCode::UnknownCipher);
-        assert_eq!(code(&[("ppt_scheme", "wamp"), ("ppt_serializer", "cbor")]), ErrorCode::InvalidEnvelope);
+        assert_eq!(
+            code(&[
+                ("ppt_scheme", "wamp"),
+                ("ppt_serializer", "xml"),
+                ("ppt_cipher", "aes256gcm")
+            ]),
+            ErrorCode::UnknownSerializer
+        );
+        assert_eq!(
+            code(&[
+                ("ppt_scheme", "wamp"),
+                ("ppt_serializer", "cbor"),
+                ("ppt_cipher", "rot13")
+            ]),
+            ErrorCode::UnknownCipher
+        );
+        assert_eq!(
+            code(&[("ppt_scheme", "wamp"), ("ppt_serializer", "cbor")]),
+            ErrorCode::InvalidEnvelope
+        );
     }
 }

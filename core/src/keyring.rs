@@ -149,7 +149,9 @@ impl BoxKey {
         let originator_secret = fresh(&self.originator_secret)?;
         let responder_secret = fresh(&self.responder_secret)?;
         // Our own public keys are derived from the fresh secrets; a peer's stay.
-        let originator_public = self.originator_public.filter(|_| originator_secret.is_none());
+        let originator_public = self
+            .originator_public
+            .filter(|_| originator_secret.is_none());
         let responder_public = self.responder_public.filter(|_| responder_secret.is_none());
         BoxKey::new(
             originator_secret,
@@ -489,7 +491,10 @@ mod tests {
             }
             KeyMaterial::Symmetric(_) => unreachable!(),
         }
-        assert_eq!(ring.rotate("nope").unwrap_err().code(), ErrorCode::KeyNotFound);
+        assert_eq!(
+            ring.rotate("nope").unwrap_err().code(),
+            ErrorCode::KeyNotFound
+        );
     }
 
     #[test]

@@ -166,7 +166,11 @@ fn eip55(lower_hex: &str) -> String {
     for (i, c) in lower_hex.chars().enumerate() {
         let byte = hash.get(i / 2).copied().unwrap_or(0);
         let nibble = if i % 2 == 0 { byte >> 4 } else { byte & 0x0f };
-        out.push(if nibble >= 8 { c.to_ascii_uppercase() } else { c });
+        out.push(if nibble >= 8 {
+            c.to_ascii_uppercase()
+        } else {
+            c
+        });
     }
     out
 }

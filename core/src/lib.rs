@@ -30,6 +30,8 @@
 //! # Ok::<(), wampe2e::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod cipher;
 pub mod dialects;
 pub mod error;
@@ -45,7 +47,9 @@ pub use dialects::{Dialect, Envelope};
 pub use error::{Error, ErrorCode, Result};
 pub use keyring::{BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, SymmetricKey};
 pub use keys::{ed25519_public_to_x25519, key_id, DataKey, KeyPair, PublicKey, SecretKey};
-pub use payload::{open_bytes, open_payload, seal_bytes, seal_payload, serialize_plaintext, Payload};
+pub use payload::{
+    open_bytes, open_payload, seal_bytes, seal_payload, serialize_plaintext, Payload,
+};
 pub use serializer::Serializer;
 pub use value::{Map, Value};
 

@@ -85,9 +85,10 @@ impl MessageType {
     /// EVENT/INVOCATION the router makes of them), the responder for YIELD/ERROR/RESULT.
     pub fn sealing_role(self) -> Role {
         match self {
-            MessageType::Publish | MessageType::Event | MessageType::Call | MessageType::Invocation => {
-                Role::Originator
-            }
+            MessageType::Publish
+            | MessageType::Event
+            | MessageType::Call
+            | MessageType::Invocation => Role::Originator,
             MessageType::Yield | MessageType::Result | MessageType::Error => Role::Responder,
         }
     }
@@ -142,9 +143,18 @@ pub fn build_message(kind: MessageType, uri: &str, envelope: &Envelope) -> Value
     let attrs = Value::Map(attrs);
     Value::List(match kind {
         MessageType::Publish | MessageType::Call => vec![code, id, attrs, uri, arguments],
-        MessageType::Event | MessageType::Invocation => vec![code, id.clone(), id, attrs, arguments],
+        MessageType::Event | MessageType::Invocation => {
+            vec![code, id.clone(), id, attrs, arguments]
+        }
         MessageType::Yield | MessageType::Result => vec![code, id, attrs, arguments],
-        MessageType::Error => vec![code, Value::Int(MessageType::Invocation.code()), id, attrs, uri, arguments],
+        MessageType::Error => vec![
+            code,
+            Value::Int(MessageType::Invocation.code()),
+            id,
+            attrs,
+            uri,
+            arguments,
+        ],
     })
 }
 
@@ -184,7 +194,11 @@ pub fn parse_message(message: &Value) -> Result<ParsedMessage> {
         _ => {
             return err(
                 ErrorCode::InvalidMessage,
-                format!("{}: element {} must be the Options/Details dict", kind.name(), layout.attributes),
+                format!(
+                    "{}: element {} must be the Options/Details dict",
+                    kind.name(),
+                    layout.attributes
+                ),
             )
         }
     };

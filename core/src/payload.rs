@@ -51,10 +51,12 @@ impl Serialize for MapRef<'_> {
 
 impl Plaintext<'_> {
     fn depth(&self) -> usize {
-        let args = self.args.map_or(0, |a| 1 + a.iter().map(Value::depth).max().unwrap_or(0));
-        let kwargs = self
-            .kwargs
-            .map_or(0, |m| 1 + m.iter().map(|(_, v)| v.depth()).max().unwrap_or(0));
+        let args = self
+            .args
+            .map_or(0, |a| 1 + a.iter().map(Value::depth).max().unwrap_or(0));
+        let kwargs = self.kwargs.map_or(0, |m| {
+            1 + m.iter().map(|(_, v)| v.depth()).max().unwrap_or(0)
+        });
         1 + args.max(kwargs)
     }
 
@@ -126,7 +128,10 @@ fn sealing_key<'e>(
             if cipher != Cipher::XSalsa20Poly1305 {
                 return err(
                     ErrorCode::WrongKeyKind,
-                    format!("{} needs a symmetric data key; the entry holds a key pair", cipher.as_str()),
+                    format!(
+                        "{} needs a symmetric data key; the entry holds a key pair",
+                        cipher.as_str()
+                    ),
                 );
             }
             Ok((
@@ -201,7 +206,11 @@ pub fn seal_bytes(
 
 /// Finds the entry that opens `envelope` on `uri`: for passthru, a symmetric key
 /// named by `ppt_keyid` first; otherwise the keyring's selection for `uri`.
-fn opening_entry(keyring: &KeyRing, uri: &str, envelope: &Envelope) -> Result<std::sync::Arc<KeyEntry>> {
+fn opening_entry(
+    keyring: &KeyRing,
+    uri: &str,
+    envelope: &Envelope,
+) -> Result<std::sync::Arc<KeyEntry>> {
     if let (Dialect::Passthru { .. }, Some(id)) = (envelope.dialect, &envelope.key_id) {
         if let Some(e) = keyring.by_key_id(id) {
             return Ok(e);
@@ -225,7 +234,12 @@ fn opening_key<'e>(entry: &'e KeyEntry, role: Role, dialect: Dialect) -> Result<
 }
 
 /// Decrypts `envelope` received on `uri` as `role`, without interpreting the plaintext.
-pub fn open_bytes(keyring: &KeyRing, role: Role, uri: &str, envelope: &Envelope) -> Result<Vec<u8>> {
+pub fn open_bytes(
+    keyring: &KeyRing,
+    role: Role,
+    uri: &str,
+    envelope: &Envelope,
+) -> Result<Vec<u8>> {
     let entry = opening_entry(keyring, uri, envelope)?;
     opening_key(&entry, role, envelope.dialect)?.open(&envelope.payload)
 }
@@ -237,7 +251,12 @@ pub fn open_bytes(keyring: &KeyRing, role: Role, uri: &str, envelope: &Envelope)
 /// Errors: `KeyNotFound`, `KeyIncomplete`, `WrongKeyKind`, `TruncatedCiphertext`,
 /// `DecryptionFailed`, `PayloadTooLarge`, `InvalidUtf8`/`InvalidJson`/`InvalidCbor`/
 /// `InvalidMsgpack`/`InvalidBase64`, `InvalidPayload`, `UriMismatch`, `MissingUri`.
-pub fn open_payload(keyring: &KeyRing, role: Role, uri: &str, envelope: &Envelope) -> Result<Payload> {
+pub fn open_payload(
+    keyring: &KeyRing,
+    role: Role,
+    uri: &str,
+    envelope: &Envelope,
+) -> Result<Payload> {
     let entry = opening_entry(keyring, uri, envelope)?;
     let plain = opening_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
     let value = envelope.dialect.serializer().read(&plain)?;
@@ -255,7 +274,9 @@ pub fn open_payload(keyring: &KeyRing, role: Role, uri: &str, envelope: &Envelop
         None => {
             return err(
                 ErrorCode::MissingUri,
-                format!("payload received on {uri:?} carries no uri and the key entry requires one"),
+                format!(
+                    "payload received on {uri:?} carries no uri and the key entry requires one"
+                ),
             )
         }
     }

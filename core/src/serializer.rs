@@ -106,8 +106,8 @@ pub fn read_json(bytes: &[u8]) -> Result<Value> {
             format!("json: invalid UTF-8 at byte {}", e.valid_up_to()),
         )
     })?;
-    let mut v: Value =
-        serde_json::from_str(text).or_else(|e| err(ErrorCode::InvalidJson, format!("json: {e}")))?;
+    let mut v: Value = serde_json::from_str(text)
+        .or_else(|e| err(ErrorCode::InvalidJson, format!("json: {e}")))?;
     decode_json_binaries(&mut v)?;
     Ok(v)
 }
@@ -125,7 +125,9 @@ fn decode_json_binaries(v: &mut Value) -> Result<()> {
             *v = Value::Bytes(bytes);
         }
         Value::List(l) => l.iter_mut().try_for_each(decode_json_binaries)?,
-        Value::Map(m) => m.iter_mut().try_for_each(|(_, v)| decode_json_binaries(v))?,
+        Value::Map(m) => m
+            .iter_mut()
+            .try_for_each(|(_, v)| decode_json_binaries(v))?,
         _ => {}
     }
     Ok(())
@@ -265,7 +267,10 @@ fn write_python_float(f: f64, out: &mut Vec<u8>) -> Result<()> {
     if (-4 < decpt) && (decpt <= 16) {
         if decpt <= 0 {
             out.extend_from_slice(b"0.");
-            out.extend(std::iter::repeat_n(b'0', usize::try_from(-decpt).unwrap_or(0)));
+            out.extend(std::iter::repeat_n(
+                b'0',
+                usize::try_from(-decpt).unwrap_or(0),
+            ));
             out.extend_from_slice(digits.as_bytes());
         } else if decpt >= ndigits {
             out.extend_from_slice(digits.as_bytes());
@@ -325,7 +330,7 @@ mod tests {
             (1.5e-7, "1.5e-07"),
             (1e100, "1e+100"),
             (-2.5e-300, "-2.5e-300"),
-            (3.141592653589793, "3.141592653589793"),
+            (std::f64::consts::PI, "3.141592653589793"),
             (f64::MAX, "1.7976931348623157e+308"),
             (5e-324, "5e-324"),
             (1234.5678, "1234.5678"),
@@ -338,7 +343,9 @@ mod tests {
     #[test]
     fn non_finite_floats_are_rejected_in_json() {
         for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            let e = Serializer::Json.write(&Value::Float(f), &mut Vec::new()).unwrap_err();
+            let e = Serializer::Json
+                .write(&Value::Float(f), &mut Vec::new())
+                .unwrap_err();
             assert_eq!(e.code(), ErrorCode::UnsupportedValue);
         }
     }
@@ -366,12 +373,30 @@ mod tests {
 
     #[test]
     fn parse_errors_are_distinct() {
-        assert_eq!(Serializer::Json.read(b"{").unwrap_err().code(), ErrorCode::InvalidJson);
-        assert_eq!(Serializer::Json.read(b"\"\xff\"").unwrap_err().code(), ErrorCode::InvalidUtf8);
-        assert_eq!(Serializer::Cbor.read(&[0xff]).unwrap_err().code(), ErrorCode::InvalidCbor);
-        assert_eq!(Serializer::Cbor.read(&[0x01, 0x01]).unwrap_err().code(), ErrorCode::InvalidCbor);
-        assert_eq!(Serializer::Msgpack.read(&[0xc1]).unwrap_err().code(), ErrorCode::InvalidMsgpack);
-        assert_eq!(Serializer::Msgpack.read(&[0x01, 0x01]).unwrap_err().code(), ErrorCode::InvalidMsgpack);
+        assert_eq!(
+            Serializer::Json.read(b"{").unwrap_err().code(),
+            ErrorCode::InvalidJson
+        );
+        assert_eq!(
+            Serializer::Json.read(b"\"\xff\"").unwrap_err().code(),
+            ErrorCode::InvalidUtf8
+        );
+        assert_eq!(
+            Serializer::Cbor.read(&[0xff]).unwrap_err().code(),
+            ErrorCode::InvalidCbor
+        );
+        assert_eq!(
+            Serializer::Cbor.read(&[0x01, 0x01]).unwrap_err().code(),
+            ErrorCode::InvalidCbor
+        );
+        assert_eq!(
+            Serializer::Msgpack.read(&[0xc1]).unwrap_err().code(),
+            ErrorCode::InvalidMsgpack
+        );
+        assert_eq!(
+            Serializer::Msgpack.read(&[0x01, 0x01]).unwrap_err().code(),
+            ErrorCode::InvalidMsgpack
+        );
     }
 
     #[test]

@@ -1,6 +1,14 @@
 //! The shared vectors in `tests/vectors/`, made by libsodium/PyNaCl, Autobahn|Python,
 //! cbor2/msgpack and `cryptography`, checked against the wampe2e core.
 
+// Test code: failing loudly is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use crypto_box::aead::AeadInPlace;
@@ -37,7 +45,10 @@ fn libsodium_crypto_box_kat() {
         key_id: None,
         payload: sealed.clone(),
     };
-    assert_eq!(wampe2e::open_bytes(&ring, Role::Responder, "x", &env).unwrap(), message);
+    assert_eq!(
+        wampe2e::open_bytes(&ring, Role::Responder, "x", &env).unwrap(),
+        message
+    );
 
     // And the precomputed box reproduces libsodium's bytes for the fixed nonce.
     let bob_pub = PublicKey::from_encoded("bob", s(b, "bob_public_hex")).unwrap();
@@ -56,7 +67,10 @@ fn libsodium_crypto_box_kat() {
     for i in [0, 23, 24, 39, 40, sealed.len() - 1] {
         let mut bad = sealed.clone();
         bad[i] ^= 0x01;
-        let env = Envelope { payload: bad, ..env.clone() };
+        let env = Envelope {
+            payload: bad,
+            ..env.clone()
+        };
         let e = wampe2e::open_bytes(&ring, Role::Responder, "x", &env).unwrap_err();
         assert_eq!(e.code(), wampe2e::ErrorCode::DecryptionFailed, "byte {i}");
     }
@@ -118,14 +132,28 @@ fn autobahn_vectors_are_byte_identical_and_open() {
         //    side to exercise both encodings).
         let sealer_is_originator = s(v, "sealer_role") == "originator";
         let opener = if sealer_is_originator {
-            BoxKey::from_encoded(None, Some(s(o, "public_hex")), Some(s(r, "secret_base64")), None)
+            BoxKey::from_encoded(
+                None,
+                Some(s(o, "public_hex")),
+                Some(s(r, "secret_base64")),
+                None,
+            )
         } else {
-            BoxKey::from_encoded(Some(s(o, "secret_hex")), None, None, Some(s(r, "public_base64")))
+            BoxKey::from_encoded(
+                Some(s(o, "secret_hex")),
+                None,
+                None,
+                Some(s(r, "public_base64")),
+            )
         }
         .unwrap();
         let ring = KeyRing::new();
         ring.set("com.example.", opener);
-        let role = if sealer_is_originator { Role::Responder } else { Role::Originator };
+        let role = if sealer_is_originator {
+            Role::Responder
+        } else {
+            Role::Originator
+        };
         let env = Envelope {
             dialect: Dialect::Cryptobox,
             key_id: None,
@@ -150,7 +178,8 @@ fn keyring_selects_like_autobahn() {
     let mut publics = Vec::new();
     for (name, prefix) in sel["prefixes"].as_object().unwrap() {
         let secret = s(&sel["keys"][name], "secret_base64");
-        let key = BoxKey::from_shared_secret(SecretKey::from_encoded(name, secret).unwrap()).unwrap();
+        let key =
+            BoxKey::from_shared_secret(SecretKey::from_encoded(name, secret).unwrap()).unwrap();
         publics.push((name.clone(), key.originator_public()));
         ring.set(prefix.as_str().unwrap(), key);
     }
@@ -159,8 +188,13 @@ fn keyring_selects_like_autobahn() {
     for c in cases {
         let uri = s(c, "uri");
         let entry = ring.select(uri).unwrap();
-        let KeyMaterial::Box(k) = &entry.material else { panic!() };
-        let chosen = publics.iter().find(|(_, p)| *p == k.originator_public()).unwrap();
+        let KeyMaterial::Box(k) = &entry.material else {
+            panic!()
+        };
+        let chosen = publics
+            .iter()
+            .find(|(_, p)| *p == k.originator_public())
+            .unwrap();
         assert_eq!(chosen.0, s(c, "key"), "uri {uri:?}");
     }
 }
@@ -199,7 +233,15 @@ fn ppt_vectors_open() {
         };
         let what = format!("{serializer:?}/{cipher:?}/{}", s(v, "key"));
         let opened = open_payload(&ring, Role::Responder, uri, &env).expect(&what);
-        assert_eq!(opened.args.map(Value::List), Some(expected_args.clone()), "{what}");
-        assert_eq!(opened.kwargs.map(Value::Map), Some(expected_kwargs.clone()), "{what}");
+        assert_eq!(
+            opened.args.map(Value::List),
+            Some(expected_args.clone()),
+            "{what}"
+        );
+        assert_eq!(
+            opened.kwargs.map(Value::Map),
+            Some(expected_kwargs.clone()),
+            "{what}"
+        );
     }
 }

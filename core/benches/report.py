@@ -1,0 +1,33 @@
+"""Prints the `make bench` table from criterion's estimates: wampe2e next to
+libsodium, measured in the same run, as time and throughput ratios."""
+
+import json
+import os
+import sys
+
+ROOT = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
+
+
+def median_ns(*parts):
+    path = os.path.join(ROOT, *parts, "new", "estimates.json")
+    with open(path) as f:
+        return json.load(f)["median"]["point_estimate"]
+
+
+def fmt_size(n):
+    return f"{n // 1024 // 1024} MiB" if n >= 1 << 20 else (f"{n // 1024} KiB" if n >= 1024 else f"{n} B")
+
+
+print("| size | op | libsodium | wampe2e | wampe2e MB/s | libsodium MB/s | throughput ratio (wampe2e / libsodium) |")
+print("|---|---|--:|--:|--:|--:|--:|")
+for size in (64, 1024, 64 * 1024, 1024 * 1024):
+    for op in ("seal", "open"):
+        ref = median_ns(f"box_{size}", op, "libsodium")
+        ours = median_ns(f"box_{size}", op, "wampe2e")
+        mbps = lambda ns: size / ns * 1e3  # bytes/ns -> MB/s
+        unit = lambda ns: f"{ns / 1e3:,.1f} µs" if ns >= 1e4 else f"{ns:,.0f} ns"
+        print(f"| {fmt_size(size)} | {op} | {unit(ref)} | {unit(ours)} | {mbps(ours):,.0f} | {mbps(ref):,.0f} | {ref / ours:.2f}× |")
+seal = median_ns("small_event", "seal_payload")
+opn = median_ns("small_event", "open_payload")
+print()
+print(f"Small event full path (values → Autobahn JSON → sealed, and back): seal_payload {seal:,.0f} ns, open_payload {opn:,.0f} ns.")
