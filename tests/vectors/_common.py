@@ -30,7 +30,8 @@ def keypair(label: str):
 
 
 def write(name: str, doc: dict) -> None:
-    path = os.path.join(HERE, name)
+    """Writes into tests/vectors/, or into $VECTORS_OUT (make test regenerates there and diffs)."""
+    path = os.path.join(os.environ.get("VECTORS_OUT", HERE), name)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=2, ensure_ascii=False)
         f.write("\n")
