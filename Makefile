@@ -11,17 +11,31 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 CLI    := target/debug/wampe2e
 
-.PHONY: help demo test test-rust test-vectors test-interop lint bench vectors clean
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+CBINDGEN_VERSION := 0.29.4
+CBINDGEN := target/tools/bin/cbindgen
+PREFIX ?= /usr/local
+# libwampe2e staging: build/<profile>/{lib,include,lib/pkgconfig}
+FFI_PROFILE ?= debug
+STAGE := build/$(FFI_PROFILE)
+CFLAGS_TEST := -std=c99 -Wall -Wextra -Werror -g -Iinclude
+NATIVE_LIBS := -lpthread -ldl -lm -lrt
+
+.PHONY: help demo test test-rust test-vectors test-interop lint bench vectors clean \
+	header check-header lib install test-c example bench-c
 
 help:
 	@echo "make demo    build the CLI and run its walkthrough"
 	@echo "make test    lint, build and run every test suite (installs what it needs)"
 	@echo "make bench   criterion benchmarks of the core next to libsodium"
+	@echo "make lib     build libwampe2e (.so, .a, header, wampe2e.pc) into build/"
+	@echo "make install PREFIX=/usr/local   install libwampe2e"
+	@echo "make bench-c C harness: FFI overhead and throughput next to libsodium"
 
 demo:
 	$(CARGO) run --quiet -p wampe2e-cli -- demo
 
-test: lint test-rust test-vectors test-interop
+test: lint check-header test-rust test-vectors test-interop test-c
 	@echo "make test: all suites passed"
 
 lint:
@@ -56,6 +70,68 @@ bench:
 	$(CARGO) bench -p wampe2e --bench seal_open
 	$(PYTHON) core/benches/report.py target/criterion
 
+# ---- libwampe2e (C ABI) ----
+
+$(CBINDGEN):
+	$(CARGO) install --quiet --locked --root target/tools cbindgen --version $(CBINDGEN_VERSION)
+
+# The header: cbindgen at the pinned version, version macros from Cargo.toml.
+header: $(CBINDGEN)
+	@test "$$($(CBINDGEN) --version)" = "cbindgen $(CBINDGEN_VERSION)" || { echo "need cbindgen $(CBINDGEN_VERSION), have $$($(CBINDGEN) --version)"; exit 1; }
+	$(CBINDGEN) --quiet --config ffi-c/cbindgen.toml ffi-c \
+	| sed -e 's/@VERSION@/$(VERSION)/' \
+	      -e 's/@VERSION_MAJOR@/$(word 1,$(subst ., ,$(VERSION)))/' \
+	      -e 's/@VERSION_MINOR@/$(word 2,$(subst ., ,$(VERSION)))/' \
+	      -e 's/@VERSION_PATCH@/$(word 3,$(subst ., ,$(VERSION)))/' > include/wampe2e.h.tmp
+	mv include/wampe2e.h.tmp include/wampe2e.h
+
+check-header: header
+	git diff --exit-code -- include/wampe2e.h || { echo "include/wampe2e.h is out of date: run make header and commit it"; exit 1; }
+
+lib: header
+	$(CARGO) build --quiet --locked -p wampe2e-ffi $(if $(filter release,$(FFI_PROFILE)),--release)
+	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/include
+	cp target/$(FFI_PROFILE)/libwampe2e_ffi.so $(STAGE)/lib/libwampe2e.so
+	cp target/$(FFI_PROFILE)/libwampe2e_ffi.a $(STAGE)/lib/libwampe2e.a
+	cp include/wampe2e.h $(STAGE)/include/
+	$(MAKE) --no-print-directory pc PC_PREFIX=$(abspath $(STAGE)) PC_OUT=$(STAGE)/lib/pkgconfig/wampe2e.pc
+
+pc:
+	printf '%s\n' 'prefix=$(PC_PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: wampe2e' 'Description: End-to-end encryption of WAMP application payloads' \
+	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lwampe2e' 'Libs.private: $(NATIVE_LIBS)' \
+	  'Cflags: -I$${includedir}' > $(PC_OUT)
+
+install:
+	$(MAKE) --no-print-directory lib FFI_PROFILE=release
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 build/release/lib/libwampe2e.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 build/release/lib/libwampe2e.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 include/wampe2e.h $(DESTDIR)$(PREFIX)/include/
+	$(MAKE) --no-print-directory pc PC_PREFIX=$(PREFIX) PC_OUT=$(DESTDIR)$(PREFIX)/lib/pkgconfig/wampe2e.pc
+
+# C tests: against the shared and the static library, under valgrind and ASan,
+# plus a C++ build of the header. Each binary prints "N passed, N failed".
+test-c: lib
+	@command -v valgrind >/dev/null || { echo "installing valgrind"; apt-get install -y -qq valgrind >/dev/null; }
+	mkdir -p build/tests
+	cc $(CFLAGS_TEST) ffi-c/tests/test_wampe2e.c -o build/tests/test_shared -L$(STAGE)/lib -lwampe2e -Wl,-rpath,$(abspath $(STAGE)/lib) -lpthread
+	cc $(CFLAGS_TEST) ffi-c/tests/test_wampe2e.c -o build/tests/test_static $(STAGE)/lib/libwampe2e.a $(NATIVE_LIBS)
+	cc $(CFLAGS_TEST) -fsanitize=address -fno-omit-frame-pointer ffi-c/tests/test_wampe2e.c -o build/tests/test_asan -L$(STAGE)/lib -lwampe2e -Wl,-rpath,$(abspath $(STAGE)/lib) -lpthread
+	c++ -std=c++11 -Wall -Wextra -Werror -Iinclude ffi-c/tests/test_cpp.cpp -o build/tests/test_cpp -L$(STAGE)/lib -lwampe2e -Wl,-rpath,$(abspath $(STAGE)/lib)
+	cd tests/vectors && ../../build/tests/test_shared
+	cd tests/vectors && ../../build/tests/test_static
+	cd tests/vectors && ASAN_OPTIONS=detect_leaks=1 ../../build/tests/test_asan
+	cd tests/vectors && valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible ../../build/tests/test_shared
+	build/tests/test_cpp
+	$(MAKE) --no-print-directory example
+
+example: lib
+	mkdir -p build/tests
+	cc -std=c99 -Wall -Wextra -Werror ffi-c/examples/seal_event.c -o build/tests/seal_event \
+	  $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs wampe2e) -Wl,-rpath,$(abspath $(STAGE)/lib)
+	build/tests/seal_event
+
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) build

@@ -5,10 +5,11 @@ use std::fmt;
 /// What went wrong, as a stable number. Bindings map each code to their own
 /// form (C result enum, Python exception class, JS `code` string, UniFFI enum).
 ///
-/// Numbers are never reused: a retired code stays here as a comment.
+/// Numbers are never reused: a retired code stays here as a comment. The enum is
+/// deliberately exhaustive: adding a code must break every binding's mapping
+/// until it is mapped there too.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorCode {
     /// A key is not valid base64/hex, or has the wrong length.
     InvalidKey = 1,
@@ -135,32 +136,38 @@ impl ErrorCode {
 
     /// A static one-line description of the code.
     pub fn description(self) -> &'static str {
+        let s = self.description_nul();
+        s.strip_suffix('\0').unwrap_or(s)
+    }
+
+    /// [`ErrorCode::description`] with a trailing NUL, for C callers.
+    pub fn description_nul(self) -> &'static str {
         match self {
-            ErrorCode::InvalidKey => "key is not valid base64/hex or has the wrong length",
-            ErrorCode::KeyNotFound => "no key for this URI or key id",
-            ErrorCode::KeyIncomplete => "key entry lacks the keys this role needs",
-            ErrorCode::WrongKeyKind => "cipher needs another kind of key",
-            ErrorCode::DecryptionFailed => "decryption failed: wrong key or tampered ciphertext",
-            ErrorCode::TruncatedCiphertext => "ciphertext is shorter than nonce and tag",
-            ErrorCode::UriMismatch => "URI in the plaintext differs from the envelope URI",
-            ErrorCode::MissingUri => "plaintext carries no URI",
-            ErrorCode::UnknownScheme => "unknown encryption scheme",
-            ErrorCode::UnknownCipher => "unknown cipher",
-            ErrorCode::UnknownSerializer => "unknown serializer",
-            ErrorCode::InvalidUtf8 => "invalid UTF-8",
-            ErrorCode::InvalidJson => "invalid JSON",
-            ErrorCode::InvalidCbor => "invalid CBOR",
-            ErrorCode::InvalidMsgpack => "invalid MessagePack",
-            ErrorCode::InvalidBase64 => "invalid base64",
-            ErrorCode::InvalidPayload => "plaintext is not a uri/args/kwargs map",
-            ErrorCode::UnsupportedValue => "value cannot be serialized",
-            ErrorCode::PayloadTooLarge => "payload too large",
-            ErrorCode::InvalidEnvelope => "invalid envelope attributes",
-            ErrorCode::RandomFailed => "OS random number generator failed",
-            ErrorCode::InvalidMessage => "malformed WAMP message",
-            ErrorCode::NullArgument => "required argument is NULL",
-            ErrorCode::Panic => "internal panic (bug)",
-            ErrorCode::InvalidArgument => "invalid argument",
+            ErrorCode::InvalidKey => "key is not valid base64/hex or has the wrong length\0",
+            ErrorCode::KeyNotFound => "no key for this URI or key id\0",
+            ErrorCode::KeyIncomplete => "key entry lacks the keys this role needs\0",
+            ErrorCode::WrongKeyKind => "cipher needs another kind of key\0",
+            ErrorCode::DecryptionFailed => "decryption failed: wrong key or tampered ciphertext\0",
+            ErrorCode::TruncatedCiphertext => "ciphertext is shorter than nonce and tag\0",
+            ErrorCode::UriMismatch => "URI in the plaintext differs from the envelope URI\0",
+            ErrorCode::MissingUri => "plaintext carries no URI\0",
+            ErrorCode::UnknownScheme => "unknown encryption scheme\0",
+            ErrorCode::UnknownCipher => "unknown cipher\0",
+            ErrorCode::UnknownSerializer => "unknown serializer\0",
+            ErrorCode::InvalidUtf8 => "invalid UTF-8\0",
+            ErrorCode::InvalidJson => "invalid JSON\0",
+            ErrorCode::InvalidCbor => "invalid CBOR\0",
+            ErrorCode::InvalidMsgpack => "invalid MessagePack\0",
+            ErrorCode::InvalidBase64 => "invalid base64\0",
+            ErrorCode::InvalidPayload => "plaintext is not a uri/args/kwargs map\0",
+            ErrorCode::UnsupportedValue => "value cannot be serialized\0",
+            ErrorCode::PayloadTooLarge => "payload too large\0",
+            ErrorCode::InvalidEnvelope => "invalid envelope attributes\0",
+            ErrorCode::RandomFailed => "OS random number generator failed\0",
+            ErrorCode::InvalidMessage => "malformed WAMP message\0",
+            ErrorCode::NullArgument => "required argument is NULL\0",
+            ErrorCode::Panic => "internal panic (bug)\0",
+            ErrorCode::InvalidArgument => "invalid argument\0",
         }
     }
 }

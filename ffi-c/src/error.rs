@@ -1,0 +1,154 @@
+//! Result codes, the thread-local last error, and the panic boundary every export runs in.
+
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use wampe2e::{Error, ErrorCode};
+
+/// The result of every fallible libwampe2e function: `WAMPE2E_OK` (0) or an error
+/// code with the same stable number as the core's `ErrorCode`. Codes are never reused.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wampe2e_result {
+    /// Success.
+    WAMPE2E_OK = 0,
+    /// A key is not valid base64/hex, or has the wrong length.
+    WAMPE2E_ERR_INVALID_KEY = 1,
+    /// No key entry (and no default) for the URI or key id.
+    WAMPE2E_ERR_KEY_NOT_FOUND = 2,
+    /// The key entry lacks the keys this role needs.
+    WAMPE2E_ERR_KEY_INCOMPLETE = 3,
+    /// The cipher needs another kind of key (data key vs. key pair).
+    WAMPE2E_ERR_WRONG_KEY_KIND = 4,
+    /// Wrong key, or the ciphertext was tampered with.
+    WAMPE2E_ERR_DECRYPTION_FAILED = 5,
+    /// The ciphertext is shorter than nonce plus tag.
+    WAMPE2E_ERR_TRUNCATED_CIPHERTEXT = 6,
+    /// The plaintext was sealed for another URI (replay onto another URI).
+    WAMPE2E_ERR_URI_MISMATCH = 7,
+    /// The plaintext carries no URI and the key entry requires one.
+    WAMPE2E_ERR_MISSING_URI = 8,
+    /// Unknown `enc_algo` / `ppt_scheme`.
+    WAMPE2E_ERR_UNKNOWN_SCHEME = 9,
+    /// Unknown `ppt_cipher`.
+    WAMPE2E_ERR_UNKNOWN_CIPHER = 10,
+    /// Unknown serializer.
+    WAMPE2E_ERR_UNKNOWN_SERIALIZER = 11,
+    /// A string argument or the plaintext is not valid UTF-8.
+    WAMPE2E_ERR_INVALID_UTF8 = 12,
+    /// Invalid JSON (arguments or plaintext).
+    WAMPE2E_ERR_INVALID_JSON = 13,
+    /// Invalid CBOR plaintext.
+    WAMPE2E_ERR_INVALID_CBOR = 14,
+    /// Invalid MessagePack plaintext.
+    WAMPE2E_ERR_INVALID_MSGPACK = 15,
+    /// Invalid base64 (a WAMP-JSON binary string).
+    WAMPE2E_ERR_INVALID_BASE64 = 16,
+    /// The plaintext is not a uri/args/kwargs map.
+    WAMPE2E_ERR_INVALID_PAYLOAD = 17,
+    /// A value cannot be serialized (NaN in JSON, nesting too deep, ...).
+    WAMPE2E_ERR_UNSUPPORTED_VALUE = 18,
+    /// Input exceeds the 64 MiB limit.
+    WAMPE2E_ERR_PAYLOAD_TOO_LARGE = 19,
+    /// Envelope attributes missing or conflicting.
+    WAMPE2E_ERR_INVALID_ENVELOPE = 20,
+    /// The OS random number generator failed.
+    WAMPE2E_ERR_RANDOM_FAILED = 21,
+    /// A malformed WAMP message.
+    WAMPE2E_ERR_INVALID_MESSAGE = 22,
+    /// A required pointer argument was NULL.
+    WAMPE2E_ERR_NULL_ARGUMENT = 23,
+    /// A panic was caught inside libwampe2e (a bug; please report it).
+    WAMPE2E_ERR_PANIC = 24,
+    /// An argument is out of range (role, dialect, buffer size, ...).
+    WAMPE2E_ERR_INVALID_ARGUMENT = 25,
+}
+
+impl From<ErrorCode> for wampe2e_result {
+    fn from(code: ErrorCode) -> Self {
+        use wampe2e_result::*;
+        match code {
+            ErrorCode::InvalidKey => WAMPE2E_ERR_INVALID_KEY,
+            ErrorCode::KeyNotFound => WAMPE2E_ERR_KEY_NOT_FOUND,
+            ErrorCode::KeyIncomplete => WAMPE2E_ERR_KEY_INCOMPLETE,
+            ErrorCode::WrongKeyKind => WAMPE2E_ERR_WRONG_KEY_KIND,
+            ErrorCode::DecryptionFailed => WAMPE2E_ERR_DECRYPTION_FAILED,
+            ErrorCode::TruncatedCiphertext => WAMPE2E_ERR_TRUNCATED_CIPHERTEXT,
+            ErrorCode::UriMismatch => WAMPE2E_ERR_URI_MISMATCH,
+            ErrorCode::MissingUri => WAMPE2E_ERR_MISSING_URI,
+            ErrorCode::UnknownScheme => WAMPE2E_ERR_UNKNOWN_SCHEME,
+            ErrorCode::UnknownCipher => WAMPE2E_ERR_UNKNOWN_CIPHER,
+            ErrorCode::UnknownSerializer => WAMPE2E_ERR_UNKNOWN_SERIALIZER,
+            ErrorCode::InvalidUtf8 => WAMPE2E_ERR_INVALID_UTF8,
+            ErrorCode::InvalidJson => WAMPE2E_ERR_INVALID_JSON,
+            ErrorCode::InvalidCbor => WAMPE2E_ERR_INVALID_CBOR,
+            ErrorCode::InvalidMsgpack => WAMPE2E_ERR_INVALID_MSGPACK,
+            ErrorCode::InvalidBase64 => WAMPE2E_ERR_INVALID_BASE64,
+            ErrorCode::InvalidPayload => WAMPE2E_ERR_INVALID_PAYLOAD,
+            ErrorCode::UnsupportedValue => WAMPE2E_ERR_UNSUPPORTED_VALUE,
+            ErrorCode::PayloadTooLarge => WAMPE2E_ERR_PAYLOAD_TOO_LARGE,
+            ErrorCode::InvalidEnvelope => WAMPE2E_ERR_INVALID_ENVELOPE,
+            ErrorCode::RandomFailed => WAMPE2E_ERR_RANDOM_FAILED,
+            ErrorCode::InvalidMessage => WAMPE2E_ERR_INVALID_MESSAGE,
+            ErrorCode::NullArgument => WAMPE2E_ERR_NULL_ARGUMENT,
+            ErrorCode::Panic => WAMPE2E_ERR_PANIC,
+            ErrorCode::InvalidArgument => WAMPE2E_ERR_INVALID_ARGUMENT,
+        }
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+fn set_last_error(message: String) {
+    LAST_ERROR.with(|m| *m.borrow_mut() = message);
+}
+
+pub(crate) fn with_last_error<R>(f: impl FnOnce(&str) -> R) -> R {
+    LAST_ERROR.with(|m| f(&m.borrow()))
+}
+
+/// Runs an export's body: converts its error into a result code, records the
+/// detail message for `wampe2e_last_error_message`, and turns a panic into
+/// `WAMPE2E_ERR_PANIC` instead of unwinding into C.
+pub(crate) fn ffi_guard(body: impl FnOnce() -> Result<(), Error>) -> wampe2e_result {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => wampe2e_result::WAMPE2E_OK,
+        Ok(Err(e)) => {
+            set_last_error(e.to_string());
+            e.code().into()
+        }
+        Err(_) => {
+            set_last_error("libwampe2e: internal panic (bug)".to_owned());
+            wampe2e_result::WAMPE2E_ERR_PANIC
+        }
+    }
+}
+
+/// `NullArgument` naming the parameter.
+pub(crate) fn null(what: &str) -> Error {
+    Error::new(ErrorCode::NullArgument, format!("{what}: NULL pointer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_code_maps_to_the_same_number() {
+        for code in ErrorCode::ALL {
+            assert_eq!(wampe2e_result::from(code) as u32, code.as_u32(), "{code:?}");
+        }
+    }
+
+    #[test]
+    #[allow(clippy::panic)]
+    fn panics_become_a_result_code() {
+        assert_eq!(
+            ffi_guard(|| panic!("boom")),
+            wampe2e_result::WAMPE2E_ERR_PANIC
+        );
+        with_last_error(|m| assert!(m.contains("panic")));
+    }
+}
