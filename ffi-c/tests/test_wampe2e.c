@@ -1,0 +1,559 @@
+/*
+ * C tests of libwampe2e: every function, every error code reachable from C,
+ * concurrent use of one keyring, and the Autobahn vectors in tests/vectors/.
+ * Run from tests/vectors/ (reads autobahn_cryptobox.json). Prints "N passed, N failed".
+ */
+#define _GNU_SOURCE /* memmem */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wampe2e.h"
+
+static int passed = 0, failed = 0;
+static int reached[32]; /* result codes seen, by number */
+
+#define CHECK(cond)                                                      \
+    do {                                                                 \
+        if (cond) {                                                      \
+            passed++;                                                    \
+        } else {                                                         \
+            failed++;                                                    \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                \
+    } while (0)
+
+/* Checks a call's result and records the code as reached. */
+#define EXPECT(call, code)                                                       \
+    do {                                                                         \
+        wampe2e_result r_ = (call);                                              \
+        if (r_ < 32) reached[r_] = 1;                                            \
+        if (r_ == (code)) {                                                      \
+            passed++;                                                            \
+        } else {                                                                 \
+            char msg_[256]; size_t n_ = 0;                                       \
+            wampe2e_last_error_message(msg_, sizeof msg_, &n_);                  \
+            failed++;                                                            \
+            fprintf(stderr, "FAIL %s:%d: %s = %u (%s: %s), expected %s\n", __FILE__, \
+                    __LINE__, #call, (unsigned)r_, wampe2e_result_message(r_), msg_, #code); \
+        }                                                                        \
+    } while (0)
+
+#define S(str) (str), strlen(str)
+
+static const char *URI = "com.example.topic1";
+
+/* ---- helpers ---- */
+
+static int b64val(int c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* Decodes standard base64; returns the length, or -1. */
+static long b64decode(const char *in, size_t len, unsigned char *out) {
+    long n = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len && in[i] != '='; i++) {
+        int v = b64val((unsigned char)in[i]);
+        if (v < 0) return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)((acc >> bits) & 0xff);
+        }
+    }
+    return n;
+}
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)size + 1);
+    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) { free(buf); buf = NULL; }
+    if (buf) buf[size] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* Finds `"key": "` after *pos and copies the (escape-free) value into out. */
+static int json_field(const char **pos, const char *key, char *out, size_t cap) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    const char *p = strstr(*pos, pat);
+    if (!p) return 0;
+    p += strlen(pat);
+    const char *end = strchr(p, '"');
+    if (!end || (size_t)(end - p) >= cap) return 0;
+    memcpy(out, p, (size_t)(end - p));
+    out[end - p] = 0;
+    *pos = end;
+    return 1;
+}
+
+static wampe2e_envelope *envelope_of(const char *const *names, const char *const *values, size_t n,
+                                     const unsigned char *payload, size_t len) {
+    wampe2e_attribute attrs[8];
+    for (size_t i = 0; i < n; i++) {
+        attrs[i].name = names[i];
+        attrs[i].name_len = strlen(names[i]);
+        attrs[i].value = values[i];
+        attrs[i].value_len = strlen(values[i]);
+    }
+    wampe2e_envelope *env = NULL;
+    EXPECT(wampe2e_envelope_new(attrs, n, payload, len, &env), WAMPE2E_OK);
+    return env;
+}
+
+static const char *ENC_NAMES[] = {"enc_algo", "enc_serializer"};
+static const char *ENC_VALUES[] = {"cryptobox", "json"};
+
+/* Two keyrings: publisher (originator) and subscriber (responder). */
+static void make_rings(wampe2e_keyring **pub, wampe2e_keyring **sub) {
+    char o_sec[WAMPE2E_KEY_BASE64_SIZE], o_pub[WAMPE2E_KEY_BASE64_SIZE];
+    char r_sec[WAMPE2E_KEY_BASE64_SIZE], r_pub[WAMPE2E_KEY_BASE64_SIZE];
+    EXPECT(wampe2e_generate_keypair(o_sec, o_pub), WAMPE2E_OK);
+    EXPECT(wampe2e_generate_keypair(r_sec, r_pub), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_new(pub), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_new(sub), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_box_key(*pub, S("com.example."), S(o_sec), NULL, 0, NULL, 0, S(r_pub)), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_box_key(*sub, S("com.example."), NULL, 0, S(o_pub), S(r_sec), NULL, 0), WAMPE2E_OK);
+}
+
+/* ---- tests ---- */
+
+static void test_version_and_messages(void) {
+    CHECK(strcmp(wampe2e_version(), WAMPE2E_VERSION) == 0);
+    CHECK(strcmp(wampe2e_result_message(WAMPE2E_OK), "ok") == 0);
+    for (unsigned c = 1; c <= WAMPE2E_ERR_INVALID_ARGUMENT; c++) {
+        const char *m = wampe2e_result_message(c);
+        CHECK(m != NULL && strlen(m) > 0 && strcmp(m, "unknown result code") != 0);
+    }
+    CHECK(strcmp(wampe2e_result_message(9999), "unknown result code") == 0);
+}
+
+static void test_round_trip_cryptobox(void) {
+    wampe2e_keyring *pub, *sub;
+    make_rings(&pub, &sub);
+    const char *args = "[42,\"hello world\",{\"temp\":21.5,\"ok\":true},\"\\u0000AAH/\"]";
+    const char *kwargs = "{\"sensor\":\"s-17\"}";
+    wampe2e_envelope *env = NULL;
+    EXPECT(wampe2e_seal_payload(pub, WAMPE2E_ROLE_ORIGINATOR, S(URI), S(args), S(kwargs),
+                                WAMPE2E_DIALECT_CRYPTOBOX, WAMPE2E_SERIALIZER_JSON,
+                                WAMPE2E_CIPHER_XSALSA20POLY1305, &env),
+           WAMPE2E_OK);
+
+    size_t count = 0;
+    EXPECT(wampe2e_envelope_attribute_count(env, &count), WAMPE2E_OK);
+    CHECK(count == 2);
+    const char *name, *value;
+    size_t nl, vl;
+    EXPECT(wampe2e_envelope_attribute(env, 0, &name, &nl, &value, &vl), WAMPE2E_OK);
+    CHECK(strcmp(name, "enc_algo") == 0 && nl == 8 && strcmp(value, "cryptobox") == 0 && vl == 9);
+    EXPECT(wampe2e_envelope_attribute(env, 1, &name, &nl, &value, &vl), WAMPE2E_OK);
+    CHECK(strcmp(name, "enc_serializer") == 0 && strcmp(value, "json") == 0);
+    EXPECT(wampe2e_envelope_attribute(env, 2, &name, &nl, &value, &vl), WAMPE2E_ERR_INVALID_ARGUMENT);
+
+    const uint8_t *payload;
+    size_t len;
+    bool in_list = true;
+    EXPECT(wampe2e_envelope_payload(env, &payload, &len, &in_list), WAMPE2E_OK);
+    CHECK(!in_list);
+    CHECK(len > 40);
+    CHECK(memmem(payload, len, "hello", 5) == NULL);
+
+    /* The receiver rebuilds the envelope from the message, as a WAMP library would. */
+    wampe2e_envelope *received = envelope_of(ENC_NAMES, ENC_VALUES, 2, payload, len);
+    wampe2e_buf a = {0}, k = {0};
+    EXPECT(wampe2e_open_payload(sub, WAMPE2E_ROLE_RESPONDER, S(URI), received, &a, &k), WAMPE2E_OK);
+    CHECK(a.len == strlen(args) && memcmp(a.ptr, args, a.len) == 0);
+    CHECK(k.len == strlen(kwargs) && memcmp(k.ptr, kwargs, k.len) == 0);
+    wampe2e_buf_free(&a);
+    wampe2e_buf_free(&k);
+    CHECK(a.ptr == NULL && a.len == 0);
+    wampe2e_buf_free(&a); /* freeing twice through the same struct is a no-op */
+    wampe2e_buf_free(NULL);
+
+    /* Replay on another URI, wrong role, wrong key. */
+    EXPECT(wampe2e_open_payload(sub, WAMPE2E_ROLE_RESPONDER, S("com.example.other"), received, &a, &k),
+           WAMPE2E_ERR_URI_MISMATCH);
+    CHECK(a.ptr == NULL); /* out-params untouched on failure */
+    EXPECT(wampe2e_open_payload(sub, WAMPE2E_ROLE_ORIGINATOR, S(URI), received, &a, &k),
+           WAMPE2E_ERR_KEY_INCOMPLETE);
+    wampe2e_keyring *stranger, *stranger2;
+    make_rings(&stranger, &stranger2);
+    EXPECT(wampe2e_open_payload(stranger2, WAMPE2E_ROLE_RESPONDER, S(URI), received, &a, &k),
+           WAMPE2E_ERR_DECRYPTION_FAILED);
+
+    /* Tampered and truncated ciphertexts. */
+    unsigned char *bad = malloc(len);
+    memcpy(bad, payload, len);
+    bad[len - 1] ^= 1;
+    wampe2e_envelope *tampered = envelope_of(ENC_NAMES, ENC_VALUES, 2, bad, len);
+    EXPECT(wampe2e_open_payload(sub, WAMPE2E_ROLE_RESPONDER, S(URI), tampered, &a, &k),
+           WAMPE2E_ERR_DECRYPTION_FAILED);
+    wampe2e_envelope *truncated = envelope_of(ENC_NAMES, ENC_VALUES, 2, bad, 39);
+    EXPECT(wampe2e_open_payload(sub, WAMPE2E_ROLE_RESPONDER, S(URI), truncated, &a, &k),
+           WAMPE2E_ERR_TRUNCATED_CIPHERTEXT);
+    free(bad);
+
+    /* The detail message names the problem and never the key. */
+    char msg[256];
+    size_t n = 0;
+    EXPECT(wampe2e_keyring_set_box_key(pub, S("x"), S("bad key!"), NULL, 0, NULL, 0, NULL, 0),
+           WAMPE2E_ERR_INVALID_KEY);
+    EXPECT(wampe2e_last_error_message(msg, sizeof msg, &n), WAMPE2E_OK);
+    CHECK(n == strlen(msg) && strstr(msg, "originator_priv") != NULL && strstr(msg, "bad key!") == NULL);
+    EXPECT(wampe2e_last_error_message(msg, 5, &n), WAMPE2E_OK);
+    CHECK(n == 4 && strlen(msg) == 4);
+    EXPECT(wampe2e_last_error_message(msg, 0, &n), WAMPE2E_ERR_INVALID_ARGUMENT);
+    EXPECT(wampe2e_last_error_message(NULL, 10, &n), WAMPE2E_ERR_NULL_ARGUMENT);
+
+    wampe2e_envelope_free(env);
+    wampe2e_envelope_free(received);
+    wampe2e_envelope_free(tampered);
+    wampe2e_envelope_free(truncated);
+    wampe2e_envelope_free(NULL);
+    wampe2e_keyring_free(pub);
+    wampe2e_keyring_free(sub);
+    wampe2e_keyring_free(stranger);
+    wampe2e_keyring_free(stranger2);
+    wampe2e_keyring_free(NULL);
+}
+
+static void test_ppt_data_keys(void) {
+    char key[WAMPE2E_KEY_BASE64_SIZE];
+    EXPECT(wampe2e_generate_data_key(key), WAMPE2E_OK);
+    wampe2e_keyring *ring;
+    EXPECT(wampe2e_keyring_new(&ring), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_data_key(ring, S("com."), S("team-1"), S(key)), WAMPE2E_OK);
+    wampe2e_keyring *by_id;
+    EXPECT(wampe2e_keyring_new(&by_id), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_data_key(by_id, NULL, 0, S("team-1"), S(key)), WAMPE2E_OK);
+
+    const uint32_t serializers[] = {WAMPE2E_SERIALIZER_JSON, WAMPE2E_SERIALIZER_CBOR, WAMPE2E_SERIALIZER_MSGPACK};
+    const uint32_t ciphers[] = {WAMPE2E_CIPHER_XSALSA20POLY1305, WAMPE2E_CIPHER_AES256GCM};
+    for (int s = 0; s < 3; s++) {
+        for (int c = 0; c < 2; c++) {
+            wampe2e_envelope *env = NULL;
+            EXPECT(wampe2e_seal_payload(ring, WAMPE2E_ROLE_ORIGINATOR, S("com.add"), S("[2,3]"), NULL, 0,
+                                        WAMPE2E_DIALECT_PPT, serializers[s], ciphers[c], &env),
+                   WAMPE2E_OK);
+            const uint8_t *p;
+            size_t len;
+            bool in_list = false;
+            EXPECT(wampe2e_envelope_payload(env, &p, &len, &in_list), WAMPE2E_OK);
+            CHECK(in_list);
+            size_t count = 0;
+            EXPECT(wampe2e_envelope_attribute_count(env, &count), WAMPE2E_OK);
+            CHECK(count == 4);
+            wampe2e_buf a = {0}, k = {0};
+            EXPECT(wampe2e_open_payload(by_id, WAMPE2E_ROLE_RESPONDER, S("com.add"), env, &a, &k), WAMPE2E_OK);
+            CHECK(a.len == 5 && memcmp(a.ptr, "[2,3]", 5) == 0);
+            CHECK(k.len == 4 && memcmp(k.ptr, "null", 4) == 0);
+            wampe2e_buf_free(&a);
+            wampe2e_buf_free(&k);
+            wampe2e_envelope_free(env);
+        }
+    }
+    bool removed = false;
+    EXPECT(wampe2e_keyring_remove(ring, S("com."), &removed), WAMPE2E_OK);
+    CHECK(removed);
+    EXPECT(wampe2e_keyring_remove(ring, S("com."), &removed), WAMPE2E_OK);
+    CHECK(!removed);
+    wampe2e_envelope *env = NULL;
+    EXPECT(wampe2e_seal_payload(ring, WAMPE2E_ROLE_ORIGINATOR, S("com.add"), NULL, 0, NULL, 0,
+                                WAMPE2E_DIALECT_PPT, 1, 0, &env),
+           WAMPE2E_ERR_KEY_NOT_FOUND);
+    CHECK(env == NULL);
+    wampe2e_keyring_free(ring);
+    wampe2e_keyring_free(by_id);
+}
+
+static void test_raw_bytes_and_plaintext_errors(void) {
+    char key[WAMPE2E_KEY_BASE64_SIZE];
+    EXPECT(wampe2e_generate_data_key(key), WAMPE2E_OK);
+    wampe2e_keyring *ring;
+    EXPECT(wampe2e_keyring_new(&ring), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_data_key(ring, S(""), S("k"), S(key)), WAMPE2E_OK);
+
+    struct {
+        const char *plain;
+        uint32_t serializer;
+        wampe2e_result expected;
+    } cases[] = {
+        {"{\"uri\":\"u\",\"args\":[1]}", WAMPE2E_SERIALIZER_JSON, WAMPE2E_OK},
+        {"[1]", WAMPE2E_SERIALIZER_JSON, WAMPE2E_ERR_INVALID_PAYLOAD},
+        {"{\"args\":[1]}", WAMPE2E_SERIALIZER_JSON, WAMPE2E_ERR_MISSING_URI},
+        {"{\"uri\":", WAMPE2E_SERIALIZER_JSON, WAMPE2E_ERR_INVALID_JSON},
+        {"{\"uri\":\"\xff\"}", WAMPE2E_SERIALIZER_JSON, WAMPE2E_ERR_INVALID_UTF8},
+        {"{\"uri\":\"u\",\"args\":[\"\\u0000!!\"]}", WAMPE2E_SERIALIZER_JSON, WAMPE2E_ERR_INVALID_BASE64},
+        {"\xff\xff", WAMPE2E_SERIALIZER_CBOR, WAMPE2E_ERR_INVALID_CBOR},
+        {"\xc1", WAMPE2E_SERIALIZER_MSGPACK, WAMPE2E_ERR_INVALID_MSGPACK},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wampe2e_envelope *env = NULL;
+        EXPECT(wampe2e_seal_bytes(ring, WAMPE2E_ROLE_ORIGINATOR, S("u"), (const uint8_t *)cases[i].plain,
+                                  strlen(cases[i].plain), WAMPE2E_DIALECT_PPT, cases[i].serializer, 0, &env),
+               WAMPE2E_OK);
+        wampe2e_buf raw = {0};
+        EXPECT(wampe2e_open_bytes(ring, WAMPE2E_ROLE_RESPONDER, S("u"), env, &raw), WAMPE2E_OK);
+        CHECK(raw.len == strlen(cases[i].plain) && memcmp(raw.ptr, cases[i].plain, raw.len) == 0);
+        wampe2e_buf_free(&raw);
+        wampe2e_buf a = {0}, k = {0};
+        EXPECT(wampe2e_open_payload(ring, WAMPE2E_ROLE_RESPONDER, S("u"), env, &a, &k), cases[i].expected);
+        wampe2e_buf_free(&a);
+        wampe2e_buf_free(&k);
+        wampe2e_envelope_free(env);
+    }
+
+    /* Values that cannot be sealed, bad arguments, bad JSON in. */
+    wampe2e_envelope *env = NULL;
+    char deep[300];
+    memset(deep, '[', 120);
+    memset(deep + 120, ']', 120);
+    deep[240] = 0;
+    EXPECT(wampe2e_seal_payload(ring, 0, S("u"), S(deep), NULL, 0, 1, 1, 0, &env), WAMPE2E_ERR_UNSUPPORTED_VALUE);
+    EXPECT(wampe2e_seal_payload(ring, 0, S("u"), S("[1,"), NULL, 0, 1, 1, 0, &env), WAMPE2E_ERR_INVALID_JSON);
+    EXPECT(wampe2e_seal_payload(ring, 0, S("u"), S("{}"), NULL, 0, 1, 1, 0, &env), WAMPE2E_ERR_INVALID_ARGUMENT);
+    EXPECT(wampe2e_seal_payload(ring, 7, S("u"), NULL, 0, NULL, 0, 1, 1, 0, &env), WAMPE2E_ERR_INVALID_ARGUMENT);
+    EXPECT(wampe2e_seal_payload(ring, 0, S("u"), NULL, 0, NULL, 0, 9, 1, 0, &env), WAMPE2E_ERR_INVALID_ARGUMENT);
+    EXPECT(wampe2e_seal_payload(ring, 0, S("u"), NULL, 0, NULL, 0, 0, 1, 0, &env), WAMPE2E_ERR_INVALID_ARGUMENT);
+    EXPECT(wampe2e_seal_payload(ring, 0, S("u"), NULL, 0, NULL, 0, 0, 0, 0, &env), WAMPE2E_ERR_WRONG_KEY_KIND);
+    EXPECT(wampe2e_seal_payload(ring, 0, "\xff\xfe", 2, NULL, 0, NULL, 0, 1, 1, 0, &env), WAMPE2E_ERR_INVALID_UTF8);
+    CHECK(env == NULL);
+
+    /* Over the 64 MiB limit. */
+    size_t big = (size_t)64 * 1024 * 1024 + 1;
+    uint8_t *huge = calloc(big, 1);
+    EXPECT(wampe2e_seal_bytes(ring, 0, S("u"), huge, big, 1, 1, 0, &env), WAMPE2E_ERR_PAYLOAD_TOO_LARGE);
+    free(huge);
+    wampe2e_keyring_free(ring);
+}
+
+static void test_envelope_attribute_errors(void) {
+    unsigned char payload[48] = {0};
+    wampe2e_envelope *env = NULL;
+    struct {
+        const char *names[4];
+        const char *values[4];
+        size_t n;
+        wampe2e_result expected;
+    } cases[] = {
+        {{"enc_algo"}, {"rot13"}, 1, WAMPE2E_ERR_UNKNOWN_SCHEME},
+        {{"enc_algo", "enc_serializer"}, {"cryptobox", "cbor"}, 2, WAMPE2E_ERR_UNKNOWN_SERIALIZER},
+        {{"ppt_scheme", "ppt_serializer", "ppt_cipher"}, {"wamp", "cbor", "des"}, 3, WAMPE2E_ERR_UNKNOWN_CIPHER},
+        {{"ppt_scheme", "ppt_serializer"}, {"wamp", "cbor"}, 2, WAMPE2E_ERR_INVALID_ENVELOPE},
+        {{"x_other"}, {"1"}, 1, WAMPE2E_ERR_INVALID_ENVELOPE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wampe2e_attribute attrs[4];
+        for (size_t j = 0; j < cases[i].n; j++) {
+            attrs[j].name = cases[i].names[j];
+            attrs[j].name_len = strlen(cases[i].names[j]);
+            attrs[j].value = cases[i].values[j];
+            attrs[j].value_len = strlen(cases[i].values[j]);
+        }
+        EXPECT(wampe2e_envelope_new(attrs, cases[i].n, payload, sizeof payload, &env), cases[i].expected);
+        CHECK(env == NULL);
+    }
+    wampe2e_attribute bad = {"enc_algo", 8, "\xff", 1};
+    EXPECT(wampe2e_envelope_new(&bad, 1, payload, sizeof payload, &env), WAMPE2E_ERR_INVALID_UTF8);
+    EXPECT(wampe2e_envelope_new(NULL, 2, payload, sizeof payload, &env), WAMPE2E_ERR_NULL_ARGUMENT);
+}
+
+static void test_null_arguments(void) {
+    wampe2e_keyring *ring;
+    EXPECT(wampe2e_keyring_new(&ring), WAMPE2E_OK);
+    wampe2e_envelope *env = NULL;
+    wampe2e_buf a = {0}, k = {0};
+    char out[64];
+    size_t n;
+    EXPECT(wampe2e_keyring_new(NULL), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_set_box_key(NULL, S(""), NULL, 0, NULL, 0, NULL, 0, NULL, 0), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_set_box_key(ring, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_set_box_key(ring, S(""), NULL, 0, NULL, 0, NULL, 0, NULL, 0), WAMPE2E_ERR_KEY_INCOMPLETE);
+    EXPECT(wampe2e_keyring_set_shared_key(ring, S(""), NULL, 0), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_set_data_key(ring, NULL, 0, NULL, 0, S("x")), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_set_data_key(ring, NULL, 0, S("id"), S("AAAA")), WAMPE2E_ERR_INVALID_KEY);
+    EXPECT(wampe2e_keyring_remove(NULL, S("x"), NULL), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_seal_payload(ring, 0, S("u"), NULL, 0, NULL, 0, 0, 0, 0, NULL), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_seal_payload(ring, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, &env), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_seal_bytes(ring, 0, S("u"), NULL, 0, 0, 0, 0, &env), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_open_payload(ring, 0, S("u"), NULL, &a, &k), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_open_payload(ring, 0, S("u"), env, NULL, &k), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_open_bytes(ring, 0, S("u"), NULL, &a), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_envelope_payload(NULL, NULL, NULL, NULL), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_envelope_attribute_count(NULL, &n), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_envelope_attribute(NULL, 0, NULL, NULL, NULL, NULL), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_envelope_new(NULL, 0, NULL, 0, &env), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_generate_keypair(NULL, out), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_generate_data_key(NULL), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_ed25519_to_x25519(NULL, 0, out, out), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_key_id(S("AAAA"), NULL), WAMPE2E_ERR_NULL_ARGUMENT);
+    wampe2e_keyring_free(ring);
+}
+
+static void test_keys(void) {
+    /* Vectors from tests/vectors/crypto_box_kat.json (libsodium). */
+    char sec[WAMPE2E_KEY_BASE64_SIZE], pub[WAMPE2E_KEY_BASE64_SIZE], id[WAMPE2E_KEY_ID_SIZE];
+    const char *kat = read_file("crypto_box_kat.json");
+    CHECK(kat != NULL);
+    if (!kat) return;
+    const char *pos = strstr(kat, "ed25519_to_x25519");
+    char seed[80], x_pub_hex[80];
+    CHECK(json_field(&pos, "ed25519_seed_hex", seed, sizeof seed));
+    CHECK(json_field(&pos, "x25519_public_hex", x_pub_hex, sizeof x_pub_hex));
+    EXPECT(wampe2e_ed25519_to_x25519(S(seed), sec, pub), WAMPE2E_OK);
+    unsigned char raw[40];
+    CHECK(b64decode(pub, strlen(pub), raw) == 32);
+    char hex[65];
+    for (int i = 0; i < 32; i++) sprintf(hex + 2 * i, "%02x", raw[i]);
+    CHECK(strcmp(hex, x_pub_hex) == 0);
+    free((void *)kat);
+
+    EXPECT(wampe2e_key_id(S(pub), id), WAMPE2E_OK);
+    CHECK(strlen(id) == 42 && id[0] == '0' && id[1] == 'x');
+    char id_hex[WAMPE2E_KEY_ID_SIZE];
+    EXPECT(wampe2e_key_id(S(hex), id_hex), WAMPE2E_OK);
+    CHECK(strcmp(id, id_hex) == 0);
+    EXPECT(wampe2e_key_id(S("not a key"), id), WAMPE2E_ERR_INVALID_KEY);
+    EXPECT(wampe2e_ed25519_to_x25519(S("short"), sec, pub), WAMPE2E_ERR_INVALID_KEY);
+}
+
+/* The Autobahn|Python vectors: open each ciphertext as the opposite role. */
+static void test_autobahn_vectors(void) {
+    char *doc = read_file("autobahn_cryptobox.json");
+    CHECK(doc != NULL);
+    if (!doc) return;
+    const char *pos = doc;
+    char o_sec[64], o_pub[64], r_sec[64], r_pub[64];
+    const char *o = strstr(doc, "\"originator\"");
+    CHECK(json_field(&o, "secret_base64", o_sec, sizeof o_sec) && json_field(&o, "public_base64", o_pub, sizeof o_pub));
+    const char *r = strstr(doc, "\"responder\"");
+    CHECK(json_field(&r, "secret_base64", r_sec, sizeof r_sec) && json_field(&r, "public_base64", r_pub, sizeof r_pub));
+
+    wampe2e_keyring *as_originator, *as_responder;
+    EXPECT(wampe2e_keyring_new(&as_originator), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_new(&as_responder), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_box_key(as_originator, S(""), S(o_sec), NULL, 0, NULL, 0, S(r_pub)), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_box_key(as_responder, S(""), NULL, 0, S(o_pub), S(r_sec), NULL, 0), WAMPE2E_OK);
+
+    int vectors = 0;
+    pos = strstr(doc, "\"vectors\"");
+    static char role[32], uri[256], plain_b64[8192], sealed_b64[8192];
+    static unsigned char plain[8192], sealed[8192];
+    while (pos && json_field(&pos, "sealer_role", role, sizeof role)) {
+        CHECK(json_field(&pos, "uri", uri, sizeof uri));
+        CHECK(json_field(&pos, "plaintext_base64", plain_b64, sizeof plain_b64));
+        CHECK(json_field(&pos, "sealed_base64", sealed_b64, sizeof sealed_b64));
+        long plain_len = b64decode(plain_b64, strlen(plain_b64), plain);
+        long sealed_len = b64decode(sealed_b64, strlen(sealed_b64), sealed);
+        CHECK(plain_len > 0 && sealed_len > 40);
+        int originator_sealed = strcmp(role, "originator") == 0;
+        wampe2e_keyring *ring = originator_sealed ? as_responder : as_originator;
+        uint32_t opener = originator_sealed ? WAMPE2E_ROLE_RESPONDER : WAMPE2E_ROLE_ORIGINATOR;
+        wampe2e_envelope *env = envelope_of(ENC_NAMES, ENC_VALUES, 2, sealed, (size_t)sealed_len);
+        wampe2e_buf raw = {0}, a = {0}, k = {0};
+        EXPECT(wampe2e_open_bytes(ring, opener, S(uri), env, &raw), WAMPE2E_OK);
+        CHECK((long)raw.len == plain_len && memcmp(raw.ptr, plain, raw.len) == 0);
+        EXPECT(wampe2e_open_payload(ring, opener, S(uri), env, &a, &k), WAMPE2E_OK);
+        wampe2e_buf_free(&raw);
+        wampe2e_buf_free(&a);
+        wampe2e_buf_free(&k);
+        wampe2e_envelope_free(env);
+        vectors++;
+    }
+    CHECK(vectors >= 14);
+    wampe2e_keyring_free(as_originator);
+    wampe2e_keyring_free(as_responder);
+    free(doc);
+}
+
+/* ---- threads: one keyring, four sealer/opener threads, keys changing meanwhile ---- */
+
+struct thread_ctx {
+    wampe2e_keyring *pub, *sub;
+    int failures;
+};
+
+static void *worker(void *arg) {
+    struct thread_ctx *ctx = arg;
+    for (int i = 0; i < 200; i++) {
+        char args[32];
+        snprintf(args, sizeof args, "[%d]", i);
+        wampe2e_envelope *env = NULL;
+        wampe2e_buf a = {0}, k = {0};
+        if (wampe2e_seal_payload(ctx->pub, 0, S(URI), S(args), NULL, 0, 0, 0, 0, &env) != WAMPE2E_OK ||
+            wampe2e_open_payload(ctx->sub, 1, S(URI), env, &a, &k) != WAMPE2E_OK ||
+            a.len != strlen(args) || memcmp(a.ptr, args, a.len) != 0) {
+            ctx->failures++;
+        }
+        wampe2e_buf_free(&a);
+        wampe2e_buf_free(&k);
+        wampe2e_envelope_free(env);
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    struct thread_ctx ctx[4];
+    pthread_t threads[4];
+    wampe2e_keyring *pub, *sub;
+    make_rings(&pub, &sub);
+    for (int t = 0; t < 4; t++) {
+        ctx[t].pub = pub;
+        ctx[t].sub = sub;
+        ctx[t].failures = 0;
+        CHECK(pthread_create(&threads[t], NULL, worker, &ctx[t]) == 0);
+    }
+    char key[WAMPE2E_KEY_BASE64_SIZE];
+    EXPECT(wampe2e_generate_data_key(key), WAMPE2E_OK);
+    for (int i = 0; i < 100; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "org.churn.%d", i);
+        wampe2e_keyring_set_data_key(pub, S(prefix), S("churn"), S(key));
+        wampe2e_keyring_remove(pub, S(prefix), NULL);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(threads[t], NULL);
+        CHECK(ctx[t].failures == 0);
+    }
+    wampe2e_keyring_free(pub);
+    wampe2e_keyring_free(sub);
+}
+
+int main(void) {
+    test_version_and_messages();
+    test_round_trip_cryptobox();
+    test_ppt_data_keys();
+    test_raw_bytes_and_plaintext_errors();
+    test_envelope_attribute_errors();
+    test_null_arguments();
+    test_keys();
+    test_autobahn_vectors();
+    test_threads();
+
+    /* Every code is reachable from C except these, which C cannot cause:
+     * PANIC (the library does not panic), RANDOM_FAILED (the OS RNG would have to
+     * fail), INVALID_MESSAGE (WAMP message parsing is not part of the C API). */
+    for (unsigned c = 0; c <= WAMPE2E_ERR_INVALID_ARGUMENT; c++) {
+        int unreachable = c == WAMPE2E_ERR_PANIC || c == WAMPE2E_ERR_RANDOM_FAILED || c == WAMPE2E_ERR_INVALID_MESSAGE;
+        if (!unreachable && !reached[c]) {
+            failed++;
+            fprintf(stderr, "FAIL: result code %u (%s) never reached\n", c, wampe2e_result_message(c));
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
