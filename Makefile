@@ -102,18 +102,19 @@ pc:
 	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lwampe2e' 'Libs.private: $(NATIVE_LIBS)' \
 	  'Cflags: -I$${includedir}' > $(PC_OUT)
 
+INSTALL_PROFILE ?= release
 install:
-	$(MAKE) --no-print-directory lib FFI_PROFILE=release
+	$(MAKE) --no-print-directory lib FFI_PROFILE=$(INSTALL_PROFILE)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 0755 build/release/lib/libwampe2e.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 build/release/lib/libwampe2e.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 build/$(INSTALL_PROFILE)/lib/libwampe2e.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 build/$(INSTALL_PROFILE)/lib/libwampe2e.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 include/wampe2e.h $(DESTDIR)$(PREFIX)/include/
 	$(MAKE) --no-print-directory pc PC_PREFIX=$(PREFIX) PC_OUT=$(DESTDIR)$(PREFIX)/lib/pkgconfig/wampe2e.pc
 
 # C tests: against the shared and the static library, under valgrind and ASan,
 # plus a C++ build of the header. Each binary prints "N passed, N failed".
 test-c: lib
-	@command -v valgrind >/dev/null || { echo "installing valgrind"; apt-get install -y -qq valgrind >/dev/null; }
+	@for tool in valgrind pkg-config; do command -v $$tool >/dev/null || { echo "installing $$tool"; apt-get install -y -qq $$tool >/dev/null; }; done
 	mkdir -p build/tests
 	cc $(CFLAGS_TEST) ffi-c/tests/test_wampe2e.c -o build/tests/test_shared -L$(STAGE)/lib -lwampe2e -Wl,-rpath,$(abspath $(STAGE)/lib) -lpthread
 	cc $(CFLAGS_TEST) ffi-c/tests/test_wampe2e.c -o build/tests/test_static $(STAGE)/lib/libwampe2e.a $(NATIVE_LIBS)
@@ -126,11 +127,25 @@ test-c: lib
 	build/tests/test_cpp
 	$(MAKE) --no-print-directory example
 
-example: lib
+# What a C developer does: make install, then build the example with pkg-config.
+example:
+	rm -rf build/prefix
+	$(MAKE) --no-print-directory install PREFIX=$(abspath build/prefix) INSTALL_PROFILE=$(FFI_PROFILE)
 	mkdir -p build/tests
 	cc -std=c99 -Wall -Wextra -Werror ffi-c/examples/seal_event.c -o build/tests/seal_event \
-	  $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs wampe2e) -Wl,-rpath,$(abspath $(STAGE)/lib)
+	  $$(PKG_CONFIG_PATH=build/prefix/lib/pkgconfig pkg-config --cflags --libs wampe2e) \
+	  -Wl,-rpath,$(abspath build/prefix/lib)
 	build/tests/seal_event
+
+bench-c:
+	@ldconfig -p | grep -q 'libsodium.so.23' || { echo "make bench-c needs libsodium23 (apt-get install libsodium23) as the reference"; exit 1; }
+	$(MAKE) --no-print-directory lib FFI_PROFILE=release
+	mkdir -p build/bench
+	cc -O2 -std=c99 -Iinclude ffi-c/bench/bench.c -o build/bench/bench_c -Lbuild/release/lib -lwampe2e \
+	  -l:libsodium.so.23 -Wl,-rpath,$(abspath build/release/lib)
+	build/bench/bench_c
+	$(CARGO) bench --locked -p wampe2e-ffi --bench overhead -- --warm-up-time 1 --measurement-time 3
+	$(PYTHON) ffi-c/bench/overhead_report.py target/criterion
 
 clean:
 	$(CARGO) clean

@@ -517,8 +517,8 @@ wampe2e_result wampe2e_envelope_payload(const wampe2e_envelope *env,
 wampe2e_result wampe2e_envelope_attribute_count(const wampe2e_envelope *env, size_t *count);
 
 /**
- * Attribute `index` as a string attribute: name and value, each UTF-8 and
- * NUL-terminated (lengths exclude the NUL), borrowed until the envelope is freed.
+ * Attribute `index` as a string attribute: name and value as UTF-8 with lengths
+ * (not NUL-terminated), borrowed until the envelope is freed.
  * Errors: `INVALID_ARGUMENT` when `index >= count`.
  *
  * # Safety

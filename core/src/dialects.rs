@@ -82,28 +82,37 @@ pub struct Envelope {
 impl Envelope {
     /// The attributes to put into the message's Options/Details, in wire order.
     pub fn attributes(&self) -> Vec<(&'static str, String)> {
-        match self.dialect {
-            Dialect::Cryptobox => {
-                let mut a = vec![
-                    (ENC_ALGO, "cryptobox".to_owned()),
-                    (ENC_SERIALIZER, "json".to_owned()),
-                ];
-                if let Some(k) = &self.key_id {
-                    a.push((ENC_KEY, k.clone()));
-                }
-                a
-            }
-            Dialect::Passthru { serializer, cipher } => {
-                let mut a = vec![
-                    (PPT_SCHEME, "wamp".to_owned()),
-                    (PPT_SERIALIZER, serializer.as_str().to_owned()),
-                    (PPT_CIPHER, cipher.as_str().to_owned()),
-                ];
-                if let Some(k) = &self.key_id {
-                    a.push((PPT_KEYID, k.clone()));
-                }
-                a
-            }
+        (0..)
+            .map_while(|i| self.attribute(i))
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect()
+    }
+
+    /// Attribute `index` (name, value) of [`Envelope::attributes`], without allocating.
+    pub fn attribute(&self, index: usize) -> Option<(&'static str, &str)> {
+        let fixed: [(&'static str, &'static str); 3] = match self.dialect {
+            Dialect::Cryptobox => [(ENC_ALGO, "cryptobox"), (ENC_SERIALIZER, "json"), ("", "")],
+            Dialect::Passthru { serializer, cipher } => [
+                (PPT_SCHEME, "wamp"),
+                (PPT_SERIALIZER, serializer.as_str()),
+                (PPT_CIPHER, cipher.as_str()),
+            ],
+        };
+        let n_fixed = if self.dialect == Dialect::Cryptobox {
+            2
+        } else {
+            3
+        };
+        if index < n_fixed {
+            return fixed.get(index).copied();
+        }
+        let key_name = match self.dialect {
+            Dialect::Cryptobox => ENC_KEY,
+            Dialect::Passthru { .. } => PPT_KEYID,
+        };
+        match (&self.key_id, index == n_fixed) {
+            (Some(k), true) => Some((key_name, k.as_str())),
+            _ => None,
         }
     }
 

@@ -54,7 +54,7 @@ int main(void) {
         const char *name, *value;
         size_t name_len, value_len;
         wampe2e_envelope_attribute(env, i, &name, &name_len, &value, &value_len);
-        printf(" %s=%s", name, value);
+        printf(" %.*s=%.*s", (int)name_len, name, (int)value_len, value);
         received[i].name = name;
         received[i].name_len = name_len;
         received[i].value = value;

@@ -10,7 +10,7 @@ use wampe2e::{BoxKey, DataKey, KeyRing, SecretKey, SymmetricKey};
 /// a `const wampe2e_keyring *` may be called from several threads at once,
 /// including while keys are being added or removed.
 #[allow(non_camel_case_types)]
-pub struct wampe2e_keyring(pub(crate) KeyRing);
+pub struct wampe2e_keyring(#[doc(hidden)] pub KeyRing);
 
 /// Creates an empty keyring and writes it to `*out`.
 ///

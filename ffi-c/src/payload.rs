@@ -13,22 +13,7 @@ use wampe2e::{Envelope, Error, ErrorCode, Map, Value};
 /// received message by `wampe2e_envelope_new`; freed by `wampe2e_envelope_free`.
 /// Immutable: safe to read from several threads.
 #[allow(non_camel_case_types)]
-pub struct wampe2e_envelope {
-    inner: Envelope,
-    /// Attribute names and values, each with a trailing NUL for C convenience.
-    attributes: Vec<(String, String)>,
-}
-
-impl wampe2e_envelope {
-    fn new(inner: Envelope) -> wampe2e_envelope {
-        let attributes = inner
-            .attributes()
-            .into_iter()
-            .map(|(k, v)| (format!("{k}\0"), format!("{v}\0")))
-            .collect();
-        wampe2e_envelope { inner, attributes }
-    }
-}
+pub struct wampe2e_envelope(Envelope);
 
 /// One received attribute (name and value as UTF-8 with lengths).
 #[allow(non_camel_case_types)]
@@ -45,7 +30,7 @@ pub struct wampe2e_attribute {
 }
 
 fn give_envelope(out: *mut *mut wampe2e_envelope, env: Envelope) {
-    let p = Box::into_raw(Box::new(wampe2e_envelope::new(env)));
+    let p = Box::into_raw(Box::new(wampe2e_envelope(env)));
     // SAFETY: every caller checked `out` non-NULL before doing work.
     unsafe { out.write(p) };
 }
@@ -131,10 +116,10 @@ pub unsafe extern "C" fn wampe2e_envelope_payload(
         let env = unsafe { obj("env", env)? };
         // SAFETY: out-pointers checked non-NULL above; in_list checked here.
         unsafe {
-            ptr.write(env.inner.payload.as_ptr());
-            len.write(env.inner.payload.len());
+            ptr.write(env.0.payload.as_ptr());
+            len.write(env.0.payload.len());
             if !in_list.is_null() {
-                in_list.write(env.inner.dialect.payload_in_list());
+                in_list.write(env.0.dialect.payload_in_list());
             }
         }
         Ok(())
@@ -152,14 +137,16 @@ pub unsafe extern "C" fn wampe2e_envelope_attribute_count(
 ) -> wampe2e_result {
     ffi_guard(|| {
         out_ptr("count", count)?;
-        // SAFETY: forwarded caller contract; `count` checked above.
-        unsafe { count.write(obj("env", env)?.attributes.len()) };
+        // SAFETY: forwarded caller contract.
+        let env = unsafe { obj("env", env)? };
+        // SAFETY: `count` checked non-NULL above.
+        unsafe { count.write((0..).map_while(|i| env.0.attribute(i)).count()) };
         Ok(())
     })
 }
 
-/// Attribute `index` as a string attribute: name and value, each UTF-8 and
-/// NUL-terminated (lengths exclude the NUL), borrowed until the envelope is freed.
+/// Attribute `index` as a string attribute: name and value as UTF-8 with lengths
+/// (not NUL-terminated), borrowed until the envelope is freed.
 /// Errors: `INVALID_ARGUMENT` when `index >= count`.
 ///
 /// # Safety
@@ -180,21 +167,18 @@ pub unsafe extern "C" fn wampe2e_envelope_attribute(
         out_ptr("value_len", value_len)?;
         // SAFETY: forwarded caller contract.
         let env = unsafe { obj("env", env)? };
-        let (k, v) = env.attributes.get(index).ok_or_else(|| {
+        let (k, v) = env.0.attribute(index).ok_or_else(|| {
             Error::new(
                 ErrorCode::InvalidArgument,
-                format!(
-                    "index {index}: the envelope has {} attributes",
-                    env.attributes.len()
-                ),
+                format!("index {index}: the envelope has fewer attributes"),
             )
         })?;
-        // SAFETY: out-pointers checked above; strings end in the NUL we appended.
+        // SAFETY: out-pointers checked above; both strings live as long as the envelope.
         unsafe {
             name.write(k.as_ptr().cast());
-            name_len.write(k.len() - 1);
+            name_len.write(k.len());
             value.write(v.as_ptr().cast());
-            value_len.write(v.len() - 1);
+            value_len.write(v.len());
         }
         Ok(())
     })
@@ -315,7 +299,7 @@ pub unsafe extern "C" fn wampe2e_open_payload(
                 obj("env", env)?,
             )
         };
-        let p = wampe2e::open_payload(&ring.0, role(role_)?, uri, &env.inner)?;
+        let p = wampe2e::open_payload(&ring.0, role(role_)?, uri, &env.0)?;
         let mut a = Vec::new();
         write_json(&p.args.map_or(Value::Null, Value::List), &mut a)?;
         let mut k = Vec::new();
@@ -390,7 +374,7 @@ pub unsafe extern "C" fn wampe2e_open_bytes(
                 obj("env", env)?,
             )
         };
-        let plain = wampe2e::open_bytes(&ring.0, role(role_)?, uri, &env.inner)?;
+        let plain = wampe2e::open_bytes(&ring.0, role(role_)?, uri, &env.0)?;
         // SAFETY: checked above.
         unsafe { give(out, plain) };
         Ok(())

@@ -159,9 +159,9 @@ static void test_round_trip_cryptobox(void) {
     const char *name, *value;
     size_t nl, vl;
     EXPECT(wampe2e_envelope_attribute(env, 0, &name, &nl, &value, &vl), WAMPE2E_OK);
-    CHECK(strcmp(name, "enc_algo") == 0 && nl == 8 && strcmp(value, "cryptobox") == 0 && vl == 9);
+    CHECK(nl == 8 && memcmp(name, "enc_algo", nl) == 0 && vl == 9 && memcmp(value, "cryptobox", vl) == 0);
     EXPECT(wampe2e_envelope_attribute(env, 1, &name, &nl, &value, &vl), WAMPE2E_OK);
-    CHECK(strcmp(name, "enc_serializer") == 0 && strcmp(value, "json") == 0);
+    CHECK(nl == 14 && memcmp(name, "enc_serializer", nl) == 0 && vl == 4 && memcmp(value, "json", vl) == 0);
     EXPECT(wampe2e_envelope_attribute(env, 2, &name, &nl, &value, &vl), WAMPE2E_ERR_INVALID_ARGUMENT);
 
     const uint8_t *payload;
@@ -257,6 +257,10 @@ static void test_ppt_data_keys(void) {
             size_t count = 0;
             EXPECT(wampe2e_envelope_attribute_count(env, &count), WAMPE2E_OK);
             CHECK(count == 4);
+            const char *name, *value;
+            size_t nl, vl;
+            EXPECT(wampe2e_envelope_attribute(env, 3, &name, &nl, &value, &vl), WAMPE2E_OK);
+            CHECK(nl == 9 && memcmp(name, "ppt_keyid", nl) == 0 && vl == 6 && memcmp(value, "team-1", vl) == 0);
             wampe2e_buf a = {0}, k = {0};
             EXPECT(wampe2e_open_payload(by_id, WAMPE2E_ROLE_RESPONDER, S("com.add"), env, &a, &k), WAMPE2E_OK);
             CHECK(a.len == 5 && memcmp(a.ptr, "[2,3]", 5) == 0);
