@@ -1,0 +1,213 @@
+//! Python objects ↔ payload values. Anything a WAMP payload cannot carry is a
+//! `TypeError` naming the offending type and where it sits (e.g. `args[2]["when"]`).
+
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+};
+use wampe2e::{Map, Value};
+
+/// Where a value sits, innermost segment last (built while unwinding an error).
+struct Located {
+    err: PyErr,
+    path: Vec<String>,
+}
+
+type Conv<T> = Result<T, Located>;
+
+fn here(err: PyErr) -> Located {
+    Located {
+        err,
+        path: Vec::new(),
+    }
+}
+
+fn at<T>(r: Conv<T>, segment: impl FnOnce() -> String) -> Conv<T> {
+    r.map_err(|mut l| {
+        l.path.push(segment());
+        l
+    })
+}
+
+/// Sums string and bytes lengths while converting, to decide whether releasing the GIL pays.
+pub struct Sizer(pub usize);
+
+fn value(obj: &Bound<'_, PyAny>, size: &mut Sizer) -> Conv<Value> {
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::Int(i));
+        }
+        return obj
+            .extract::<u64>()
+            .map(Value::from_u64)
+            .map_err(|_| here(PyOverflowError::new_err("int does not fit in 64 bits")));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Ok(Value::Float(f.value()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        let s = s.to_cow().map_err(here)?;
+        size.0 += s.len();
+        return Ok(Value::String(s.into_owned()));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        size.0 += b.as_bytes().len();
+        return Ok(Value::Bytes(b.as_bytes().to_vec()));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        size.0 += b.len();
+        return Ok(Value::Bytes(b.to_vec()));
+    }
+    if obj.is_instance_of::<PyMemoryView>() {
+        let bytes: Vec<u8> = obj
+            .call_method0("tobytes")
+            .and_then(|b| b.extract())
+            .map_err(here)?;
+        size.0 += bytes.len();
+        return Ok(Value::Bytes(bytes));
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        return list(l.iter(), size);
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return list(t.iter(), size);
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        return dict(d, size).map(Value::Map);
+    }
+    Err(here(PyTypeError::new_err(format!(
+        "{} cannot be carried in a WAMP payload",
+        type_name(obj)
+    ))))
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".to_owned())
+}
+
+fn list<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>, size: &mut Sizer) -> Conv<Value> {
+    let mut out = Vec::with_capacity(items.size_hint().0);
+    for (i, item) in items.enumerate() {
+        out.push(at(value(&item, size), || format!("[{i}]"))?);
+    }
+    Ok(Value::List(out))
+}
+
+fn dict(d: &Bound<'_, PyDict>, size: &mut Sizer) -> Conv<Map> {
+    let mut out = Vec::with_capacity(d.len());
+    for (k, v) in d.iter() {
+        let key: String = match k.cast::<PyString>() {
+            Ok(s) => s.to_cow().map_err(here)?.into_owned(),
+            Err(_) => {
+                return Err(here(PyTypeError::new_err(format!(
+                    "dict key of type {} (WAMP dict keys are str)",
+                    type_name(&k)
+                ))))
+            }
+        };
+        let converted = at(value(&v, size), || format!("[{key:?}]"))?;
+        out.push((key, converted));
+    }
+    Ok(out)
+}
+
+fn finish<T>(r: Conv<T>, root: &str) -> PyResult<T> {
+    r.map_err(|l| {
+        let path: String = l.path.iter().rev().map(String::as_str).collect();
+        Python::attach(|py| {
+            let msg = l
+                .err
+                .value(py)
+                .str()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            let located = format!("{root}{path}: {msg}");
+            if l.err.is_instance_of::<PyOverflowError>(py) {
+                PyOverflowError::new_err(located)
+            } else if l.err.is_instance_of::<PyTypeError>(py) {
+                PyTypeError::new_err(located)
+            } else {
+                l.err
+            }
+        })
+    })
+}
+
+/// `args` as given to `encode`/`seal_payload`: None, a list or a tuple.
+pub fn args_from_py(
+    obj: Option<&Bound<'_, PyAny>>,
+    size: &mut Sizer,
+) -> PyResult<Option<Vec<Value>>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) if o.is_instance_of::<PyList>() || o.is_instance_of::<PyTuple>() => {
+            match finish(value(o, size), "args")? {
+                Value::List(l) => Ok(Some(l)),
+                _ => Ok(None),
+            }
+        }
+        Some(o) => Err(PyTypeError::new_err(format!(
+            "args: expected a list or tuple, got {}",
+            type_name(o)
+        ))),
+    }
+}
+
+/// `kwargs`: None or a dict with str keys.
+pub fn kwargs_from_py(obj: Option<&Bound<'_, PyAny>>, size: &mut Sizer) -> PyResult<Option<Map>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => match o.cast::<PyDict>() {
+            Ok(d) => finish(dict(d, size), "kwargs").map(Some),
+            Err(_) => Err(PyTypeError::new_err(format!(
+                "kwargs: expected a dict, got {}",
+                type_name(o)
+            ))),
+        },
+    }
+}
+
+/// A payload value as the Python object Autobahn would return (binary as `bytes`).
+pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Int(i) => i.into_pyobject(py)?.into_any(),
+        Value::UInt(u) => u.into_pyobject(py)?.into_any(),
+        Value::Float(f) => PyFloat::new(py, *f).into_any(),
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Bytes(b) => PyBytes::new(py, b).into_any(),
+        Value::List(l) => list_to_py(py, l)?.into_any(),
+        Value::Map(m) => map_to_py(py, m)?.into_any(),
+    })
+}
+
+/// A list of values as a Python list.
+pub fn list_to_py<'py>(py: Python<'py>, l: &[Value]) -> PyResult<Bound<'py, PyList>> {
+    let items = l
+        .iter()
+        .map(|v| to_py(py, v))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
+
+/// A map as a Python dict (insertion order kept).
+pub fn map_to_py<'py>(py: Python<'py>, m: &Map) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in m {
+        d.set_item(k, to_py(py, v)?)?;
+    }
+    Ok(d)
+}

@@ -1,0 +1,406 @@
+//! `wampe2e._native`: the Python binding of the wampe2e core. Conversion only:
+//! every decision is the core's.
+
+mod convert;
+mod error;
+
+use convert::{args_from_py, kwargs_from_py, list_to_py, map_to_py, Sizer};
+use error::to_py;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+use wampe2e::{
+    BoxKey, Cipher, DataKey, Dialect, Envelope as CoreEnvelope, Error, ErrorCode, KeyEntry,
+    KeyPair, KeyRing as CoreKeyRing, PublicKey, Role, SecretKey, Serializer, SymmetricKey,
+};
+
+/// Payloads at least this large are sealed/opened with the GIL released.
+const DETACH_THRESHOLD: usize = 16 * 1024;
+
+fn role(s: &str) -> PyResult<Role> {
+    match s {
+        "originator" => Ok(Role::Originator),
+        "responder" => Ok(Role::Responder),
+        other => Err(to_py(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("role {other:?} is not \"originator\" or \"responder\""),
+        ))),
+    }
+}
+
+fn dialect(name: &str, serializer: &str, cipher: &str) -> PyResult<Dialect> {
+    match name {
+        "cryptobox" => Ok(Dialect::Cryptobox),
+        "ppt" => Ok(Dialect::Passthru {
+            serializer: serializer.parse::<Serializer>().map_err(to_py)?,
+            cipher: cipher.parse::<Cipher>().map_err(to_py)?,
+        }),
+        other => Err(to_py(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("dialect {other:?} is not \"cryptobox\" or \"ppt\""),
+        ))),
+    }
+}
+
+/// A key-pair entry, as Autobahn's `Key`: base64 or hex strings for the keys this
+/// peer has. Validated on construction (mismatched or malformed keys raise here).
+#[pyclass(module = "wampe2e", frozen)]
+struct Key {
+    parts: [Option<String>; 4],
+}
+
+impl Key {
+    fn box_key(&self) -> PyResult<BoxKey> {
+        let [op, opub, rp, rpub] = &self.parts;
+        BoxKey::from_encoded(
+            op.as_deref(),
+            opub.as_deref(),
+            rp.as_deref(),
+            rpub.as_deref(),
+        )
+        .map_err(to_py)
+    }
+}
+
+#[pymethods]
+impl Key {
+    #[new]
+    #[pyo3(signature = (originator_priv=None, originator_pub=None, responder_priv=None, responder_pub=None))]
+    fn new(
+        originator_priv: Option<String>,
+        originator_pub: Option<String>,
+        responder_priv: Option<String>,
+        responder_pub: Option<String>,
+    ) -> PyResult<Self> {
+        let key = Key {
+            parts: [
+                originator_priv,
+                originator_pub,
+                responder_priv,
+                responder_pub,
+            ],
+        };
+        key.box_key()?;
+        Ok(key)
+    }
+
+    /// The originator public key (base64), if known.
+    #[getter]
+    fn originator_pub(&self) -> PyResult<Option<String>> {
+        Ok(self.box_key()?.originator_public().map(|p| p.to_base64()))
+    }
+
+    /// The responder public key (base64), if known.
+    #[getter]
+    fn responder_pub(&self) -> PyResult<Option<String>> {
+        Ok(self.box_key()?.responder_public().map(|p| p.to_base64()))
+    }
+
+    fn __repr__(&self) -> PyResult<String> {
+        Ok(format!("{:?}", self.box_key()?))
+    }
+}
+
+/// A sealed payload and the attributes for the message's Options/Details.
+#[pyclass(module = "wampe2e", frozen)]
+struct Envelope(CoreEnvelope);
+
+#[pymethods]
+impl Envelope {
+    /// An envelope from a received message's Options/Details and its payload bytes.
+    #[new]
+    fn new(attributes: &Bound<'_, PyDict>, payload: Vec<u8>) -> PyResult<Self> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (k, v) in attributes.iter() {
+            if let (Ok(k), Ok(v)) = (k.extract::<String>(), v.extract::<String>()) {
+                pairs.push((k, v));
+            }
+        }
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        CoreEnvelope::from_attributes(get, payload)
+            .map(Envelope)
+            .map_err(to_py)
+    }
+
+    /// The attributes to merge into Options/Details.
+    #[getter]
+    fn attributes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (k, v) in self.0.attributes() {
+            d.set_item(k, v)?;
+        }
+        Ok(d)
+    }
+
+    /// The sealed bytes.
+    #[getter]
+    fn payload<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.0.payload)
+    }
+
+    /// True when the payload travels as Arguments = [payload] (ppt), False when bare (cryptobox).
+    #[getter]
+    fn payload_in_list(&self) -> bool {
+        self.0.dialect.payload_in_list()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Envelope({:?}, {} bytes)",
+            self.0.attributes(),
+            self.0.payload.len()
+        )
+    }
+}
+
+/// A thread-safe keyring: URI prefixes (longest character prefix wins, "" is the
+/// default) and key ids mapped to key entries.
+#[pyclass(module = "wampe2e", frozen)]
+struct KeyRing(CoreKeyRing);
+
+#[pymethods]
+impl KeyRing {
+    #[new]
+    fn new() -> Self {
+        KeyRing(CoreKeyRing::new())
+    }
+
+    /// Sets the key-pair entry for `prefix` ("" = default).
+    #[pyo3(signature = (prefix, key, allow_missing_uri=false))]
+    fn set_key(&self, prefix: &str, key: &Key, allow_missing_uri: bool) -> PyResult<()> {
+        let mut entry: KeyEntry = key.box_key()?.into();
+        entry.allow_missing_uri = allow_missing_uri;
+        self.0.set(prefix, entry);
+        Ok(())
+    }
+
+    /// Sets an entry whose one secret serves both roles (Autobahn's `KeyRing("<key>")`).
+    fn set_shared_key(&self, prefix: &str, secret: &str) -> PyResult<()> {
+        let secret = SecretKey::from_encoded("secret", secret).map_err(to_py)?;
+        self.0
+            .set(prefix, BoxKey::from_shared_secret(secret).map_err(to_py)?);
+        Ok(())
+    }
+
+    /// Adds a symmetric data key known by `key_id`; with a prefix it is also that prefix's entry.
+    #[pyo3(signature = (key_id, key, prefix=None))]
+    fn set_data_key(&self, key_id: &str, key: &str, prefix: Option<&str>) -> PyResult<()> {
+        let entry = SymmetricKey::new(key_id, DataKey::from_encoded("key", key).map_err(to_py)?)
+            .map_err(to_py)?;
+        match prefix {
+            Some(p) => self.0.set(p, entry),
+            None => self.0.add_symmetric_key(entry),
+        }
+        Ok(())
+    }
+
+    /// Removes the entry for exactly `prefix`; returns whether there was one.
+    fn remove(&self, prefix: &str) -> bool {
+        self.0.remove(prefix)
+    }
+
+    /// Replaces this peer's secrets in the entry for `prefix` with fresh ones; returns
+    /// the new (originator_pub, responder_pub) in base64, None for parts not owned.
+    fn rotate(&self, prefix: &str) -> PyResult<(Option<String>, Option<String>)> {
+        let r = self.0.rotate(prefix).map_err(to_py)?;
+        Ok((
+            r.originator_public.map(|p| p.to_base64()),
+            r.responder_public.map(|p| p.to_base64()),
+        ))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.0)
+    }
+}
+
+/// Seals args/kwargs for a message on `uri` as `role` ("originator"/"responder").
+#[pyfunction]
+#[pyo3(signature = (keyring, role, uri, args=None, kwargs=None, dialect="cryptobox", serializer="cbor", cipher="xsalsa20poly1305"))]
+#[allow(clippy::too_many_arguments)]
+fn seal_payload(
+    py: Python<'_>,
+    keyring: &KeyRing,
+    role: &str,
+    uri: &str,
+    args: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyAny>>,
+    dialect: &str,
+    serializer: &str,
+    cipher: &str,
+) -> PyResult<Envelope> {
+    let role = self::role(role)?;
+    let dialect = self::dialect(dialect, serializer, cipher)?;
+    seal(py, keyring, role, uri, args, kwargs, dialect).map(Envelope)
+}
+
+fn seal(
+    py: Python<'_>,
+    keyring: &KeyRing,
+    role: Role,
+    uri: &str,
+    args: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyAny>>,
+    dialect: Dialect,
+) -> PyResult<CoreEnvelope> {
+    let mut size = Sizer(0);
+    let args = args_from_py(args, &mut size)?;
+    let kwargs = kwargs_from_py(kwargs, &mut size)?;
+    let ring = &keyring.0;
+    let run = || wampe2e::seal_payload(ring, role, uri, args.as_deref(), kwargs.as_ref(), dialect);
+    let sealed = if size.0 >= DETACH_THRESHOLD {
+        py.detach(run)
+    } else {
+        run()
+    };
+    sealed.map_err(to_py)
+}
+
+fn open<'py>(
+    py: Python<'py>,
+    keyring: &KeyRing,
+    role: Role,
+    uri: &str,
+    envelope: &CoreEnvelope,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let ring = &keyring.0;
+    let run = || wampe2e::open_payload(ring, role, uri, envelope);
+    let p = if envelope.payload.len() >= DETACH_THRESHOLD {
+        py.detach(run)
+    } else {
+        run()
+    }
+    .map_err(to_py)?;
+    let args = match &p.args {
+        Some(a) => list_to_py(py, a)?.into_any(),
+        None => py.None().into_bound(py),
+    };
+    let kwargs = match &p.kwargs {
+        Some(m) => map_to_py(py, m)?.into_any(),
+        None => py.None().into_bound(py),
+    };
+    PyTuple::new(py, [p.uri.into_pyobject(py)?.into_any(), args, kwargs])
+}
+
+/// Opens `envelope` received on `uri` as `role`; returns (uri, args, kwargs).
+#[pyfunction]
+fn open_payload<'py>(
+    py: Python<'py>,
+    keyring: &KeyRing,
+    role: &str,
+    uri: &str,
+    envelope: &Envelope,
+) -> PyResult<Bound<'py, PyTuple>> {
+    open(py, keyring, self::role(role)?, uri, &envelope.0)
+}
+
+/// Autobahn's `KeyRing.encode` fast path: the cryptobox payload bytes for
+/// (is_originating, uri, args, kwargs).
+#[pyfunction]
+#[pyo3(signature = (keyring, is_originating, uri, args=None, kwargs=None))]
+fn encode_cryptobox<'py>(
+    py: Python<'py>,
+    keyring: &KeyRing,
+    is_originating: bool,
+    uri: &str,
+    args: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let role = if is_originating {
+        Role::Originator
+    } else {
+        Role::Responder
+    };
+    let env = seal(py, keyring, role, uri, args, kwargs, Dialect::Cryptobox)?;
+    Ok(PyBytes::new(py, &env.payload))
+}
+
+/// Autobahn's `KeyRing.decode` fast path: opens cryptobox payload bytes.
+#[pyfunction]
+fn decode_cryptobox<'py>(
+    py: Python<'py>,
+    keyring: &KeyRing,
+    is_originating: bool,
+    uri: &str,
+    payload: Vec<u8>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let role = if is_originating {
+        Role::Originator
+    } else {
+        Role::Responder
+    };
+    let env = CoreEnvelope {
+        dialect: Dialect::Cryptobox,
+        key_id: None,
+        payload,
+    };
+    open(py, keyring, role, uri, &env)
+}
+
+/// A fresh X25519 key pair as (secret, public) in base64.
+#[pyfunction]
+fn generate_keypair() -> PyResult<(String, String)> {
+    let p = KeyPair::generate().map_err(to_py)?;
+    Ok((p.secret.to_base64().to_string(), p.public.to_base64()))
+}
+
+/// A fresh X25519 key pair as (secret, public) in hex.
+#[pyfunction]
+fn generate_keypair_hex() -> PyResult<(String, String)> {
+    let p = KeyPair::generate().map_err(to_py)?;
+    Ok((p.secret.to_hex().to_string(), p.public.to_hex()))
+}
+
+/// A fresh 32-byte symmetric data key in base64.
+#[pyfunction]
+fn generate_data_key() -> PyResult<String> {
+    Ok(DataKey::generate().map_err(to_py)?.to_base64().to_string())
+}
+
+/// The X25519 key pair (secret, public; base64) of an Ed25519 (WAMP-cryptosign) seed.
+#[pyfunction]
+fn ed25519_to_x25519(seed: &str) -> PyResult<(String, String)> {
+    let p = KeyPair::from_ed25519_seed_encoded("seed", seed).map_err(to_py)?;
+    Ok((p.secret.to_base64().to_string(), p.public.to_base64()))
+}
+
+/// The public key (base64) of a secret key (base64 or hex).
+#[pyfunction]
+fn public_key(secret: &str) -> PyResult<String> {
+    Ok(SecretKey::from_encoded("secret", secret)
+        .map_err(to_py)?
+        .public_key()
+        .to_base64())
+}
+
+/// The WAMP spec key id of a public key (base64 or hex).
+#[pyfunction]
+fn key_id(public: &str) -> PyResult<String> {
+    Ok(PublicKey::from_encoded("public", public)
+        .map_err(to_py)?
+        .key_id())
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    error::register(m)?;
+    m.add_class::<Key>()?;
+    m.add_class::<KeyRing>()?;
+    m.add_class::<Envelope>()?;
+    m.add_function(wrap_pyfunction!(seal_payload, m)?)?;
+    m.add_function(wrap_pyfunction!(open_payload, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_cryptobox, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_cryptobox, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_keypair, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_keypair_hex, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_data_key, m)?)?;
+    m.add_function(wrap_pyfunction!(ed25519_to_x25519, m)?)?;
+    m.add_function(wrap_pyfunction!(public_key, m)?)?;
+    m.add_function(wrap_pyfunction!(key_id, m)?)?;
+    m.add("__version__", wampe2e::VERSION)?;
+    Ok(())
+}
