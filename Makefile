@@ -21,7 +21,11 @@ STAGE := build/$(FFI_PROFILE)
 CFLAGS_TEST := -std=c99 -Wall -Wextra -Werror -g -Iinclude
 NATIVE_LIBS := -lpthread -ldl -lm -lrt
 
-.PHONY: help demo test test-rust test-vectors test-interop lint bench vectors clean \
+CROSSBAR_VENV := .venv-crossbar
+CROSSBAR_VERSION := 26.10.1
+WHEEL_DIR := build/wheels
+
+.PHONY: help demo test test-py wheel bench-py test-rust test-vectors test-interop lint bench vectors clean \
 	header check-header lib install test-c example bench-c
 
 help:
@@ -31,11 +35,12 @@ help:
 	@echo "make lib     build libwampe2e (.so, .a, header, wampe2e.pc) into build/"
 	@echo "make install PREFIX=/usr/local   install libwampe2e"
 	@echo "make bench-c C harness: FFI overhead and throughput next to libsodium"
+	@echo "make bench-py wampe2e.autobahn.KeyRing next to Autobahn's KeyRing"
 
 demo:
 	$(CARGO) run --quiet -p wampe2e-cli -- demo
 
-test: lint check-header test-rust test-vectors test-interop test-c
+test: lint check-header test-rust test-vectors test-interop test-c test-py
 	@echo "make test: all suites passed"
 
 lint:
@@ -69,6 +74,29 @@ bench:
 	@ldconfig -p | grep -q 'libsodium.so.23' || { echo "make bench needs libsodium23 (apt-get install libsodium23) as the reference"; exit 1; }
 	$(CARGO) bench -p wampe2e --bench seal_open
 	$(PYTHON) core/benches/report.py target/criterion
+
+# ---- Python wheel (py/) ----
+
+# Crossbar.io lives in its own venv: it is a router the tests start, not a library they import.
+$(CROSSBAR_VENV)/.installed:
+	test -x $(CROSSBAR_VENV)/bin/python || $(PYTHON) -m venv $(CROSSBAR_VENV)
+	$(CROSSBAR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check crossbar==$(CROSSBAR_VERSION)
+	touch $@
+
+# The release abi3 wheel, installed into the test venv.
+wheel: $(VENV)/.installed
+	rm -rf $(WHEEL_DIR)
+	cd py && ../$(VENV)/bin/maturin build --quiet --release --locked -o ../$(WHEEL_DIR)
+	$(VPY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps $(WHEEL_DIR)/wampe2e-*.whl
+
+test-py: wheel $(CROSSBAR_VENV)/.installed
+	rm -rf build/venv-clean && $(PYTHON) -m venv build/venv-clean
+	build/venv-clean/bin/python -m pip install --quiet --disable-pip-version-check $(WHEEL_DIR)/wampe2e-*.whl
+	cd build && venv-clean/bin/python -c "import wampe2e as w; r = w.KeyRing(); r.set_shared_key('', w.generate_keypair()[0]); e = w.seal_payload(r, 'originator', 'com.x', [1]); assert w.open_payload(r, 'responder', 'com.x', e) == ('com.x', [1], None); print('clean venv: wheel installs and works without autobahn')"
+	WAMPE2E_CROSSBAR=$(CROSSBAR_VENV)/bin/crossbar $(VPY) -m pytest -q py/tests
+
+bench-py: wheel
+	$(VPY) py/bench/bench_keyring.py
 
 # ---- libwampe2e (C ABI) ----
 
@@ -149,4 +177,4 @@ bench-c:
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) build
+	rm -rf $(VENV) $(CROSSBAR_VENV) build

@@ -5,6 +5,10 @@ import os
 import sys
 
 import pytest
+import txaio
+
+# Autobahn's sessions here run on asyncio; select it before any test imports autobahn.
+txaio.use_asyncio()
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "routers"))
