@@ -199,6 +199,18 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The same error located one level further out, e.g. `[2]` + `["when"]: NaN ...`
+    /// gives `[2]["when"]: NaN ...`, so value errors name where the value sits.
+    pub(crate) fn within(mut self, segment: &str) -> Self {
+        let sep = if self.message.starts_with('[') {
+            ""
+        } else {
+            ": "
+        };
+        self.message = format!("{segment}{sep}{}", self.message);
+        self
+    }
 }
 
 impl fmt::Display for Error {

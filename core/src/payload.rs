@@ -79,12 +79,12 @@ impl Plaintext<'_> {
                 }
                 out.extend_from_slice(b",\"args\":");
                 match self.args {
-                    Some(a) => write_json_list(a, out)?,
+                    Some(a) => write_json_list(a, out).map_err(|e| e.within("args"))?,
                     None => out.extend_from_slice(b"null"),
                 }
                 out.extend_from_slice(b",\"kwargs\":");
                 match self.kwargs {
-                    Some(m) => write_json_map(m, out)?,
+                    Some(m) => write_json_map(m, out).map_err(|e| e.within("kwargs"))?,
                     None => out.extend_from_slice(b"null"),
                 }
                 out.push(b'}');

@@ -147,7 +147,7 @@ pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<()> {
             if s.starts_with('\0') {
                 return err(
                     ErrorCode::UnsupportedValue,
-                    "json: a string starting with U+0000 would be read back as binary",
+                    "a string starting with U+0000 would be read back as binary in JSON",
                 );
             }
             write_json_str(s, out);
@@ -175,7 +175,7 @@ pub(crate) fn write_json_list(items: &[Value], out: &mut Vec<u8>) -> Result<()> 
         if i > 0 {
             out.push(b',');
         }
-        write_json(v, out)?;
+        write_json(v, out).map_err(|e| e.within(&format!("[{i}]")))?;
     }
     out.push(b']');
     Ok(())
@@ -190,7 +190,7 @@ pub(crate) fn write_json_map(map: &Map, out: &mut Vec<u8>) -> Result<()> {
         }
         write_json_str(k, out);
         out.push(b':');
-        write_json(v, out)?;
+        write_json(v, out).map_err(|e| e.within(&format!("[{k:?}]")))?;
     }
     out.push(b'}');
     Ok(())
@@ -231,7 +231,7 @@ fn write_python_float(f: f64, out: &mut Vec<u8>) -> Result<()> {
     if !f.is_finite() {
         return err(
             ErrorCode::UnsupportedValue,
-            format!("json: {f} is not representable in JSON"),
+            format!("{f} is not representable in JSON"),
         );
     }
     let mut buf = ryu::Buffer::new();

@@ -272,7 +272,10 @@ fn oversize_and_bad_plaintexts() {
     .unwrap_err();
     assert_eq!(e.code(), ErrorCode::PayloadTooLarge);
 
-    let nan = [Value::Float(f64::NAN)];
+    let nan = [
+        Value::Int(1),
+        Value::Map(vec![("x".into(), Value::Float(f64::NAN))]),
+    ];
     let e = seal_payload(
         &ring,
         Role::Originator,
@@ -286,6 +289,10 @@ fn oversize_and_bad_plaintexts() {
     )
     .unwrap_err();
     assert_eq!(e.code(), ErrorCode::UnsupportedValue);
+    assert_eq!(
+        e.message(),
+        "args[1][\"x\"]: NaN is not representable in JSON"
+    );
 
     for (plain, code) in [
         (&b"[1,2]"[..], ErrorCode::InvalidPayload),

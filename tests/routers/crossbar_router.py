@@ -133,3 +133,21 @@ class CrossbarRouter:
         if self._dir:
             self._dir.cleanup()
         return False
+
+
+def main():
+    """`python crossbar_router.py`: serve until stdin closes or SIGTERM, for tests in
+    other languages. Prints `LISTENING <port>` once the router accepts connections."""
+    import sys
+
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    with CrossbarRouter() as router:
+        print(f"LISTENING {router.port}", flush=True)
+        while not stop:
+            if not sys.stdin.read(1):  # EOF: the parent went away
+                break
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+//! JS values ↔ payload values, and errors as JS sees them.
+//!
+//! Numbers: integral JS numbers become integers (as `JSON.stringify` writes them),
+//! others floats; `BigInt` must fit 64 bits. `Uint8Array`/`Buffer`/`ArrayBuffer`
+//! become binary and come back as `Buffer`. `undefined` is skipped in objects and
+//! `null` in arrays, as `JSON.stringify` does. Integers beyond 2^53 come back as `BigInt`.
+
+use napi::bindgen_prelude::{
+    BigInt, Buffer, BufferSlice, JsObjectValue, Null, Object, ToNapiValue, Unknown,
+};
+use napi::{Env, JsValue, ValueType};
+use wampe2e::serializer::MAX_DEPTH;
+use wampe2e::{Error, ErrorCode, Map, Payload, Value};
+
+/// The `code` of a JS error: a core code name, or napi's pending-exception marker.
+pub struct Code(pub &'static str);
+
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+/// Results of exports: errors carry a stable `code`.
+pub type Result<T> = std::result::Result<T, napi::Error<Code>>;
+
+/// A napi failure (not a wampe2e one) as an export error.
+pub fn napi_err(e: napi::Error) -> napi::Error<Code> {
+    napi::Error::new(Code("WAMPE2E_INVALID_ARGUMENT"), e.reason.clone())
+}
+
+/// Throws a `TypeError` with `code` and returns the marker telling napi it is pending.
+fn type_error(env: &Env, code: &'static str, msg: &str) -> napi::Error<Code> {
+    match env.throw_type_error(msg, Some(code)) {
+        Ok(()) => napi::Error::new(Code("PendingException"), String::new()),
+        Err(_) => napi::Error::new(Code(code), msg.to_owned()),
+    }
+}
+
+/// A core error from sealing: unsupported values are `TypeError`s, the rest `Error`s.
+pub fn value_err(env: &Env, e: Error) -> napi::Error<Code> {
+    if e.code() == ErrorCode::UnsupportedValue {
+        type_error(env, e.code().name(), e.message())
+    } else {
+        napi::Error::new(Code(e.code().name()), e.message().to_owned())
+    }
+}
+
+/// Where a bad value sits, innermost segment last (built while unwinding).
+struct Bad {
+    msg: String,
+    path: Vec<String>,
+}
+
+type Conv<T> = std::result::Result<T, Bad>;
+
+fn bad(msg: impl Into<String>) -> Bad {
+    Bad {
+        msg: msg.into(),
+        path: Vec::new(),
+    }
+}
+
+fn at<T>(r: Conv<T>, segment: impl FnOnce() -> String) -> Conv<T> {
+    r.map_err(|mut b| {
+        b.path.push(segment());
+        b
+    })
+}
+
+fn seg_key(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    {
+        format!(".{k}")
+    } else {
+        format!("[{k:?}]")
+    }
+}
+
+fn napi_bad(e: napi::Error) -> Bad {
+    bad(e.reason.clone())
+}
+
+/// Reads `u` as a `T`; callers check `u`'s JS type first.
+fn cast<T: napi::bindgen_prelude::FromNapiValue>(u: &Unknown) -> Conv<T> {
+    // SAFETY: every caller matched on `u.get_type()` (or is_* checks) for `T`'s JS type.
+    unsafe { u.cast::<T>() }.map_err(napi_bad)
+}
+
+fn from_js(u: &Unknown, depth: usize) -> Conv<Option<Value>> {
+    Ok(Some(match u.get_type().map_err(napi_bad)? {
+        ValueType::Undefined => return Ok(None),
+        ValueType::Null => Value::Null,
+        ValueType::Boolean => Value::Bool(cast::<bool>(u)?),
+        ValueType::Number => {
+            let n = cast::<f64>(u)?;
+            // Integral and exactly representable as i64: an integer, as JSON.stringify writes it.
+            if n.fract() == 0.0 && n.abs() < 9.2e18 && !(n == 0.0 && n.is_sign_negative()) {
+                Value::Int(n as i64)
+            } else {
+                Value::Float(n)
+            }
+        }
+        ValueType::String => Value::String(cast::<String>(u)?),
+        ValueType::BigInt => {
+            let b = cast::<BigInt>(u)?;
+            let (negative, magnitude, lossless) = b.get_u64();
+            match (negative, lossless) {
+                (false, true) => Value::from_u64(magnitude),
+                _ => {
+                    let (v, lossless) = b.get_i64();
+                    if !lossless || !negative {
+                        return Err(bad("BigInt does not fit in 64 bits"));
+                    }
+                    Value::Int(v)
+                }
+            }
+        }
+        ValueType::Object => {
+            if depth >= MAX_DEPTH {
+                return Err(bad(format!(
+                    "nesting deeper than {MAX_DEPTH} levels (a cyclic object?)"
+                )));
+            }
+            let o = cast::<Object>(u)?;
+            if o.is_array().map_err(napi_bad)? {
+                let n = o.get_array_length().map_err(napi_bad)?;
+                let mut out = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    let item: Unknown = o.get_element(i).map_err(napi_bad)?;
+                    out.push(
+                        at(from_js(&item, depth + 1), || format!("[{i}]"))?.unwrap_or(Value::Null),
+                    );
+                }
+                Value::List(out)
+            } else if o.is_typedarray().map_err(napi_bad)? || o.is_buffer().map_err(napi_bad)? {
+                let bytes = cast::<BufferSlice>(u)
+                    .map_err(|_| bad("only Uint8Array/Buffer binaries are supported"))?;
+                Value::Bytes(bytes.to_vec())
+            } else if o.is_arraybuffer().map_err(napi_bad)? {
+                let ab = cast::<napi::bindgen_prelude::ArrayBuffer>(u)?;
+                Value::Bytes(ab.to_vec())
+            } else {
+                Value::Map(object(&o, depth)?)
+            }
+        }
+        other => {
+            return Err(bad(format!(
+                "a {other:?} cannot be carried in a WAMP payload"
+            )))
+        }
+    }))
+}
+
+fn object(o: &Object, depth: usize) -> Conv<Map> {
+    let keys = Object::keys(o).map_err(napi_bad)?;
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        let item: Unknown = o.get_named_property(&k).map_err(napi_bad)?;
+        if let Some(v) = at(from_js(&item, depth + 1), || seg_key(&k))? {
+            out.push((k, v));
+        }
+    }
+    Ok(out)
+}
+
+fn located(env: &Env, root: &str, b: Bad) -> napi::Error<Code> {
+    let path: String = b.path.iter().rev().map(String::as_str).collect();
+    type_error(
+        env,
+        "ERR_INVALID_ARG_TYPE",
+        &format!("{root}{path}: {}", b.msg),
+    )
+}
+
+/// `args`: undefined/null, or an array.
+pub fn js_args(env: &Env, u: Option<Unknown>) -> Result<Option<Vec<Value>>> {
+    let Some(u) = u else { return Ok(None) };
+    match from_js(&u, 0) {
+        Ok(None | Some(Value::Null)) => Ok(None),
+        Ok(Some(Value::List(l))) => Ok(Some(l)),
+        Ok(Some(other)) => Err(type_error(
+            env,
+            "ERR_INVALID_ARG_TYPE",
+            &format!("args: expected an array, got a {}", other.kind()),
+        )),
+        Err(b) => Err(located(env, "args", b)),
+    }
+}
+
+/// `kwargs`: undefined/null, or a plain object.
+pub fn js_kwargs(env: &Env, u: Option<Unknown>) -> Result<Option<Map>> {
+    let Some(u) = u else { return Ok(None) };
+    match from_js(&u, 0) {
+        Ok(None | Some(Value::Null)) => Ok(None),
+        Ok(Some(Value::Map(m))) => Ok(Some(m)),
+        Ok(Some(other)) => Err(type_error(
+            env,
+            "ERR_INVALID_ARG_TYPE",
+            &format!("kwargs: expected an object, got a {}", other.kind()),
+        )),
+        Err(b) => Err(located(env, "kwargs", b)),
+    }
+}
+
+/// A payload value as a JS value.
+pub struct JsOut(pub Value);
+
+const MAX_SAFE: i64 = (1 << 53) - 1;
+
+impl ToNapiValue for JsOut {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        val: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        // SAFETY: `env` is the live env napi handed us; each conversion uses it.
+        unsafe {
+            match val.0 {
+                Value::Null => Null::to_napi_value(env, Null),
+                Value::Bool(b) => bool::to_napi_value(env, b),
+                Value::Int(i) if (-MAX_SAFE..=MAX_SAFE).contains(&i) => {
+                    f64::to_napi_value(env, i as f64)
+                }
+                Value::Int(i) => BigInt::to_napi_value(env, BigInt::from(i)),
+                Value::UInt(u) => BigInt::to_napi_value(env, BigInt::from(u)),
+                Value::Float(f) => f64::to_napi_value(env, f),
+                Value::String(s) => String::to_napi_value(env, s),
+                Value::Bytes(b) => Buffer::to_napi_value(env, b.into()),
+                Value::List(l) => {
+                    Vec::<JsOut>::to_napi_value(env, l.into_iter().map(JsOut).collect())
+                }
+                Value::Map(m) => map_to_js(env, m),
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `env` is a live napi env.
+unsafe fn map_to_js(env: napi::sys::napi_env, m: Map) -> napi::Result<napi::sys::napi_value> {
+    // SAFETY: the caller's env is live.
+    let env_ref = Env::from_raw(env);
+    let mut o = Object::new(&env_ref)?;
+    for (k, v) in m {
+        o.set(k, JsOut(v))?;
+    }
+    // SAFETY: `o` was created on this env.
+    unsafe { Object::to_napi_value(env, o) }
+}
+
+/// An opened payload as JS `{ uri, args, kwargs }` (`null` for what is absent).
+pub struct PayloadJs(pub Payload);
+
+impl napi::bindgen_prelude::TypeName for PayloadJs {
+    fn type_name() -> &'static str {
+        "Opened"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for PayloadJs {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        val: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        // SAFETY: napi calls us with a live env.
+        let env_ref = Env::from_raw(env);
+        let mut o = Object::new(&env_ref)?;
+        let p = val.0;
+        o.set("uri", p.uri)?;
+        o.set("args", p.args.map(|l| JsOut(Value::List(l))))?;
+        o.set("kwargs", p.kwargs.map(|m| JsOut(Value::Map(m))))?;
+        // SAFETY: `o` was created on this env.
+        unsafe { Object::to_napi_value(env, o) }
+    }
+}
