@@ -25,7 +25,9 @@ CROSSBAR_VENV := .venv-crossbar
 CROSSBAR_VERSION := 26.10.1
 WHEEL_DIR := build/wheels
 
-.PHONY: help demo test test-py wheel bench-py test-rust test-vectors test-interop lint bench vectors clean \
+NEXUS := build/nexus-router
+
+.PHONY: help demo test test-py wheel bench-py test-node node-addon bench-node test-rust test-vectors test-interop lint bench vectors clean \
 	header check-header lib install test-c example bench-c
 
 help:
@@ -36,11 +38,12 @@ help:
 	@echo "make install PREFIX=/usr/local   install libwampe2e"
 	@echo "make bench-c C harness: FFI overhead and throughput next to libsodium"
 	@echo "make bench-py wampe2e.autobahn.KeyRing next to Autobahn's KeyRing"
+	@echo "make bench-node the addon next to tweetnacl, libsodium-wrappers, sodium-native"
 
 demo:
 	$(CARGO) run --quiet -p wampe2e-cli -- demo
 
-test: lint check-header test-rust test-vectors test-interop test-c test-py
+test: lint check-header test-rust test-vectors test-interop test-c test-py test-node
 	@echo "make test: all suites passed"
 
 lint:
@@ -97,6 +100,32 @@ test-py: wheel $(CROSSBAR_VENV)/.installed
 
 bench-py: wheel
 	$(VPY) py/bench/bench_keyring.py
+
+# ---- Node addon (node/) ----
+
+# The nexus router (Go module proxy), for the wampy / Payload Passthru Mode tests.
+$(NEXUS): tests/routers/nexus/main.go tests/routers/nexus/go.mod tests/routers/nexus/go.sum
+	cd tests/routers/nexus && go build -o ../../../$(NEXUS) .
+
+# npm ci, then the release addon; the generated index.d.ts / index.js must match the committed ones.
+node-addon:
+	cd node && npm ci --no-audit --no-fund --loglevel=error
+	cd node && npx napi build --platform --release
+	git diff --exit-code -- node/index.d.ts node/index.js || { echo "node/index.d.ts or index.js out of date: rebuild in node/ and commit them"; exit 1; }
+
+test-node: node-addon $(NEXUS) $(VENV)/.installed $(CROSSBAR_VENV)/.installed
+	cd node && WAMPE2E_NEXUS=$(abspath $(NEXUS)) WAMPE2E_PYTHON=$(abspath $(VPY)) \
+	  WAMPE2E_CROSSBAR=$(abspath $(CROSSBAR_VENV))/bin/crossbar node --test test/*.test.js
+	# npm pack, install into a fresh folder, use it from plain JS and TypeScript
+	rm -rf build/node-pack && mkdir -p build/node-pack
+	cd node && npm pack --silent --pack-destination ../build/node-pack >/dev/null
+	cd build/node-pack && npm init -y >/dev/null && \
+	  npm install --no-audit --no-fund --loglevel=error ./wampe2e-*.tgz typescript@5.9.3 @types/node@20.19.43 && \
+	  cp ../../node/test/pack/consumer.js ../../node/test/pack/consumer.ts ../../node/test/pack/tsconfig.json . && \
+	  node consumer.js && npx tsc -p tsconfig.json && echo "packed wampe2e type-checks from TypeScript"
+
+bench-node: node-addon
+	cd node && node bench/bench.js
 
 # ---- libwampe2e (C ABI) ----
 

@@ -71,7 +71,7 @@ export declare function generateDataKey(): string
 export declare function generateKeypair(): KeyPairStrings
 
 /** The WAMP spec key id of a public key (base64 or hex). */
-export declare function keyId(public: string): string
+export declare function keyId(publicKey: string): string
 
 /** A key pair in base64. */
 export interface KeyPairStrings {

@@ -471,7 +471,7 @@ pub fn public_key(secret: String) -> Result<String> {
 /// The WAMP spec key id of a public key (base64 or hex).
 #[napi(catch_unwind)]
 pub fn key_id(public_key: String) -> Result<String> {
-    Ok(PublicKey::from_encoded("public", &public)
+    Ok(PublicKey::from_encoded("public_key", &public_key)
         .map_err(core_err)?
         .key_id())
 }
