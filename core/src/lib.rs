@@ -30,7 +30,7 @@
 //! # Ok::<(), wampe2e::Error>(())
 //! ```
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod cipher;
 pub mod dialects;
@@ -39,6 +39,8 @@ pub mod keyring;
 pub mod keys;
 pub mod message;
 pub mod payload;
+pub mod salsa20_simd;
+pub mod secretbox;
 pub mod serializer;
 pub mod value;
 

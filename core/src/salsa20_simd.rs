@@ -1,0 +1,346 @@
+//! The Salsa20 keystream, several 64-byte blocks per iteration: SSE2 (4 blocks,
+//! the x86-64 baseline) and AVX2 (8 blocks, chosen at run time), as libsodium's
+//! `xmm6int` and AVX2 implementations do. RustCrypto's scalar `salsa20` is the
+//! reference and the fallback (other architectures, tails, and when forced with
+//! `WAMPE2E_FORCE_SCALAR=1`). Bit-identical to the reference: see the
+//! differential tests in `core/tests/salsa20_simd.rs` and the fuzz target.
+//!
+//! This is the one module of the core with `unsafe`: SIMD intrinsics, each
+//! function entered only after checking its CPU feature.
+#![allow(unsafe_code)]
+
+use salsa20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
+use salsa20::Salsa20;
+use std::sync::OnceLock;
+
+/// Which keystream implementation runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// RustCrypto's portable scalar Salsa20.
+    Scalar,
+    /// 4 blocks per iteration with SSE2.
+    Sse2,
+    /// 8 blocks per iteration with AVX2 (SSE2 for the rest).
+    Avx2,
+}
+
+#[cfg(target_arch = "x86_64")]
+cpufeatures::new!(avx2_cpuid, "avx2");
+
+/// The fastest backend this CPU supports, unless `WAMPE2E_FORCE_SCALAR=1` (read once).
+pub fn detected() -> Backend {
+    static CHOSEN: OnceLock<Backend> = OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        if std::env::var_os("WAMPE2E_FORCE_SCALAR").is_some_and(|v| v == "1") {
+            return Backend::Scalar;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            if avx2_cpuid::get() {
+                return Backend::Avx2;
+            }
+            Backend::Sse2
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        Backend::Scalar
+    })
+}
+
+/// Whether `backend` can run on this CPU.
+pub fn available(backend: Backend) -> bool {
+    match backend {
+        Backend::Scalar => true,
+        #[cfg(target_arch = "x86_64")]
+        Backend::Sse2 => true,
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx2 => avx2_cpuid::get(),
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => false,
+    }
+}
+
+/// XORs `data` with the Salsa20 keystream of (`key`, `nonce`) starting at block
+/// `counter`, using `backend` (falls back to scalar where it is not [`available`]).
+/// The 64-bit block counter carries past 2^32 as Salsa20 defines.
+pub fn xor_keystream(
+    backend: Backend,
+    key: &[u8; 32],
+    nonce: &[u8; 8],
+    counter: u32,
+    data: &mut [u8],
+) {
+    let counter = u64::from(counter);
+    let mut done_blocks = 0usize;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if backend == Backend::Avx2 && avx2_cpuid::get() {
+            // SAFETY: AVX2 is present (checked just above).
+            done_blocks += unsafe { x86::xor_blocks8_avx2(key, nonce, counter, data) };
+        }
+        if backend != Backend::Scalar {
+            let rest = data.get_mut(done_blocks * 64..).unwrap_or_default();
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            done_blocks +=
+                unsafe { x86::xor_blocks4_sse2(key, nonce, counter + done_blocks as u64, rest) };
+        }
+    }
+    let rest = data.get_mut(done_blocks * 64..).unwrap_or_default();
+    if !rest.is_empty() {
+        let mut cipher = Salsa20::new(key.into(), nonce.into());
+        // Fits: (2^32 + data.len() / 64) * 64 < 2^64.
+        cipher.seek((counter + done_blocks as u64) * 64);
+        cipher.apply_keystream(rest);
+    }
+}
+
+/// One keystream block (the secretbox construction takes its Poly1305 key from
+/// block 0). Scalar: the SIMD paths pay off from 4 blocks on.
+pub fn block(key: &[u8; 32], nonce: &[u8; 8], counter: u32) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    xor_keystream(Backend::Scalar, key, nonce, counter, &mut out);
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use core::arch::x86_64::*;
+
+    const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+
+    /// The 16 input words of the Salsa20 state, counter words left zero.
+    fn input_words(key: &[u8; 32], nonce: &[u8; 8]) -> [u32; 16] {
+        let k = |i: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(key.get(4 * i..4 * i + 4).unwrap_or(&[0; 4]));
+            u32::from_le_bytes(w)
+        };
+        let n = |i: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(nonce.get(4 * i..4 * i + 4).unwrap_or(&[0; 4]));
+            u32::from_le_bytes(w)
+        };
+        [
+            SIGMA[0],
+            k(0),
+            k(1),
+            k(2),
+            k(3),
+            SIGMA[1],
+            n(0),
+            n(1),
+            0,
+            0,
+            SIGMA[2],
+            k(4),
+            k(5),
+            k(6),
+            k(7),
+            SIGMA[3],
+        ]
+    }
+
+    macro_rules! salsa_rounds {
+        ($x:ident, $add:ident, $xor:ident, $rotl:ident) => {
+            macro_rules! qr {
+                ($a:expr, $b:expr, $c:expr, $d:expr) => {
+                    $x[$b] = $xor($x[$b], $rotl!($add($x[$a], $x[$d]), 7));
+                    $x[$c] = $xor($x[$c], $rotl!($add($x[$b], $x[$a]), 9));
+                    $x[$d] = $xor($x[$d], $rotl!($add($x[$c], $x[$b]), 13));
+                    $x[$a] = $xor($x[$a], $rotl!($add($x[$d], $x[$c]), 18));
+                };
+            }
+            for _ in 0..10 {
+                qr!(0, 4, 8, 12);
+                qr!(5, 9, 13, 1);
+                qr!(10, 14, 2, 6);
+                qr!(15, 3, 7, 11);
+                qr!(0, 1, 2, 3);
+                qr!(5, 6, 7, 4);
+                qr!(10, 11, 8, 9);
+                qr!(15, 12, 13, 14);
+            }
+        };
+    }
+
+    macro_rules! rotl128 {
+        ($v:expr, 7) => {{
+            let v = $v;
+            _mm_or_si128(_mm_slli_epi32::<7>(v), _mm_srli_epi32::<25>(v))
+        }};
+        ($v:expr, 9) => {{
+            let v = $v;
+            _mm_or_si128(_mm_slli_epi32::<9>(v), _mm_srli_epi32::<23>(v))
+        }};
+        ($v:expr, 13) => {{
+            let v = $v;
+            _mm_or_si128(_mm_slli_epi32::<13>(v), _mm_srli_epi32::<19>(v))
+        }};
+        ($v:expr, 18) => {{
+            let v = $v;
+            _mm_or_si128(_mm_slli_epi32::<18>(v), _mm_srli_epi32::<14>(v))
+        }};
+    }
+
+    macro_rules! rotl256 {
+        ($v:expr, 7) => {{
+            let v = $v;
+            _mm256_or_si256(_mm256_slli_epi32::<7>(v), _mm256_srli_epi32::<25>(v))
+        }};
+        ($v:expr, 9) => {{
+            let v = $v;
+            _mm256_or_si256(_mm256_slli_epi32::<9>(v), _mm256_srli_epi32::<23>(v))
+        }};
+        ($v:expr, 13) => {{
+            let v = $v;
+            _mm256_or_si256(_mm256_slli_epi32::<13>(v), _mm256_srli_epi32::<19>(v))
+        }};
+        ($v:expr, 18) => {{
+            let v = $v;
+            _mm256_or_si256(_mm256_slli_epi32::<18>(v), _mm256_srli_epi32::<14>(v))
+        }};
+    }
+
+    /// XORs `words` (4 consecutive state words of one block) into `out` (16 bytes).
+    #[inline(always)]
+    unsafe fn xor16(out: &mut [u8], words: __m128i) {
+        debug_assert!(out.len() >= 16);
+        // SAFETY: callers pass a 16-byte subslice; unaligned load/store.
+        unsafe {
+            let p = out.as_mut_ptr().cast::<__m128i>();
+            _mm_storeu_si128(p, _mm_xor_si128(_mm_loadu_si128(p), words));
+        }
+    }
+
+    /// XORs the keystream into as many whole groups of 4 blocks of `data` as there
+    /// are; returns the number of blocks done.
+    ///
+    /// # Safety
+    /// The CPU supports SSE2 (always true on x86-64).
+    #[target_feature(enable = "sse2")]
+    pub(super) unsafe fn xor_blocks4_sse2(
+        key: &[u8; 32],
+        nonce: &[u8; 8],
+        counter: u64,
+        data: &mut [u8],
+    ) -> usize {
+        let input = input_words(key, nonce);
+        let mut done = 0usize;
+        for chunk in data.chunks_exact_mut(256) {
+            let c = counter.wrapping_add(done as u64);
+            let ctr = [c, c.wrapping_add(1), c.wrapping_add(2), c.wrapping_add(3)];
+            let mut orig = [_mm_setzero_si128(); 16];
+            for (o, w) in orig.iter_mut().zip(input.iter()) {
+                *o = _mm_set1_epi32(*w as i32);
+            }
+            orig[8] = _mm_setr_epi32(ctr[0] as i32, ctr[1] as i32, ctr[2] as i32, ctr[3] as i32);
+            orig[9] = _mm_setr_epi32(
+                (ctr[0] >> 32) as i32,
+                (ctr[1] >> 32) as i32,
+                (ctr[2] >> 32) as i32,
+                (ctr[3] >> 32) as i32,
+            );
+            let mut x = orig;
+            salsa_rounds!(x, _mm_add_epi32, _mm_xor_si128, rotl128);
+            for (xi, oi) in x.iter_mut().zip(orig.iter()) {
+                *xi = _mm_add_epi32(*xi, *oi);
+            }
+            for k in 0..4 {
+                let (a, b, c, d) = (x[4 * k], x[4 * k + 1], x[4 * k + 2], x[4 * k + 3]);
+                let t0 = _mm_unpacklo_epi32(a, b);
+                let t1 = _mm_unpacklo_epi32(c, d);
+                let t2 = _mm_unpackhi_epi32(a, b);
+                let t3 = _mm_unpackhi_epi32(c, d);
+                let rows = [
+                    _mm_unpacklo_epi64(t0, t1),
+                    _mm_unpackhi_epi64(t0, t1),
+                    _mm_unpacklo_epi64(t2, t3),
+                    _mm_unpackhi_epi64(t2, t3),
+                ];
+                for (blk, row) in rows.into_iter().enumerate() {
+                    let at = 64 * blk + 16 * k;
+                    if let Some(out) = chunk.get_mut(at..at + 16) {
+                        // SAFETY: `out` is exactly 16 bytes.
+                        unsafe { xor16(out, row) };
+                    }
+                }
+            }
+            done += 4;
+        }
+        done
+    }
+
+    /// As [`xor_blocks4_sse2`] with 8 blocks per iteration.
+    ///
+    /// # Safety
+    /// The CPU supports AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn xor_blocks8_avx2(
+        key: &[u8; 32],
+        nonce: &[u8; 8],
+        counter: u64,
+        data: &mut [u8],
+    ) -> usize {
+        let input = input_words(key, nonce);
+        let mut done = 0usize;
+        for chunk in data.chunks_exact_mut(512) {
+            let c = counter.wrapping_add(done as u64);
+            let ctr: [u64; 8] = core::array::from_fn(|i| c.wrapping_add(i as u64));
+            let mut orig = [_mm256_setzero_si256(); 16];
+            for (o, w) in orig.iter_mut().zip(input.iter()) {
+                *o = _mm256_set1_epi32(*w as i32);
+            }
+            orig[8] = _mm256_setr_epi32(
+                ctr[0] as i32,
+                ctr[1] as i32,
+                ctr[2] as i32,
+                ctr[3] as i32,
+                ctr[4] as i32,
+                ctr[5] as i32,
+                ctr[6] as i32,
+                ctr[7] as i32,
+            );
+            orig[9] = _mm256_setr_epi32(
+                (ctr[0] >> 32) as i32,
+                (ctr[1] >> 32) as i32,
+                (ctr[2] >> 32) as i32,
+                (ctr[3] >> 32) as i32,
+                (ctr[4] >> 32) as i32,
+                (ctr[5] >> 32) as i32,
+                (ctr[6] >> 32) as i32,
+                (ctr[7] >> 32) as i32,
+            );
+            let mut x = orig;
+            salsa_rounds!(x, _mm256_add_epi32, _mm256_xor_si256, rotl256);
+            for (xi, oi) in x.iter_mut().zip(orig.iter()) {
+                *xi = _mm256_add_epi32(*xi, *oi);
+            }
+            for k in 0..4 {
+                let (a, b, c, d) = (x[4 * k], x[4 * k + 1], x[4 * k + 2], x[4 * k + 3]);
+                let t0 = _mm256_unpacklo_epi32(a, b);
+                let t1 = _mm256_unpacklo_epi32(c, d);
+                let t2 = _mm256_unpackhi_epi32(a, b);
+                let t3 = _mm256_unpackhi_epi32(c, d);
+                // Within each 128-bit lane: the low lane holds blocks 0..3, the high lane 4..7.
+                let rows = [
+                    _mm256_unpacklo_epi64(t0, t1),
+                    _mm256_unpackhi_epi64(t0, t1),
+                    _mm256_unpacklo_epi64(t2, t3),
+                    _mm256_unpackhi_epi64(t2, t3),
+                ];
+                for (blk, row) in rows.into_iter().enumerate() {
+                    let lo = _mm256_castsi256_si128(row);
+                    let hi = _mm256_extracti128_si256::<1>(row);
+                    for (b, words) in [(blk, lo), (blk + 4, hi)] {
+                        let at = 64 * b + 16 * k;
+                        if let Some(out) = chunk.get_mut(at..at + 16) {
+                            // SAFETY: `out` is exactly 16 bytes.
+                            unsafe { xor16(out, words) };
+                        }
+                    }
+                }
+            }
+            done += 8;
+        }
+        done
+    }
+}

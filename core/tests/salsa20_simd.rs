@@ -1,0 +1,155 @@
+//! Differential tests: the SIMD Salsa20 keystream and the XSalsa20-Poly1305
+//! construction over it are bit-identical to RustCrypto's scalar reference
+//! (`salsa20`, `xsalsa20poly1305`, `crypto_box`) for every length 0..=4096, large
+//! lengths, counters across the 32-bit boundary, and every available backend.
+
+// Test code: failing loudly is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use crypto_box::aead::AeadInPlace;
+use wampe2e::salsa20_simd::{available, xor_keystream, Backend};
+use wampe2e::secretbox::XSalsaKey;
+use xsalsa20poly1305::KeyInit;
+
+/// A deterministic xorshift generator: reproducible inputs without a dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn fill(&mut self, out: &mut [u8]) {
+        for b in out {
+            *b = self.next() as u8;
+        }
+    }
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut a = [0u8; N];
+        self.fill(&mut a);
+        a
+    }
+}
+
+fn simd_backends() -> Vec<Backend> {
+    let all = [Backend::Sse2, Backend::Avx2];
+    let have: Vec<Backend> = all.into_iter().filter(|b| available(*b)).collect();
+    if have.len() < all.len() {
+        println!("note: testing only {have:?}: the CPU lacks the others");
+    }
+    have
+}
+
+#[test]
+fn keystream_matches_the_scalar_reference() {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let lengths: Vec<usize> = (0..=4096).chain([8191, 65_536 + 7, 1 << 20]).collect();
+    for backend in simd_backends() {
+        for &len in &lengths {
+            let key = rng.array::<32>();
+            let nonce = rng.array::<8>();
+            let counter = match len % 4 {
+                0 => 0,
+                1 => (rng.next() % 1000) as u32,
+                2 => u32::MAX - 3, // the block counter carries into its high word
+                _ => rng.next() as u32,
+            };
+            let mut data = vec![0u8; len];
+            rng.fill(&mut data);
+            let mut reference = data.clone();
+            xor_keystream(Backend::Scalar, &key, &nonce, counter, &mut reference);
+            xor_keystream(backend, &key, &nonce, counter, &mut data);
+            assert!(data == reference, "{backend:?} len {len} counter {counter}");
+        }
+    }
+}
+
+#[test]
+fn secretbox_matches_rustcrypto_for_every_length() {
+    let mut rng = Rng(0x5eed_1234_abcd_0002);
+    let lengths: Vec<usize> = (0..=4096)
+        .chain([10_000, 65_536, 65_536 + 33, 1 << 20])
+        .collect();
+    let mut backends = simd_backends();
+    backends.push(Backend::Scalar);
+    for &len in &lengths {
+        let key = rng.array::<32>();
+        let nonce = rng.array::<24>();
+        let mut msg = vec![0u8; len];
+        rng.fill(&mut msg);
+        let reference_cipher = xsalsa20poly1305::XSalsa20Poly1305::new_from_slice(&key).unwrap();
+        let mut expected = msg.clone();
+        let expected_tag = reference_cipher
+            .encrypt_in_place_detached((&nonce).into(), b"", &mut expected)
+            .unwrap();
+        let ours = XSalsaKey::new(&key);
+        for &backend in &backends {
+            let mut body = msg.clone();
+            let tag = ours.seal_with(backend, &nonce, &mut body);
+            assert_eq!(
+                tag.as_slice(),
+                expected_tag.as_slice(),
+                "{backend:?} tag, len {len}"
+            );
+            assert!(body == expected, "{backend:?} ciphertext, len {len}");
+            ours.open_with(backend, &nonce, &mut body, &tag).unwrap();
+            assert!(body == msg, "{backend:?} open, len {len}");
+        }
+    }
+}
+
+#[test]
+fn box_key_matches_crypto_box() {
+    let mut rng = Rng(0x5eed_1234_abcd_0003);
+    for len in [0usize, 1, 31, 32, 33, 64, 255, 256, 257, 1000] {
+        let a = crypto_box::SecretKey::from_bytes(rng.array::<32>());
+        let b = crypto_box::SecretKey::from_bytes(rng.array::<32>());
+        let nonce = rng.array::<24>();
+        let mut msg = vec![0u8; len];
+        rng.fill(&mut msg);
+        let salsa_box = crypto_box::SalsaBox::new(&b.public_key(), &a);
+        let mut expected = msg.clone();
+        let tag = salsa_box
+            .encrypt_in_place_detached((&nonce).into(), b"", &mut expected)
+            .unwrap();
+        let ours = XSalsaKey::from_box(&a.to_bytes(), b.public_key().as_bytes()).unwrap();
+        let mut body = msg.clone();
+        assert_eq!(
+            ours.seal_detached(&nonce, &mut body).as_slice(),
+            tag.as_slice()
+        );
+        assert_eq!(body, expected);
+    }
+}
+
+#[test]
+fn tampering_is_rejected_and_leaves_the_body_untouched() {
+    let ours = XSalsaKey::new(&[9u8; 32]);
+    let nonce = [3u8; 24];
+    let mut body = b"attack at dawn, bring snacks and enough snacks".to_vec();
+    let tag = ours.seal_detached(&nonce, &mut body);
+    for i in 0..body.len() {
+        let mut bad = body.clone();
+        bad[i] ^= 0x20;
+        let before = bad.clone();
+        assert!(ours.open_detached(&nonce, &mut bad, &tag).is_err());
+        assert_eq!(bad, before);
+    }
+    let mut bad_tag = tag;
+    bad_tag[15] ^= 1;
+    assert!(ours
+        .open_detached(&nonce, &mut body.clone(), &bad_tag)
+        .is_err());
+}
+
+#[test]
+fn small_order_public_keys_are_refused() {
+    let e = XSalsaKey::from_box(&[7u8; 32], &[0u8; 32]).err().unwrap();
+    assert_eq!(e.code(), wampe2e::ErrorCode::InvalidKey);
+}
