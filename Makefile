@@ -55,6 +55,8 @@ lint:
 
 test-rust:
 	$(CARGO) test --workspace --locked
+	@# the same vectors and round trips once more on the forced-scalar keystream path
+	WAMPE2E_FORCE_SCALAR=1 $(CARGO) test --locked -p wampe2e-tests -p wampe2e --test vectors --test roundtrip --test salsa20_simd
 
 # The test venv: the real Autobahn|Python and the independent crypto/serializer libraries.
 $(VENV)/.installed: tests/requirements.txt

@@ -3,14 +3,13 @@
 //! AES-256-GCM = nonce(12) ‖ ciphertext ‖ tag(16), no associated data.
 
 use crate::error::{err, ErrorCode, Result};
+use crate::secretbox::XSalsaKey;
 use crate::MAX_PAYLOAD_LEN;
-use aes_gcm::aead::consts::{U12, U16, U24};
+use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::Aes256Gcm;
-use crypto_box::SalsaBox;
 use std::str::FromStr;
-use xsalsa20poly1305::XSalsa20Poly1305;
 
 /// A payload cipher, named as in `ppt_cipher`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,15 +62,15 @@ impl FromStr for Cipher {
 
 /// Precomputed key state for one seal or open.
 pub(crate) enum CipherKey<'a> {
-    Box(&'a SalsaBox),
-    SecretBox(&'a XSalsa20Poly1305),
+    /// `crypto_box` (after beforenm) and `crypto_secretbox` share one construction.
+    XSalsa(&'a XSalsaKey),
     Aes(&'a Aes256Gcm),
 }
 
 impl CipherKey<'_> {
     pub(crate) fn cipher(&self) -> Cipher {
         match self {
-            CipherKey::Box(_) | CipherKey::SecretBox(_) => Cipher::XSalsa20Poly1305,
+            CipherKey::XSalsa(_) => Cipher::XSalsa20Poly1305,
             CipherKey::Aes(_) => Cipher::Aes256Gcm,
         }
     }
@@ -96,8 +95,7 @@ impl CipherKey<'_> {
             );
         }
         match self {
-            CipherKey::Box(b) => seal_nacl(*b, buf),
-            CipherKey::SecretBox(s) => seal_nacl(*s, buf),
+            CipherKey::XSalsa(k) => seal_nacl(k, buf),
             CipherKey::Aes(a) => seal_gcm(*a, buf),
         }
     }
@@ -126,8 +124,7 @@ impl CipherKey<'_> {
             );
         }
         let opened = match self {
-            CipherKey::Box(b) => open_nacl(*b, sealed),
-            CipherKey::SecretBox(s) => open_nacl(*s, sealed),
+            CipherKey::XSalsa(k) => open_nacl(k, sealed),
             CipherKey::Aes(a) => open_gcm(*a, sealed),
         };
         opened.ok_or_else(|| {
@@ -147,14 +144,13 @@ const NONCE_GCM: usize = 12;
 const TAG: usize = 16;
 
 /// NaCl layout: nonce ‖ tag ‖ body; `buf` arrives with zeroed nonce and tag slots.
-fn seal_nacl<A: AeadInPlace<NonceSize = U24, TagSize = U16>>(a: &A, buf: &mut [u8]) -> Result<()> {
+fn seal_nacl(key: &XSalsaKey, buf: &mut [u8]) -> Result<()> {
     let (nonce, rest) = split_mut(buf, NONCE_NACL)?;
     fill_random(nonce)?;
+    let mut n = [0u8; NONCE_NACL];
+    n.copy_from_slice(nonce);
     let (tag_slot, body) = split_mut(rest, TAG)?;
-    let tag = a
-        .encrypt_in_place_detached(GenericArray::from_slice(nonce), b"", body)
-        .or_else(|_| err(ErrorCode::PayloadTooLarge, "cipher refused the length"))?;
-    tag_slot.copy_from_slice(&tag);
+    tag_slot.copy_from_slice(&key.seal_detached(&n, body));
     Ok(())
 }
 
@@ -173,21 +169,12 @@ fn seal_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(
 }
 
 /// `None` when authentication fails; `sealed` is at least nonce + tag long.
-fn open_nacl<A: AeadInPlace<NonceSize = U24, TagSize = U16>>(
-    a: &A,
-    sealed: &[u8],
-) -> Option<Vec<u8>> {
+fn open_nacl(key: &XSalsaKey, sealed: &[u8]) -> Option<Vec<u8>> {
     let (nonce, rest) = sealed.split_at_checked(NONCE_NACL)?;
     let (tag, body) = rest.split_at_checked(TAG)?;
     let mut plain = body.to_vec();
-    a.decrypt_in_place_detached(
-        GenericArray::from_slice(nonce),
-        b"",
-        &mut plain,
-        GenericArray::from_slice(tag),
-    )
-    .ok()?;
-    Some(plain)
+    key.open_detached(nonce.try_into().ok()?, &mut plain, tag.try_into().ok()?)
+        .then_some(plain)
 }
 
 fn open_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(

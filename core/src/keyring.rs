@@ -3,12 +3,11 @@
 
 use crate::error::{err, ErrorCode, Result};
 use crate::keys::{DataKey, PublicKey, SecretKey};
+use crate::secretbox::XSalsaKey;
 use aes_gcm::{Aes256Gcm, KeyInit};
-use crypto_box::SalsaBox;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use xsalsa20poly1305::XSalsa20Poly1305;
 
 /// Which side of a WAMP interaction we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,8 +25,8 @@ pub struct BoxKey {
     originator_public: Option<PublicKey>,
     responder_secret: Option<SecretKey>,
     responder_public: Option<PublicKey>,
-    originator_box: Option<SalsaBox>,
-    responder_box: Option<SalsaBox>,
+    originator_box: Option<XSalsaKey>,
+    responder_box: Option<XSalsaKey>,
 }
 
 fn pair(
@@ -63,11 +62,11 @@ impl BoxKey {
         let (responder_secret, responder_public) =
             pair("responder", responder_secret, responder_public)?;
         let make_box = |s: &Option<SecretKey>, p: &Option<PublicKey>| match (s, p) {
-            (Some(s), Some(p)) => Some(SalsaBox::new(&p.to_box_key(), s.inner())),
-            _ => None,
+            (Some(s), Some(p)) => XSalsaKey::from_box(&s.to_bytes(), p.as_bytes()).map(Some),
+            _ => Ok(None),
         };
-        let originator_box = make_box(&originator_secret, &responder_public);
-        let responder_box = make_box(&responder_secret, &originator_public);
+        let originator_box = make_box(&originator_secret, &responder_public)?;
+        let responder_box = make_box(&responder_secret, &originator_public)?;
         if originator_box.is_none() && responder_box.is_none() {
             return err(
                 ErrorCode::KeyIncomplete,
@@ -125,7 +124,7 @@ impl BoxKey {
     }
 
     /// The precomputed box for `role`, or `KeyIncomplete` naming what is missing.
-    pub(crate) fn box_for(&self, role: Role) -> Result<&SalsaBox> {
+    pub(crate) fn box_for(&self, role: Role) -> Result<&XSalsaKey> {
         let (b, need) = match role {
             Role::Originator => (&self.originator_box, "originator_priv and responder_pub"),
             Role::Responder => (&self.responder_box, "responder_priv and originator_pub"),
@@ -178,7 +177,7 @@ impl fmt::Debug for BoxKey {
 pub struct SymmetricKey {
     key_id: String,
     key: DataKey,
-    pub(crate) secretbox: XSalsa20Poly1305,
+    pub(crate) secretbox: XSalsaKey,
     pub(crate) aes: Aes256Gcm,
 }
 
@@ -188,7 +187,7 @@ impl SymmetricKey {
         if key_id.is_empty() {
             return err(ErrorCode::InvalidArgument, "key_id: must not be empty");
         }
-        let secretbox = XSalsa20Poly1305::new(key.as_bytes().into());
+        let secretbox = XSalsaKey::new(key.as_bytes());
         let aes = Aes256Gcm::new(key.as_bytes().into());
         Ok(SymmetricKey {
             key_id: key_id.to_owned(),

@@ -90,10 +90,6 @@ impl SecretKey {
     pub fn to_hex(&self) -> Zeroizing<String> {
         Zeroizing::new(hex::encode(&self.to_bytes()[..]))
     }
-
-    pub(crate) fn inner(&self) -> &crypto_box::SecretKey {
-        &self.0
-    }
 }
 
 impl fmt::Debug for SecretKey {
@@ -138,10 +134,6 @@ impl PublicKey {
     /// as `0x` hex with the EIP-55 mixed-case checksum.
     pub fn key_id(&self) -> String {
         key_id(&self.0)
-    }
-
-    pub(crate) fn to_box_key(self) -> crypto_box::PublicKey {
-        crypto_box::PublicKey::from_bytes(self.0)
     }
 }
 

@@ -123,7 +123,9 @@ fn sealing_key<'e>(
     dialect: Dialect,
 ) -> Result<(CipherKey<'e>, Option<String>)> {
     match (&entry.material, dialect) {
-        (KeyMaterial::Box(b), Dialect::Cryptobox) => Ok((CipherKey::Box(b.box_for(role)?), None)),
+        (KeyMaterial::Box(b), Dialect::Cryptobox) => {
+            Ok((CipherKey::XSalsa(b.box_for(role)?), None))
+        }
         (KeyMaterial::Box(b), Dialect::Passthru { cipher, .. }) => {
             if cipher != Cipher::XSalsa20Poly1305 {
                 return err(
@@ -135,7 +137,7 @@ fn sealing_key<'e>(
                 );
             }
             Ok((
-                CipherKey::Box(b.box_for(role)?),
+                CipherKey::XSalsa(b.box_for(role)?),
                 b.originator_public().map(|p| p.key_id()),
             ))
         }
@@ -145,7 +147,7 @@ fn sealing_key<'e>(
         ),
         (KeyMaterial::Symmetric(s), Dialect::Passthru { cipher, .. }) => {
             let key = match cipher {
-                Cipher::XSalsa20Poly1305 => CipherKey::SecretBox(&s.secretbox),
+                Cipher::XSalsa20Poly1305 => CipherKey::XSalsa(&s.secretbox),
                 Cipher::Aes256Gcm => CipherKey::Aes(&s.aes),
             };
             Ok((key, Some(s.key_id().to_owned())))

@@ -85,22 +85,32 @@ pub fn xor_keystream(
         }
     }
     let rest = data.get_mut(done_blocks * 64..).unwrap_or_default();
-    if !rest.is_empty() {
-        let mut cipher = Salsa20::new(key.into(), nonce.into());
-        // Fits: (2^32 + data.len() / 64) * 64 < 2^64.
-        cipher.seek((counter + done_blocks as u64) * 64);
-        cipher.apply_keystream(rest);
+    if rest.is_empty() {
+        return;
     }
+    let block = counter + done_blocks as u64;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if backend != Backend::Scalar {
+            // A tail of under 4 blocks: one SSE2 pass over a zeroed buffer is cheaper
+            // than the scalar path's setup and per-block cost.
+            let mut ks = zeroize::Zeroizing::new([0u8; 256]);
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            unsafe { x86::xor_blocks4_sse2(key, nonce, block, &mut ks[..]) };
+            for (d, k) in rest.iter_mut().zip(ks.iter()) {
+                *d ^= k;
+            }
+            return;
+        }
+    }
+    let mut cipher = Salsa20::new(key.into(), nonce.into());
+    // Fits: (2^32 + data.len() / 64) * 64 < 2^64.
+    cipher.seek(block * 64);
+    cipher.apply_keystream(rest);
 }
 
-/// One keystream block (the secretbox construction takes its Poly1305 key from
-/// block 0). Scalar: the SIMD paths pay off from 4 blocks on.
-pub fn block(key: &[u8; 32], nonce: &[u8; 8], counter: u32) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    xor_keystream(Backend::Scalar, key, nonce, counter, &mut out);
-    out
-}
-
+// The state is a fixed `[_; 16]` indexed by constants and `4 * k + i` with k, i < 4.
+#[allow(clippy::indexing_slicing)]
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use core::arch::x86_64::*;

@@ -15,6 +15,12 @@ use salsa20::cipher::consts::U10;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+/// Keystream bytes made up front: four blocks, one SSE2 pass.
+const HEAD: usize = 256;
+
+/// Messages shorter than this are authenticated with libcrux's Poly1305 (see `tag`).
+const SHORT_MAC_LIMIT: usize = 2048;
+
 /// A 32-byte XSalsa20-Poly1305 key, zeroized on drop.
 #[derive(Clone)]
 pub struct XSalsaKey(Zeroizing<[u8; 32]>);
@@ -42,32 +48,31 @@ impl XSalsaKey {
         Ok(XSalsaKey(out))
     }
 
-    /// The per-message Salsa20 key and block 0 of its keystream.
-    fn start(&self, nonce: &[u8; 24]) -> (Zeroizing<[u8; 32]>, [u8; 8], Zeroizing<[u8; 64]>) {
+    /// The per-message keystream: HSalsa20 subkey, and its first bytes made up front.
+    fn stream(&self, backend: Backend, nonce: &[u8; 24]) -> Stream {
         let (n16, n8) = nonce.split_at(16);
         let sub = salsa20::hsalsa::<U10>((&*self.0).into(), n16.into());
         let mut subkey = Zeroizing::new([0u8; 32]);
         subkey.copy_from_slice(&sub);
-        let mut tail = [0u8; 8];
-        tail.copy_from_slice(n8);
-        let block0 = Zeroizing::new(salsa20_simd::block(&subkey, &tail, 0));
-        (subkey, tail, block0)
-    }
-
-    fn xor(backend: Backend, subkey: &[u8; 32], n8: &[u8; 8], block0: &[u8; 64], body: &mut [u8]) {
-        let (head, rest) = body.split_at_mut(body.len().min(32));
-        for (b, k) in head.iter_mut().zip(block0.get(32..).unwrap_or_default()) {
-            *b ^= k;
+        let mut nonce8 = [0u8; 8];
+        nonce8.copy_from_slice(n8);
+        // With a SIMD backend one SSE2 pass makes four blocks as cheaply as one.
+        let head_len = if backend == Backend::Scalar { 64 } else { HEAD };
+        let mut head = Zeroizing::new([0u8; HEAD]);
+        salsa20_simd::xor_keystream(
+            backend,
+            &subkey,
+            &nonce8,
+            0,
+            head.get_mut(..head_len).unwrap_or_default(),
+        );
+        Stream {
+            backend,
+            subkey,
+            nonce8,
+            head,
+            head_len,
         }
-        salsa20_simd::xor_keystream(backend, subkey, n8, 1, rest);
-    }
-
-    fn tag(block0: &[u8; 64], ciphertext: &[u8]) -> [u8; 16] {
-        let mut poly_key = Zeroizing::new([0u8; 32]);
-        poly_key.copy_from_slice(block0.get(..32).unwrap_or(&[0; 32]));
-        Poly1305::new((&*poly_key).into())
-            .compute_unpadded(ciphertext)
-            .into()
     }
 
     /// Encrypts `body` in place and returns the tag, with the detected backend.
@@ -77,35 +82,77 @@ impl XSalsaKey {
 
     /// [`XSalsaKey::seal_detached`] with a chosen keystream backend (differential tests).
     pub fn seal_with(&self, backend: Backend, nonce: &[u8; 24], body: &mut [u8]) -> [u8; 16] {
-        let (subkey, n8, block0) = self.start(nonce);
-        Self::xor(backend, &subkey, &n8, &block0, body);
-        Self::tag(&block0, body)
+        let stream = self.stream(backend, nonce);
+        stream.xor(body);
+        stream.tag(body)
     }
 
-    /// Checks `tag` over `body` in constant time, then decrypts `body` in place;
-    /// `Err(())` (and `body` untouched) when authentication fails.
-    pub fn open_detached(
-        &self,
-        nonce: &[u8; 24],
-        body: &mut [u8],
-        tag: &[u8; 16],
-    ) -> std::result::Result<(), ()> {
+    /// Checks `tag` over `body` in constant time and, if it is authentic, decrypts
+    /// `body` in place. Returns whether it was authentic (`body` untouched if not).
+    #[must_use]
+    pub fn open_detached(&self, nonce: &[u8; 24], body: &mut [u8], tag: &[u8; 16]) -> bool {
         self.open_with(salsa20_simd::detected(), nonce, body, tag)
     }
 
     /// [`XSalsaKey::open_detached`] with a chosen keystream backend.
+    #[must_use]
     pub fn open_with(
         &self,
         backend: Backend,
         nonce: &[u8; 24],
         body: &mut [u8],
         tag: &[u8; 16],
-    ) -> std::result::Result<(), ()> {
-        let (subkey, n8, block0) = self.start(nonce);
-        if !bool::from(Self::tag(&block0, body).ct_eq(tag)) {
-            return Err(());
+    ) -> bool {
+        let stream = self.stream(backend, nonce);
+        if !bool::from(stream.tag(body).ct_eq(tag)) {
+            return false;
         }
-        Self::xor(backend, &subkey, &n8, &block0, body);
-        Ok(())
+        stream.xor(body);
+        true
+    }
+}
+
+/// One message's keystream: block 0 holds the Poly1305 key (bytes 0..32), the
+/// message starts at keystream byte 32.
+struct Stream {
+    backend: Backend,
+    subkey: Zeroizing<[u8; 32]>,
+    nonce8: [u8; 8],
+    head: Zeroizing<[u8; HEAD]>,
+    head_len: usize,
+}
+
+impl Stream {
+    fn xor(&self, body: &mut [u8]) {
+        // Keystream bytes 32..head_len cover the start of the body; blocks from
+        // head_len / 64 on cover the rest.
+        let covered = body.len().min(self.head_len - 32);
+        let (first, rest) = body.split_at_mut(covered);
+        for (b, k) in first
+            .iter_mut()
+            .zip(self.head.get(32..).unwrap_or_default())
+        {
+            *b ^= k;
+        }
+        let next_block = (self.head_len / 64) as u32;
+        salsa20_simd::xor_keystream(self.backend, &self.subkey, &self.nonce8, next_block, rest);
+    }
+
+    /// Poly1305 per size class, as measured (`core/benches`): RustCrypto's AVX2
+    /// backend costs about 1.5 µs of setup per message, so short messages go to
+    /// libcrux's formally verified portable Poly1305 (HACL*), long ones to RustCrypto
+    /// (AVX2 where the CPU has it, else its soft backend). Both compute the same tag.
+    fn tag(&self, ciphertext: &[u8]) -> [u8; 16] {
+        let mut poly_key = Zeroizing::new([0u8; 32]);
+        poly_key.copy_from_slice(self.head.get(..32).unwrap_or(&[0; 32]));
+        if ciphertext.len() < SHORT_MAC_LIMIT {
+            let mut tag = [0u8; 16];
+            if libcrux_poly1305::mac(&poly_key, ciphertext, &mut tag).is_ok() {
+                return tag;
+            }
+        }
+        Poly1305::new((&*poly_key).into())
+            .compute_unpadded(ciphertext)
+            .into()
     }
 }
