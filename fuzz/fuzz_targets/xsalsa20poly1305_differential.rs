@@ -1,0 +1,37 @@
+//! The SIMD XSalsa20-Poly1305 of the core against RustCrypto's scalar
+//! `xsalsa20poly1305`, and every keystream backend against the scalar one, on
+//! fuzzer-chosen keys, nonces, counters and messages.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wampe2e::salsa20_simd::{available, xor_keystream, Backend};
+use wampe2e::secretbox::XSalsaKey;
+use xsalsa20poly1305::aead::{AeadInPlace, KeyInit};
+
+fuzz_target!(|input: (([u8; 32], [u8; 24], u32), Vec<u8>)| {
+    let ((key, nonce, counter), msg) = input;
+    let reference = xsalsa20poly1305::XSalsa20Poly1305::new((&key).into());
+    let mut expected = msg.clone();
+    let expected_tag = reference
+        .encrypt_in_place_detached((&nonce).into(), b"", &mut expected)
+        .unwrap();
+    for backend in [Backend::Scalar, Backend::Sse2, Backend::Avx2] {
+        if !available(backend) {
+            continue;
+        }
+        let ours = XSalsaKey::new(&key);
+        let mut body = msg.clone();
+        let tag = ours.seal_with(backend, &nonce, &mut body);
+        assert_eq!(tag.as_slice(), expected_tag.as_slice());
+        assert_eq!(body, expected);
+        assert!(ours.open_with(backend, &nonce, &mut body, &tag));
+        assert_eq!(body, msg);
+
+        let n8: [u8; 8] = nonce[16..].try_into().unwrap();
+        let mut a = msg.clone();
+        let mut b = msg.clone();
+        xor_keystream(Backend::Scalar, &key, &n8, counter, &mut a);
+        xor_keystream(backend, &key, &n8, counter, &mut b);
+        assert_eq!(a, b);
+    }
+});
