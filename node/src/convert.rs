@@ -6,7 +6,7 @@
 //! `null` in arrays, as `JSON.stringify` does. Integers beyond 2^53 come back as `BigInt`.
 
 use napi::bindgen_prelude::{
-    BigInt, Buffer, BufferSlice, JsObjectValue, Null, Object, ToNapiValue, Unknown,
+    BigInt, BufferSlice, JsObjectValue, Null, Object, ToNapiValue, Unknown,
 };
 use napi::{Env, JsValue, ValueType};
 use wampe2e::serializer::MAX_DEPTH;
@@ -205,6 +205,46 @@ pub fn js_kwargs(env: &Env, u: Option<Unknown>) -> Result<Option<Map>> {
     }
 }
 
+/// Bytes handed to JS as a `Buffer` holding a copy: for the payload sizes WAMP
+/// carries, one memcpy is cheaper than an external buffer's finalizer and GC work.
+pub struct CopiedBuffer(pub Vec<u8>);
+
+impl napi::bindgen_prelude::TypeName for CopiedBuffer {
+    fn type_name() -> &'static str {
+        "Buffer"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for CopiedBuffer {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        val: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        let mut out = std::ptr::null_mut();
+        let mut data = std::ptr::null_mut();
+        // SAFETY: `env` is live; the source is `val.0`, valid for its length; napi copies it.
+        let status = unsafe {
+            napi::sys::napi_create_buffer_copy(
+                env,
+                val.0.len(),
+                val.0.as_ptr().cast(),
+                &mut data,
+                &mut out,
+            )
+        };
+        if status != napi::sys::Status::napi_ok {
+            return Err(napi::Error::new(
+                napi::Status::GenericFailure,
+                "napi_create_buffer_copy failed",
+            ));
+        }
+        Ok(out)
+    }
+}
+
 /// A payload value as a JS value.
 pub struct JsOut(pub Value);
 
@@ -227,7 +267,7 @@ impl ToNapiValue for JsOut {
                 Value::UInt(u) => BigInt::to_napi_value(env, BigInt::from(u)),
                 Value::Float(f) => f64::to_napi_value(env, f),
                 Value::String(s) => String::to_napi_value(env, s),
-                Value::Bytes(b) => Buffer::to_napi_value(env, b.into()),
+                Value::Bytes(b) => CopiedBuffer::to_napi_value(env, CopiedBuffer(b)),
                 Value::List(l) => {
                     Vec::<JsOut>::to_napi_value(env, l.into_iter().map(JsOut).collect())
                 }

@@ -9,7 +9,7 @@
 mod convert;
 
 use convert::{js_args, js_kwargs, Code, Result};
-use napi::bindgen_prelude::{Buffer, Object};
+use napi::bindgen_prelude::Object;
 use napi::{Env, JsValue, Task};
 use napi_derive::napi;
 use std::sync::Arc;
@@ -185,12 +185,13 @@ impl Default for KeyRing {
 }
 
 /// A sealed payload and the attributes for the message's Options/Details.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct Envelope {
     /// Attributes to merge into Options/Details (`enc_*` or `ppt_*`).
     pub attributes: std::collections::HashMap<String, String>,
     /// The sealed bytes.
-    pub payload: Buffer,
+    #[napi(ts_type = "Buffer")]
+    pub payload: convert::CopiedBuffer,
     /// True when the payload travels as `Arguments = [payload]` (ppt), false when bare (cryptobox).
     pub payload_in_list: bool,
 }
@@ -203,7 +204,7 @@ fn envelope_to_js(env: CoreEnvelope) -> Envelope {
             .map(|(k, v)| (k.to_owned(), v))
             .collect(),
         payload_in_list: env.dialect.payload_in_list(),
-        payload: env.payload.into(),
+        payload: convert::CopiedBuffer(env.payload),
     }
 }
 
@@ -297,7 +298,8 @@ pub fn seal_bytes(
 /// Decrypts a received envelope into its plaintext bytes, without parsing them.
 #[napi(
     catch_unwind,
-    ts_args_type = "keyring: KeyRing, role: 'originator' | 'responder', uri: string, attributes: Record<string, unknown>, payload: Uint8Array"
+    ts_args_type = "keyring: KeyRing, role: 'originator' | 'responder', uri: string, attributes: Record<string, unknown>, payload: Uint8Array",
+    ts_return_type = "Buffer"
 )]
 pub fn open_bytes(
     keyring: &KeyRing,
@@ -305,11 +307,11 @@ pub fn open_bytes(
     uri: String,
     attributes: Object,
     payload: &[u8],
-) -> Result<Buffer> {
+) -> Result<convert::CopiedBuffer> {
     let envelope = envelope_from_js(attributes, payload)?;
     let plain =
         wampe2e::open_bytes(&keyring.0, self::role(&role)?, &uri, &envelope).map_err(core_err)?;
-    Ok(plain.into())
+    Ok(convert::CopiedBuffer(plain))
 }
 
 /// Seal work for the libuv pool: values converted on the JS thread, then sealed off it.
