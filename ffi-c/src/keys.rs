@@ -23,6 +23,26 @@ unsafe fn write_cstr(out: *mut c_char, size: usize, text: &str) {
     }
 }
 
+/// Writes a key pair as NUL-terminated base64 (44 characters each).
+///
+/// # Safety
+/// Both pointers are non-NULL and valid for `WAMPE2E_KEY_BASE64_SIZE` bytes.
+unsafe fn write_pair(pair: &KeyPair, secret_b64: *mut c_char, public_b64: *mut c_char) {
+    // SAFETY: forwarded contract; base64 of 32 bytes is 44 characters plus the NUL.
+    unsafe {
+        write_cstr(
+            secret_b64,
+            WAMPE2E_KEY_BASE64_SIZE,
+            &pair.secret.to_base64(),
+        );
+        write_cstr(
+            public_b64,
+            WAMPE2E_KEY_BASE64_SIZE,
+            &pair.public.to_base64(),
+        );
+    }
+}
+
 /// Generates an X25519 key pair from the OS RNG and writes both keys as
 /// NUL-terminated standard base64 (Autobahn's form) into buffers of
 /// `WAMPE2E_KEY_BASE64_SIZE` bytes.
@@ -38,19 +58,8 @@ pub unsafe extern "C" fn wampe2e_generate_keypair(
         out_ptr("secret_b64", secret_b64)?;
         out_ptr("public_b64", public_b64)?;
         let pair = KeyPair::generate()?;
-        // SAFETY: both buffers hold WAMPE2E_KEY_BASE64_SIZE bytes; base64 of 32 bytes is 44.
-        unsafe {
-            write_cstr(
-                secret_b64,
-                WAMPE2E_KEY_BASE64_SIZE,
-                &pair.secret.to_base64(),
-            );
-            write_cstr(
-                public_b64,
-                WAMPE2E_KEY_BASE64_SIZE,
-                &pair.public.to_base64(),
-            );
-        }
+        // SAFETY: the caller's buffers hold WAMPE2E_KEY_BASE64_SIZE bytes each.
+        unsafe { write_pair(&pair, secret_b64, public_b64) };
         Ok(())
     })
 }
@@ -90,19 +99,8 @@ pub unsafe extern "C" fn wampe2e_ed25519_to_x25519(
         // SAFETY: forwarded caller contract.
         let seed = unsafe { str_arg("seed", seed, seed_len)? };
         let pair = KeyPair::from_ed25519_seed_encoded("seed", seed)?;
-        // SAFETY: both buffers hold WAMPE2E_KEY_BASE64_SIZE bytes.
-        unsafe {
-            write_cstr(
-                secret_b64,
-                WAMPE2E_KEY_BASE64_SIZE,
-                &pair.secret.to_base64(),
-            );
-            write_cstr(
-                public_b64,
-                WAMPE2E_KEY_BASE64_SIZE,
-                &pair.public.to_base64(),
-            );
-        }
+        // SAFETY: the caller's buffers hold WAMPE2E_KEY_BASE64_SIZE bytes each.
+        unsafe { write_pair(&pair, secret_b64, public_b64) };
         Ok(())
     })
 }

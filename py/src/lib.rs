@@ -27,6 +27,15 @@ fn role(s: &str) -> PyResult<Role> {
     }
 }
 
+/// Autobahn's `is_originating` flag as a role.
+fn autobahn_role(is_originating: bool) -> Role {
+    if is_originating {
+        Role::Originator
+    } else {
+        Role::Responder
+    }
+}
+
 fn dialect(name: &str, serializer: &str, cipher: &str) -> PyResult<Dialect> {
     match name {
         "cryptobox" => Ok(Dialect::Cryptobox),
@@ -310,11 +319,7 @@ fn encode_cryptobox<'py>(
     args: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let role = if is_originating {
-        Role::Originator
-    } else {
-        Role::Responder
-    };
+    let role = autobahn_role(is_originating);
     let env = seal(py, keyring, role, uri, args, kwargs, Dialect::Cryptobox)?;
     Ok(PyBytes::new(py, &env.payload))
 }
@@ -328,11 +333,7 @@ fn decode_cryptobox<'py>(
     uri: &str,
     payload: Vec<u8>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let role = if is_originating {
-        Role::Originator
-    } else {
-        Role::Responder
-    };
+    let role = autobahn_role(is_originating);
     let env = CoreEnvelope {
         dialect: Dialect::Cryptobox,
         key_id: None,
