@@ -22,10 +22,14 @@ pub enum Backend {
     Sse2,
     /// 8 blocks per iteration with AVX2 (SSE2 for the rest).
     Avx2,
+    /// 16 blocks per iteration with AVX-512F (AVX2, SSE2 for the rest).
+    Avx512,
 }
 
 #[cfg(target_arch = "x86_64")]
 cpufeatures::new!(avx2_cpuid, "avx2");
+#[cfg(target_arch = "x86_64")]
+cpufeatures::new!(avx512_cpuid, "avx512f");
 
 /// The fastest backend this CPU supports, unless `WAMPE2E_FORCE_SCALAR=1` (read once).
 pub fn detected() -> Backend {
@@ -36,6 +40,9 @@ pub fn detected() -> Backend {
         }
         #[cfg(target_arch = "x86_64")]
         {
+            if avx512_cpuid::get() && avx2_cpuid::get() {
+                return Backend::Avx512;
+            }
             if avx2_cpuid::get() {
                 return Backend::Avx2;
             }
@@ -54,6 +61,8 @@ pub fn available(backend: Backend) -> bool {
         Backend::Sse2 => true,
         #[cfg(target_arch = "x86_64")]
         Backend::Avx2 => avx2_cpuid::get(),
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx512 => avx512_cpuid::get() && avx2_cpuid::get(),
         #[cfg(not(target_arch = "x86_64"))]
         _ => false,
     }
@@ -73,9 +82,15 @@ pub fn xor_keystream(
     let mut done_blocks = 0usize;
     #[cfg(target_arch = "x86_64")]
     {
-        if backend == Backend::Avx2 && avx2_cpuid::get() {
+        if backend == Backend::Avx512 && avx512_cpuid::get() {
+            // SAFETY: AVX-512F is present (checked just above).
+            done_blocks += unsafe { x86::xor_blocks16_avx512(key, nonce, counter, data) };
+        }
+        if matches!(backend, Backend::Avx2 | Backend::Avx512) && avx2_cpuid::get() {
+            let rest = data.get_mut(done_blocks * 64..).unwrap_or_default();
             // SAFETY: AVX2 is present (checked just above).
-            done_blocks += unsafe { x86::xor_blocks8_avx2(key, nonce, counter, data) };
+            done_blocks +=
+                unsafe { x86::xor_blocks8_avx2(key, nonce, counter + done_blocks as u64, rest) };
         }
         if backend != Backend::Scalar {
             let rest = data.get_mut(done_blocks * 64..).unwrap_or_default();
@@ -350,6 +365,87 @@ mod x86 {
                 }
             }
             done += 8;
+        }
+        done
+    }
+
+    /// As [`xor_blocks4_sse2`] with 16 blocks per iteration and native rotates.
+    ///
+    /// # Safety
+    /// The CPU supports AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn xor_blocks16_avx512(
+        key: &[u8; 32],
+        nonce: &[u8; 8],
+        counter: u64,
+        data: &mut [u8],
+    ) -> usize {
+        macro_rules! rotl512 {
+            ($v:expr, 7) => {
+                _mm512_rol_epi32::<7>($v)
+            };
+            ($v:expr, 9) => {
+                _mm512_rol_epi32::<9>($v)
+            };
+            ($v:expr, 13) => {
+                _mm512_rol_epi32::<13>($v)
+            };
+            ($v:expr, 18) => {
+                _mm512_rol_epi32::<18>($v)
+            };
+        }
+        let input = input_words(key, nonce);
+        let mut done = 0usize;
+        for chunk in data.chunks_exact_mut(1024) {
+            let c = counter.wrapping_add(done as u64);
+            let lo: [i32; 16] = core::array::from_fn(|i| c.wrapping_add(i as u64) as i32);
+            let hi: [i32; 16] = core::array::from_fn(|i| (c.wrapping_add(i as u64) >> 32) as i32);
+            let mut orig = [_mm512_setzero_si512(); 16];
+            for (o, w) in orig.iter_mut().zip(input.iter()) {
+                *o = _mm512_set1_epi32(*w as i32);
+            }
+            // SAFETY: `lo` and `hi` are 16 i32s each; unaligned loads.
+            (orig[8], orig[9]) = unsafe {
+                (
+                    _mm512_loadu_si512(lo.as_ptr().cast()),
+                    _mm512_loadu_si512(hi.as_ptr().cast()),
+                )
+            };
+            let mut x = orig;
+            salsa_rounds!(x, _mm512_add_epi32, _mm512_xor_si512, rotl512);
+            for (xi, oi) in x.iter_mut().zip(orig.iter()) {
+                *xi = _mm512_add_epi32(*xi, *oi);
+            }
+            for k in 0..4 {
+                let (a, b, c, d) = (x[4 * k], x[4 * k + 1], x[4 * k + 2], x[4 * k + 3]);
+                let t0 = _mm512_unpacklo_epi32(a, b);
+                let t1 = _mm512_unpacklo_epi32(c, d);
+                let t2 = _mm512_unpackhi_epi32(a, b);
+                let t3 = _mm512_unpackhi_epi32(c, d);
+                // Within each 128-bit lane L (0..4): blocks 4L..4L+3.
+                let rows = [
+                    _mm512_unpacklo_epi64(t0, t1),
+                    _mm512_unpackhi_epi64(t0, t1),
+                    _mm512_unpacklo_epi64(t2, t3),
+                    _mm512_unpackhi_epi64(t2, t3),
+                ];
+                for (blk, row) in rows.into_iter().enumerate() {
+                    let lanes = [
+                        _mm512_extracti32x4_epi32::<0>(row),
+                        _mm512_extracti32x4_epi32::<1>(row),
+                        _mm512_extracti32x4_epi32::<2>(row),
+                        _mm512_extracti32x4_epi32::<3>(row),
+                    ];
+                    for (lane, words) in lanes.into_iter().enumerate() {
+                        let at = 64 * (blk + 4 * lane) + 16 * k;
+                        if let Some(out) = chunk.get_mut(at..at + 16) {
+                            // SAFETY: `out` is exactly 16 bytes.
+                            unsafe { xor16(out, words) };
+                        }
+                    }
+                }
+            }
+            done += 16;
         }
         done
     }

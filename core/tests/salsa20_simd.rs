@@ -38,7 +38,7 @@ impl Rng {
 }
 
 fn simd_backends() -> Vec<Backend> {
-    let all = [Backend::Sse2, Backend::Avx2];
+    let all = [Backend::Sse2, Backend::Avx2, Backend::Avx512];
     let have: Vec<Backend> = all.into_iter().filter(|b| available(*b)).collect();
     if have.len() < all.len() {
         println!("note: testing only {have:?}: the CPU lacks the others");

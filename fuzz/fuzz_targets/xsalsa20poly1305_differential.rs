@@ -15,7 +15,7 @@ fuzz_target!(|input: (([u8; 32], [u8; 24], u32), Vec<u8>)| {
     let expected_tag = reference
         .encrypt_in_place_detached((&nonce).into(), b"", &mut expected)
         .unwrap();
-    for backend in [Backend::Scalar, Backend::Sse2, Backend::Avx2] {
+    for backend in [Backend::Scalar, Backend::Sse2, Backend::Avx2, Backend::Avx512] {
         if !available(backend) {
             continue;
         }
