@@ -362,10 +362,7 @@ fn inspect(message: Option<String>) -> Result<String, Error> {
     let parsed = parse_message(&message)?;
     let env = &parsed.envelope;
     let cipher = env.dialect.cipher();
-    let nonce_len = match cipher {
-        Cipher::XSalsa20Poly1305 => 24,
-        Cipher::Aes256Gcm => 12,
-    };
+    let nonce_len = cipher.nonce_len();
     let mut fields: Vec<(String, Value)> = vec![
         ("message".into(), Value::from(parsed.kind.name())),
         ("uri".into(), parsed.uri.map_or(Value::Null, Value::String)),

@@ -29,19 +29,27 @@ impl Cipher {
         }
     }
 
+    /// Length of the random nonce at the start of a sealed payload.
+    pub fn nonce_len(self) -> usize {
+        match self {
+            Cipher::XSalsa20Poly1305 => NONCE_NACL,
+            Cipher::Aes256Gcm => NONCE_GCM,
+        }
+    }
+
     /// Bytes in front of the ciphertext body (nonce, and the tag for xsalsa20poly1305).
     pub(crate) fn header_len(self) -> usize {
         match self {
-            Cipher::XSalsa20Poly1305 => 24 + 16,
-            Cipher::Aes256Gcm => 12,
+            Cipher::XSalsa20Poly1305 => NONCE_NACL + TAG,
+            Cipher::Aes256Gcm => NONCE_GCM,
         }
     }
 
     /// Total bytes a sealed message adds to its plaintext.
     pub fn overhead(self) -> usize {
         match self {
-            Cipher::XSalsa20Poly1305 => 40,
-            Cipher::Aes256Gcm => 28,
+            Cipher::XSalsa20Poly1305 => NONCE_NACL + TAG,
+            Cipher::Aes256Gcm => NONCE_GCM + TAG,
         }
     }
 }

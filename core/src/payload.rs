@@ -90,10 +90,7 @@ impl Plaintext<'_> {
                 out.push(b'}');
                 Ok(())
             }
-            Serializer::Cbor => ciborium::into_writer(self, out)
-                .or_else(|e| err(ErrorCode::UnsupportedValue, format!("cbor: {e}"))),
-            Serializer::Msgpack => rmp_serde::encode::write(out, self)
-                .or_else(|e| err(ErrorCode::UnsupportedValue, format!("msgpack: {e}"))),
+            Serializer::Cbor | Serializer::Msgpack => serializer.write_binary(self, out),
         }
     }
 }

@@ -41,10 +41,26 @@ impl Serializer {
         }
         match self {
             Serializer::Json => write_json(value, out),
+            Serializer::Cbor | Serializer::Msgpack => self.write_binary(value, out),
+        }
+    }
+
+    /// Appends any serde value as CBOR or MessagePack (JSON is written by
+    /// [`write_json`], which keeps Autobahn's exact form).
+    pub(crate) fn write_binary(
+        self,
+        value: &impl serde::Serialize,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        match self {
             Serializer::Cbor => ciborium::into_writer(value, out)
                 .or_else(|e| err(ErrorCode::UnsupportedValue, format!("cbor: {e}"))),
             Serializer::Msgpack => rmp_serde::encode::write(out, value)
                 .or_else(|e| err(ErrorCode::UnsupportedValue, format!("msgpack: {e}"))),
+            Serializer::Json => err(
+                ErrorCode::InvalidArgument,
+                "json is not a binary serializer",
+            ),
         }
     }
 
