@@ -6,10 +6,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Read;
 use std::process::ExitCode;
 use wampe2e::message::{build_message, parse_message, MessageType};
-use wampe2e::serializer::{read_json, write_json};
+use wampe2e::serializer::read_json;
 use wampe2e::{
     open_payload, seal_payload, BoxKey, Cipher, DataKey, Dialect, Error, ErrorCode, KeyEntry,
-    KeyPair, KeyRing, Map, Role, SecretKey, Serializer, SymmetricKey, Value,
+    KeyPair, KeyRing, Role, SecretKey, Serializer, SymmetricKey, Value,
 };
 
 mod demo;
@@ -163,9 +163,7 @@ fn main() -> ExitCode {
 }
 
 fn to_json(v: &Value) -> Result<String, Error> {
-    let mut out = Vec::new();
-    write_json(v, &mut out)?;
-    String::from_utf8(out).map_err(|_| Error::new(ErrorCode::InvalidUtf8, "output"))
+    wampe2e::serializer::to_json_string(v)
 }
 
 fn obj(pairs: &[(&str, String)]) -> Value {
@@ -270,30 +268,6 @@ fn role_of(arg: Option<RoleArg>, default: Role) -> Role {
     }
 }
 
-/// Checks that args is a list and kwargs an object (null or absent = none).
-fn args_kwargs(
-    args: Option<Value>,
-    kwargs: Option<Value>,
-) -> Result<(Option<Vec<Value>>, Option<Map>), Error> {
-    let wrong = |what: &str, v: &Value| {
-        Error::new(
-            ErrorCode::InvalidArgument,
-            format!("{what}: got a {}", v.kind()),
-        )
-    };
-    let args = match args {
-        None | Some(Value::Null) => None,
-        Some(Value::List(l)) => Some(l),
-        Some(other) => return Err(wrong("args must be a JSON list", &other)),
-    };
-    let kwargs = match kwargs {
-        None | Some(Value::Null) => None,
-        Some(Value::Map(m)) => Some(m),
-        Some(other) => return Err(wrong("kwargs must be a JSON object", &other)),
-    };
-    Ok((args, kwargs))
-}
-
 fn seal(a: &SealArgs) -> Result<String, Error> {
     let kind: MessageType = a.message.parse()?;
     if !matches!(
@@ -324,7 +298,8 @@ fn seal(a: &SealArgs) -> Result<String, Error> {
             |text: &Option<String>| text.as_deref().map(|t| read_json(t.as_bytes())).transpose();
         (parse(&a.args)?, parse(&a.kwargs)?)
     };
-    let (args, kwargs) = args_kwargs(args, kwargs)?;
+    let args = wampe2e::args_from_value("args", args)?;
+    let kwargs = wampe2e::kwargs_from_value("kwargs", kwargs)?;
     let ring = keyring(&a.keys)?;
     let role = role_of(a.role, kind.sealing_role());
     let envelope = seal_payload(

@@ -50,7 +50,8 @@ pub use error::{Error, ErrorCode, Result};
 pub use keyring::{BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, SymmetricKey};
 pub use keys::{ed25519_public_to_x25519, key_id, DataKey, KeyPair, PublicKey, SecretKey};
 pub use payload::{
-    open_bytes, open_payload, seal_bytes, seal_payload, serialize_plaintext, Payload,
+    args_from_json, args_from_value, kwargs_from_json, kwargs_from_value, open_bytes, open_payload,
+    seal_bytes, seal_payload, serialize_plaintext, Payload,
 };
 pub use serializer::Serializer;
 pub use value::{Map, Value};

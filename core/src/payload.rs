@@ -20,6 +20,53 @@ pub struct Payload {
     pub kwargs: Option<Map>,
 }
 
+/// `args` as a binding receives them: a list, or null/absent for none.
+/// `what` names the argument in the `InvalidArgument` error.
+pub fn args_from_value(what: &str, value: Option<Value>) -> Result<Option<Vec<Value>>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::List(l)) => Ok(Some(l)),
+        Some(other) => err(
+            ErrorCode::InvalidArgument,
+            format!(
+                "{what}: expected a JSON array or null, got a {}",
+                other.kind()
+            ),
+        ),
+    }
+}
+
+/// `kwargs` as a binding receives them: a map, or null/absent for none.
+pub fn kwargs_from_value(what: &str, value: Option<Value>) -> Result<Option<Map>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Map(m)) => Ok(Some(m)),
+        Some(other) => err(
+            ErrorCode::InvalidArgument,
+            format!(
+                "{what}: expected a JSON object or null, got a {}",
+                other.kind()
+            ),
+        ),
+    }
+}
+
+/// [`args_from_value`] from WAMP-JSON text (`None` text: no args).
+pub fn args_from_json(what: &str, text: Option<&str>) -> Result<Option<Vec<Value>>> {
+    let value = text
+        .map(|t| crate::serializer::read_json(t.as_bytes()))
+        .transpose()?;
+    args_from_value(what, value)
+}
+
+/// [`kwargs_from_value`] from WAMP-JSON text (`None` text: no kwargs).
+pub fn kwargs_from_json(what: &str, text: Option<&str>) -> Result<Option<Map>> {
+    let value = text
+        .map(|t| crate::serializer::read_json(t.as_bytes()))
+        .transpose()?;
+    kwargs_from_value(what, value)
+}
+
 /// The plaintext map, serialized without building a [`Value`] first.
 struct Plaintext<'a> {
     uri: Option<&'a str>,

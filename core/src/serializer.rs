@@ -149,6 +149,13 @@ fn decode_json_binaries(v: &mut Value) -> Result<()> {
     Ok(())
 }
 
+/// [`write_json`] into a `String` (WAMP-JSON text, as bindings hand it out).
+pub fn to_json_string(v: &Value) -> Result<String> {
+    let mut out = Vec::new();
+    write_json(v, &mut out)?;
+    String::from_utf8(out).or_else(|_| err(ErrorCode::InvalidUtf8, "json output"))
+}
+
 /// Writes WAMP-JSON exactly as Autobahn|Python's `json.dumps(separators=(",", ":"),
 /// ensure_ascii=False)` does, so sealed plaintexts are byte-identical to Autobahn's.
 pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<()> {

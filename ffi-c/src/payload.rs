@@ -5,8 +5,8 @@ use crate::buf::{give, wampe2e_buf};
 use crate::error::{ffi_guard, wampe2e_result};
 use crate::keyring::wampe2e_keyring;
 use std::os::raw::c_char;
-use wampe2e::serializer::{read_json, write_json};
-use wampe2e::{Envelope, Error, ErrorCode, Map, Value};
+use wampe2e::serializer::write_json;
+use wampe2e::{Envelope, Error, ErrorCode, Value};
 
 /// A sealed payload plus the attributes that go into the WAMP message's
 /// Options/Details. Made by `wampe2e_seal_payload`/`wampe2e_seal_bytes` or from a
@@ -184,34 +184,6 @@ pub unsafe extern "C" fn wampe2e_envelope_attribute(
     })
 }
 
-fn parse_args(text: Option<&str>) -> Result<Option<Vec<Value>>, Error> {
-    match text.map(|t| read_json(t.as_bytes())).transpose()? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
-        Some(other) => Err(Error::new(
-            ErrorCode::InvalidArgument,
-            format!(
-                "args_json: expected a JSON array or null, got a {}",
-                other.kind()
-            ),
-        )),
-    }
-}
-
-fn parse_kwargs(text: Option<&str>) -> Result<Option<Map>, Error> {
-    match text.map(|t| read_json(t.as_bytes())).transpose()? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Map(m)) => Ok(Some(m)),
-        Some(other) => Err(Error::new(
-            ErrorCode::InvalidArgument,
-            format!(
-                "kwargs_json: expected a JSON object or null, got a {}",
-                other.kind()
-            ),
-        )),
-    }
-}
-
 /// Seals args and kwargs, given as WAMP-JSON text (binary as `"\u0000"` + base64;
 /// NULL or `null` for none), for a message on `uri`, with the key the keyring
 /// selects for `uri` and `role` (`wampe2e_role`). `dialect`, `serializer` and
@@ -252,7 +224,8 @@ pub unsafe extern "C" fn wampe2e_seal_payload(
             )
         };
         let (role, dialect) = (role(role_)?, dialect(dialect_, serializer, cipher)?);
-        let (args, kwargs) = (parse_args(args)?, parse_kwargs(kwargs)?);
+        let args = wampe2e::args_from_json("args_json", args)?;
+        let kwargs = wampe2e::kwargs_from_json("kwargs_json", kwargs)?;
         let env = wampe2e::seal_payload(
             &ring.0,
             role,

@@ -440,38 +440,8 @@ impl KeyRing {
     }
 }
 
-fn json_list(what: &str, text: Option<String>) -> Result<Option<Vec<Value>>> {
-    match text
-        .map(|t| wampe2e::serializer::read_json(t.as_bytes()))
-        .transpose()?
-    {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
-        Some(other) => Err(Wampe2eError::InvalidArgument {
-            detail: format!("{what}: expected a JSON array, got a {}", other.kind()),
-        }),
-    }
-}
-
-fn json_map(what: &str, text: Option<String>) -> Result<Option<wampe2e::Map>> {
-    match text
-        .map(|t| wampe2e::serializer::read_json(t.as_bytes()))
-        .transpose()?
-    {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Map(m)) => Ok(Some(m)),
-        Some(other) => Err(Wampe2eError::InvalidArgument {
-            detail: format!("{what}: expected a JSON object, got a {}", other.kind()),
-        }),
-    }
-}
-
 fn to_json(v: Value) -> Result<String> {
-    let mut out = Vec::new();
-    wampe2e::serializer::write_json(&v, &mut out)?;
-    String::from_utf8(out).map_err(|_| Wampe2eError::InvalidUtf8 {
-        detail: "json output".into(),
-    })
+    Ok(wampe2e::serializer::to_json_string(&v)?)
 }
 
 /// Seals args/kwargs given as WAMP-JSON text (null for none) for a message on `uri`.
@@ -484,8 +454,8 @@ pub fn seal_payload(
     kwargs_json: Option<String>,
     dialect: Dialect,
 ) -> Result<Envelope> {
-    let args = json_list("args_json", args_json)?;
-    let kwargs = json_map("kwargs_json", kwargs_json)?;
+    let args = wampe2e::args_from_json("args_json", args_json.as_deref())?;
+    let kwargs = wampe2e::kwargs_from_json("kwargs_json", kwargs_json.as_deref())?;
     let env = wampe2e::seal_payload(
         &keyring.0,
         role.into(),
