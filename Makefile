@@ -115,8 +115,8 @@ $(NEXUS): tests/routers/nexus/main.go tests/routers/nexus/go.mod tests/routers/n
 # npm ci, then the release addon; the generated index.d.ts / index.js must match the committed ones.
 node-addon:
 	cd node && npm ci --no-audit --no-fund --loglevel=error
-	cd node && npx napi build --platform --release
-	git diff --exit-code -- node/index.d.ts node/index.js || { echo "node/index.d.ts or index.js out of date: rebuild in node/ and commit them"; exit 1; }
+	cd node && npx napi build --platform --release --js native.js --dts native.d.ts
+	git diff --exit-code -- node/native.d.ts node/native.js || { echo "node/native.d.ts or native.js out of date: rebuild in node/ and commit them"; exit 1; }
 
 test-node: node-addon $(NEXUS) $(VENV)/.installed $(CROSSBAR_VENV)/.installed
 	cd node && WAMPE2E_NEXUS=$(abspath $(NEXUS)) WAMPE2E_PYTHON=$(abspath $(VPY)) \

@@ -25,6 +25,18 @@ pub const PPT_CIPHER: &str = "ppt_cipher";
 /// See [`PPT_SCHEME`].
 pub const PPT_KEYID: &str = "ppt_keyid";
 
+/// Every attribute name [`Envelope::from_attributes`] reads, for bindings that
+/// look them up by name instead of enumerating a received Options/Details object.
+pub const ATTRIBUTE_NAMES: [&str; 7] = [
+    ENC_ALGO,
+    ENC_SERIALIZER,
+    ENC_KEY,
+    PPT_SCHEME,
+    PPT_SERIALIZER,
+    PPT_CIPHER,
+    PPT_KEYID,
+];
+
 /// Which wire dialect an envelope uses, with its serializer and cipher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
@@ -40,6 +52,35 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// Every dialect, in a stable order (bindings may pass the index as a compact code).
+    pub const ALL: [Dialect; 7] = [
+        Dialect::Cryptobox,
+        Dialect::Passthru {
+            serializer: Serializer::Json,
+            cipher: Cipher::XSalsa20Poly1305,
+        },
+        Dialect::Passthru {
+            serializer: Serializer::Json,
+            cipher: Cipher::Aes256Gcm,
+        },
+        Dialect::Passthru {
+            serializer: Serializer::Cbor,
+            cipher: Cipher::XSalsa20Poly1305,
+        },
+        Dialect::Passthru {
+            serializer: Serializer::Cbor,
+            cipher: Cipher::Aes256Gcm,
+        },
+        Dialect::Passthru {
+            serializer: Serializer::Msgpack,
+            cipher: Cipher::XSalsa20Poly1305,
+        },
+        Dialect::Passthru {
+            serializer: Serializer::Msgpack,
+            cipher: Cipher::Aes256Gcm,
+        },
+    ];
+
     /// The spec dialect as wampy.js/nexus use it: CBOR and xsalsa20poly1305.
     pub const PASSTHRU_DEFAULT: Dialect = Dialect::Passthru {
         serializer: Serializer::Cbor,
@@ -197,14 +238,7 @@ mod tests {
 
     #[test]
     fn attributes_round_trip() {
-        for dialect in [
-            Dialect::Cryptobox,
-            Dialect::PASSTHRU_DEFAULT,
-            Dialect::Passthru {
-                serializer: Serializer::Msgpack,
-                cipher: Cipher::Aes256Gcm,
-            },
-        ] {
+        for dialect in Dialect::ALL {
             let e = Envelope {
                 dialect,
                 key_id: Some("k1".into()),
@@ -213,7 +247,16 @@ mod tests {
             let attrs = e.attributes();
             let pairs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
             assert_eq!(from(&pairs).unwrap(), e);
+            assert!(pairs.iter().all(|(k, _)| ATTRIBUTE_NAMES.contains(k)));
         }
+    }
+
+    #[test]
+    fn all_lists_each_dialect_once() {
+        for (i, d) in Dialect::ALL.iter().enumerate() {
+            assert_eq!(Dialect::ALL.iter().position(|x| x == d), Some(i));
+        }
+        assert!(Dialect::ALL.contains(&Dialect::PASSTHRU_DEFAULT));
     }
 
     #[test]

@@ -202,7 +202,7 @@ impl Error {
 
     /// The same error located one level further out, e.g. `[2]` + `["when"]: NaN ...`
     /// gives `[2]["when"]: NaN ...`, so value errors name where the value sits.
-    pub(crate) fn within(mut self, segment: &str) -> Self {
+    pub fn within(mut self, segment: &str) -> Self {
         let sep = if self.message.starts_with('[') {
             ""
         } else {

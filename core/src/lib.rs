@@ -35,6 +35,7 @@
 mod cipher;
 pub mod dialects;
 pub mod error;
+pub mod json_writer;
 pub mod keyring;
 pub mod keys;
 pub mod message;
@@ -51,7 +52,7 @@ pub use keyring::{BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, Sym
 pub use keys::{ed25519_public_to_x25519, key_id, DataKey, KeyPair, PublicKey, SecretKey};
 pub use payload::{
     args_from_json, args_from_value, kwargs_from_json, kwargs_from_value, open_bytes, open_payload,
-    seal_bytes, seal_payload, serialize_plaintext, Payload,
+    open_payload_and_plaintext, seal_bytes, seal_payload, serialize_plaintext, Payload,
 };
 pub use serializer::Serializer;
 pub use value::{Map, Value};

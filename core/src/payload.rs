@@ -4,8 +4,9 @@
 use crate::cipher::{Cipher, CipherKey};
 use crate::dialects::{Dialect, Envelope};
 use crate::error::{err, ErrorCode, Result};
+use crate::json_writer::{JsonWriter, RootKind};
 use crate::keyring::{KeyEntry, KeyMaterial, KeyRing, Role};
-use crate::serializer::{Serializer, MAX_DEPTH};
+use crate::serializer::{write_value, Serializer, MAX_DEPTH};
 use crate::value::{Map, Value};
 use serde::ser::{Serialize, SerializeMap};
 
@@ -110,36 +111,101 @@ impl Plaintext<'_> {
     /// Appends the serialized plaintext to `out`. JSON is written exactly as
     /// Autobahn|Python writes it: `{"uri":...,"args":...,"kwargs":...}`.
     fn write(&self, serializer: Serializer, out: &mut Vec<u8>) -> Result<()> {
-        if self.depth() > MAX_DEPTH {
-            return err(
-                ErrorCode::UnsupportedValue,
-                format!("payload nests deeper than {MAX_DEPTH} levels"),
-            );
-        }
         match serializer {
-            Serializer::Json => {
-                use crate::serializer::{write_json_list, write_json_map, write_json_str};
-                out.extend_from_slice(b"{\"uri\":");
-                match self.uri {
-                    Some(u) => write_json_str(u, out),
-                    None => out.extend_from_slice(b"null"),
+            Serializer::Json => write_json_plaintext(
+                out,
+                self.uri,
+                self.args.as_ref().map(|a| a as &dyn WriteJson),
+                self.kwargs.map(|m| m as &dyn WriteJson),
+            ),
+            Serializer::Cbor | Serializer::Msgpack => {
+                if self.depth() > MAX_DEPTH {
+                    return err(
+                        ErrorCode::UnsupportedValue,
+                        format!("payload nests deeper than {MAX_DEPTH} levels"),
+                    );
                 }
-                out.extend_from_slice(b",\"args\":");
-                match self.args {
-                    Some(a) => write_json_list(a, out).map_err(|e| e.within("args"))?,
-                    None => out.extend_from_slice(b"null"),
-                }
-                out.extend_from_slice(b",\"kwargs\":");
-                match self.kwargs {
-                    Some(m) => write_json_map(m, out).map_err(|e| e.within("kwargs"))?,
-                    None => out.extend_from_slice(b"null"),
-                }
-                out.push(b'}');
-                Ok(())
+                serializer.write_binary(self, out)
             }
-            Serializer::Cbor | Serializer::Msgpack => serializer.write_binary(self, out),
         }
     }
+}
+
+/// A binding's value that writes itself as WAMP-JSON, so a payload can be sealed
+/// straight from the binding's objects (see [`Sealer::json_plaintext`]).
+pub trait WriteJson {
+    /// Writes exactly one value through `w`.
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()>;
+}
+
+impl WriteJson for &[Value] {
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()> {
+        w.begin_list()?;
+        for (i, v) in self.iter().enumerate() {
+            write_value(w, v).map_err(|e| e.within(&format!("[{i}]")))?;
+        }
+        w.end_list();
+        Ok(())
+    }
+}
+
+impl WriteJson for Map {
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()> {
+        w.begin_map()?;
+        for (k, v) in self {
+            w.key(k);
+            write_value(w, v).map_err(|e| e.within(&format!("[{k:?}]")))?;
+        }
+        w.end_map();
+        Ok(())
+    }
+}
+
+/// Appends `{"uri":…,"args":…,"kwargs":…}` as Autobahn|Python writes it; `args` must
+/// write a list and `kwargs` a map.
+fn write_json_plaintext(
+    out: &mut Vec<u8>,
+    uri: Option<&str>,
+    args: Option<&dyn WriteJson>,
+    kwargs: Option<&dyn WriteJson>,
+) -> Result<()> {
+    out.extend_from_slice(b"{\"uri\":");
+    match uri {
+        Some(u) => JsonWriter::new(out, 1).str(u)?,
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"args\":");
+    write_json_part(out, args, RootKind::List, "args")?;
+    out.extend_from_slice(b",\"kwargs\":");
+    write_json_part(out, kwargs, RootKind::Map, "kwargs")?;
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_json_part(
+    out: &mut Vec<u8>,
+    part: Option<&dyn WriteJson>,
+    want: RootKind,
+    name: &str,
+) -> Result<()> {
+    let Some(part) = part else {
+        out.extend_from_slice(b"null");
+        return Ok(());
+    };
+    let mut w = JsonWriter::new(out, 1);
+    part.write_json(&mut w).map_err(|e| e.within(name))?;
+    if w.root() != want || !w.is_complete() {
+        let kind = if want == RootKind::List {
+            "list"
+        } else {
+            "map"
+        };
+        return err(
+            ErrorCode::InvalidArgument,
+            format!("{name}: expected one {kind}"),
+        );
+    }
+    Ok(())
 }
 
 /// The serialized plaintext of a payload, exactly as [`seal_payload`] encrypts it
@@ -160,16 +226,10 @@ pub fn serialize_plaintext(
     Ok(out)
 }
 
-/// Picks the key state for sealing `uri` as `role` in `dialect`, and the key id to send.
-fn sealing_key<'e>(
-    entry: &'e KeyEntry,
-    role: Role,
-    dialect: Dialect,
-) -> Result<(CipherKey<'e>, Option<String>)> {
+/// Picks the key state for sealing or opening as `role` in `dialect`.
+fn cipher_key(entry: &KeyEntry, role: Role, dialect: Dialect) -> Result<CipherKey<'_>> {
     match (&entry.material, dialect) {
-        (KeyMaterial::Box(b), Dialect::Cryptobox) => {
-            Ok((CipherKey::XSalsa(b.box_for(role)?), None))
-        }
+        (KeyMaterial::Box(b), Dialect::Cryptobox) => Ok(CipherKey::XSalsa(b.box_for(role)?)),
         (KeyMaterial::Box(b), Dialect::Passthru { cipher, .. }) => {
             if cipher != Cipher::XSalsa20Poly1305 {
                 return err(
@@ -180,22 +240,117 @@ fn sealing_key<'e>(
                     ),
                 );
             }
-            Ok((
-                CipherKey::XSalsa(b.box_for(role)?),
-                b.originator_public().map(|p| p.key_id()),
-            ))
+            Ok(CipherKey::XSalsa(b.box_for(role)?))
         }
         (KeyMaterial::Symmetric(_), Dialect::Cryptobox) => err(
             ErrorCode::WrongKeyKind,
             "cryptobox (enc_*) needs a key pair; the entry holds a symmetric data key",
         ),
-        (KeyMaterial::Symmetric(s), Dialect::Passthru { cipher, .. }) => {
-            let key = match cipher {
-                Cipher::XSalsa20Poly1305 => CipherKey::XSalsa(&s.secretbox),
-                Cipher::Aes256Gcm => CipherKey::Aes(&s.aes),
-            };
-            Ok((key, Some(s.key_id().to_owned())))
+        (KeyMaterial::Symmetric(s), Dialect::Passthru { cipher, .. }) => Ok(match cipher {
+            Cipher::XSalsa20Poly1305 => CipherKey::XSalsa(&s.secretbox),
+            Cipher::Aes256Gcm => CipherKey::Aes(&s.aes),
+        }),
+    }
+}
+
+/// The key id a sealed envelope names (`ppt_keyid`; never sent in the `enc_*` dialect).
+fn sending_key_id(entry: &KeyEntry, dialect: Dialect) -> Option<String> {
+    match (&entry.material, dialect) {
+        (_, Dialect::Cryptobox) => None,
+        (KeyMaterial::Box(b), Dialect::Passthru { .. }) => {
+            b.originator_public().map(|p| p.key_id())
         }
+        (KeyMaterial::Symmetric(s), Dialect::Passthru { .. }) => Some(s.key_id().to_owned()),
+    }
+}
+
+/// A seal with its key chosen and checked but its plaintext not yet written, for
+/// bindings that write the plaintext straight from their own values
+/// ([`Sealer::json_plaintext`]) and may release a lock around [`Sealer::seal`].
+pub struct Sealer<'u> {
+    entry: std::sync::Arc<KeyEntry>,
+    role: Role,
+    uri: &'u str,
+    dialect: Dialect,
+}
+
+/// A plaintext written by a [`Sealer`], with room for the cipher's nonce and tag.
+pub struct SealBuffer(Vec<u8>);
+
+impl SealBuffer {
+    /// Plaintext bytes plus the cipher's header.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never true: the header is always there.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'u> Sealer<'u> {
+    /// Selects the key for `uri` (longest prefix, then default) and `role`, as
+    /// [`seal_payload`] does; its errors come here, before any plaintext is written.
+    pub fn new(keyring: &KeyRing, role: Role, uri: &'u str, dialect: Dialect) -> Result<Self> {
+        let entry = keyring.select_or_err(uri)?;
+        cipher_key(&entry, role, dialect)?;
+        Ok(Sealer {
+            entry,
+            role,
+            uri,
+            dialect,
+        })
+    }
+
+    fn buffer(&self, body_hint: usize) -> Result<Vec<u8>> {
+        Ok(cipher_key(&self.entry, self.role, self.dialect)?.new_buffer(body_hint))
+    }
+
+    /// The JSON plaintext `{"uri":…,"args":…,"kwargs":…}`, written as Autobahn|Python
+    /// writes it, from values that write themselves; `args` must write a list and
+    /// `kwargs` a map. Only for dialects whose serializer is JSON (`InvalidArgument` otherwise).
+    pub fn json_plaintext(
+        &self,
+        args: Option<&dyn WriteJson>,
+        kwargs: Option<&dyn WriteJson>,
+        body_hint: usize,
+    ) -> Result<SealBuffer> {
+        if self.dialect.serializer() != Serializer::Json {
+            return err(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "streamed plaintexts are JSON; the dialect uses {}",
+                    self.dialect.serializer().as_str()
+                ),
+            );
+        }
+        let mut buf = self.buffer(body_hint.max(64))?;
+        write_json_plaintext(&mut buf, Some(self.uri), args, kwargs)?;
+        Ok(SealBuffer(buf))
+    }
+
+    /// The plaintext of `args`/`kwargs` values in the dialect's serializer.
+    pub fn plaintext(&self, args: Option<&[Value]>, kwargs: Option<&Map>) -> Result<SealBuffer> {
+        let mut buf = self.buffer(256)?;
+        Plaintext {
+            uri: Some(self.uri),
+            args,
+            kwargs,
+        }
+        .write(self.dialect.serializer(), &mut buf)?;
+        Ok(SealBuffer(buf))
+    }
+
+    /// Encrypts a plaintext written by this sealer under a fresh OS-random nonce.
+    pub fn seal(&self, plaintext: SealBuffer) -> Result<Envelope> {
+        let mut buf = plaintext.0;
+        cipher_key(&self.entry, self.role, self.dialect)?.seal_in_place(&mut buf)?;
+        Ok(Envelope {
+            dialect: self.dialect,
+            key_id: sending_key_id(&self.entry, self.dialect),
+            payload: buf,
+        })
     }
 }
 
@@ -212,21 +367,9 @@ pub fn seal_payload(
     kwargs: Option<&Map>,
     dialect: Dialect,
 ) -> Result<Envelope> {
-    let entry = keyring.select_or_err(uri)?;
-    let (key, key_id) = sealing_key(&entry, role, dialect)?;
-    let mut buf = key.new_buffer(256);
-    Plaintext {
-        uri: Some(uri),
-        args,
-        kwargs,
-    }
-    .write(dialect.serializer(), &mut buf)?;
-    key.seal_in_place(&mut buf)?;
-    Ok(Envelope {
-        dialect,
-        key_id,
-        payload: buf,
-    })
+    let sealer = Sealer::new(keyring, role, uri, dialect)?;
+    let plaintext = sealer.plaintext(args, kwargs)?;
+    sealer.seal(plaintext)
 }
 
 /// Seals bytes the caller serialized itself (no URI binding inside: the caller
@@ -238,16 +381,10 @@ pub fn seal_bytes(
     plaintext: &[u8],
     dialect: Dialect,
 ) -> Result<Envelope> {
-    let entry = keyring.select_or_err(uri)?;
-    let (key, key_id) = sealing_key(&entry, role, dialect)?;
-    let mut buf = key.new_buffer(plaintext.len());
+    let sealer = Sealer::new(keyring, role, uri, dialect)?;
+    let mut buf = sealer.buffer(plaintext.len())?;
     buf.extend_from_slice(plaintext);
-    key.seal_in_place(&mut buf)?;
-    Ok(Envelope {
-        dialect,
-        key_id,
-        payload: buf,
-    })
+    sealer.seal(SealBuffer(buf))
 }
 
 /// Finds the entry that opens `envelope` on `uri`: for passthru, a symmetric key
@@ -275,8 +412,8 @@ fn opening_entry(
     keyring.select_or_err(uri)
 }
 
-fn opening_key<'e>(entry: &'e KeyEntry, role: Role, dialect: Dialect) -> Result<CipherKey<'e>> {
-    sealing_key(entry, role, dialect).map(|(k, _)| k)
+fn opening_key(entry: &KeyEntry, role: Role, dialect: Dialect) -> Result<CipherKey<'_>> {
+    cipher_key(entry, role, dialect)
 }
 
 /// Decrypts `envelope` received on `uri` as `role`, without interpreting the plaintext.
@@ -303,6 +440,17 @@ pub fn open_payload(
     uri: &str,
     envelope: &Envelope,
 ) -> Result<Payload> {
+    open_payload_and_plaintext(keyring, role, uri, envelope).map(|(p, _)| p)
+}
+
+/// [`open_payload`], also returning the decrypted plaintext it parsed (for JSON,
+/// text a binding may hand to its own JSON parser once the payload checked out).
+pub fn open_payload_and_plaintext(
+    keyring: &KeyRing,
+    role: Role,
+    uri: &str,
+    envelope: &Envelope,
+) -> Result<(Payload, Vec<u8>)> {
     let entry = opening_entry(keyring, uri, envelope)?;
     let plain = opening_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
     let value = envelope.dialect.serializer().read(&plain)?;
@@ -326,7 +474,7 @@ pub fn open_payload(
             )
         }
     }
-    Ok(payload)
+    Ok((payload, plain))
 }
 
 /// Checks the plaintext shape and takes it apart without copying.

@@ -1,7 +1,8 @@
 //! Plaintext serializers: JSON (byte-compatible with Autobahn|Python), CBOR and MessagePack.
 
 use crate::error::{err, ErrorCode, Result};
-use crate::value::{Map, Value};
+use crate::json_writer::JsonWriter;
+use crate::value::Value;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde::Deserialize;
@@ -159,169 +160,34 @@ pub fn to_json_string(v: &Value) -> Result<String> {
 /// Writes WAMP-JSON exactly as Autobahn|Python's `json.dumps(separators=(",", ":"),
 /// ensure_ascii=False)` does, so sealed plaintexts are byte-identical to Autobahn's.
 pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<()> {
+    write_value(&mut JsonWriter::new(out, 0), v)
+}
+
+/// Writes `v` through `w`; errors name where the offending value sits.
+pub(crate) fn write_value(w: &mut JsonWriter<'_>, v: &Value) -> Result<()> {
     match v {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
-        Value::UInt(u) => out.extend_from_slice(itoa::Buffer::new().format(*u).as_bytes()),
-        Value::Float(f) => write_python_float(*f, out)?,
-        Value::String(s) => {
-            if s.starts_with('\0') {
-                return err(
-                    ErrorCode::UnsupportedValue,
-                    "a string starting with U+0000 would be read back as binary in JSON",
-                );
+        Value::Null => w.null(),
+        Value::Bool(b) => w.bool(*b),
+        Value::Int(i) => w.i64(*i),
+        Value::UInt(u) => w.u64(*u),
+        Value::Float(f) => w.f64(*f)?,
+        Value::String(s) => w.str(s)?,
+        Value::Bytes(b) => w.bytes(b),
+        Value::List(l) => {
+            w.begin_list()?;
+            for (i, v) in l.iter().enumerate() {
+                write_value(w, v).map_err(|e| e.within(&format!("[{i}]")))?;
             }
-            write_json_str(s, out);
+            w.end_list();
         }
-        Value::Bytes(b) => {
-            out.extend_from_slice(b"\"\\u0000");
-            let start = out.len();
-            out.resize(start + b.len().div_ceil(3) * 4, 0);
-            let written = BASE64
-                .encode_slice(b, out.get_mut(start..).unwrap_or_default())
-                .or_else(|e| err(ErrorCode::UnsupportedValue, format!("base64: {e}")))?;
-            out.truncate(start + written);
-            out.push(b'"');
+        Value::Map(m) => {
+            w.begin_map()?;
+            for (k, v) in m {
+                w.key(k);
+                write_value(w, v).map_err(|e| e.within(&format!("[{k:?}]")))?;
+            }
+            w.end_map();
         }
-        Value::List(l) => write_json_list(l, out)?,
-        Value::Map(m) => write_json_map(m, out)?,
-    }
-    Ok(())
-}
-
-/// Writes a JSON array of values (see [`write_json`]).
-pub(crate) fn write_json_list(items: &[Value], out: &mut Vec<u8>) -> Result<()> {
-    out.push(b'[');
-    for (i, v) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_json(v, out).map_err(|e| e.within(&format!("[{i}]")))?;
-    }
-    out.push(b']');
-    Ok(())
-}
-
-/// Writes a JSON object (see [`write_json`]).
-pub(crate) fn write_json_map(map: &Map, out: &mut Vec<u8>) -> Result<()> {
-    out.push(b'{');
-    for (i, (k, v)) in map.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_json_str(k, out);
-        out.push(b':');
-        write_json(v, out).map_err(|e| e.within(&format!("[{k:?}]")))?;
-    }
-    out.push(b'}');
-    Ok(())
-}
-
-/// Python's JSON string escaping with `ensure_ascii=False`.
-pub(crate) fn write_json_str(s: &str, out: &mut Vec<u8>) {
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(bytes.get(run_start..i).unwrap_or_default());
-        if escape.is_empty() {
-            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
-        } else {
-            out.extend_from_slice(escape);
-        }
-        run_start = i + 1;
-    }
-    out.extend_from_slice(bytes.get(run_start..).unwrap_or_default());
-    out.push(b'"');
-}
-
-/// Formats a float as Python's `repr` does: shortest round-trip digits, fixed
-/// notation for decimal exponents in [-4, 16), otherwise `d.ddde+XX`.
-fn write_python_float(f: f64, out: &mut Vec<u8>) -> Result<()> {
-    if !f.is_finite() {
-        return err(
-            ErrorCode::UnsupportedValue,
-            format!("{f} is not representable in JSON"),
-        );
-    }
-    let mut buf = ryu::Buffer::new();
-    let shortest = buf.format_finite(f);
-    let (negative, body) = match shortest.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, shortest),
-    };
-    // Split ryu's output into its significant digits and a decimal exponent
-    // `decpt` such that value = 0.DIGITS * 10^decpt.
-    let (mantissa, exp10) = match body.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (body, 0),
-    };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let mut digits: String = format!("{int_part}{frac_part}");
-    let mut decpt = exp10 + i32::try_from(int_part.len()).unwrap_or(0);
-    let leading_zeros = digits.len() - digits.trim_start_matches('0').len();
-    if leading_zeros == digits.len() {
-        // zero
-        out.extend_from_slice(if negative { b"-0.0" } else { b"0.0" });
-        return Ok(());
-    }
-    digits.drain(..leading_zeros);
-    decpt -= i32::try_from(leading_zeros).unwrap_or(0);
-    let trimmed_len = digits.trim_end_matches('0').len();
-    digits.truncate(trimmed_len);
-
-    if negative {
-        out.push(b'-');
-    }
-    let ndigits = i32::try_from(digits.len()).unwrap_or(i32::MAX);
-    if (-4 < decpt) && (decpt <= 16) {
-        if decpt <= 0 {
-            out.extend_from_slice(b"0.");
-            out.extend(std::iter::repeat_n(
-                b'0',
-                usize::try_from(-decpt).unwrap_or(0),
-            ));
-            out.extend_from_slice(digits.as_bytes());
-        } else if decpt >= ndigits {
-            out.extend_from_slice(digits.as_bytes());
-            out.extend(std::iter::repeat_n(
-                b'0',
-                usize::try_from(decpt - ndigits).unwrap_or(0),
-            ));
-            out.extend_from_slice(b".0");
-        } else {
-            let (a, b) = digits.split_at(usize::try_from(decpt).unwrap_or(0));
-            out.extend_from_slice(a.as_bytes());
-            out.push(b'.');
-            out.extend_from_slice(b.as_bytes());
-        }
-    } else {
-        let (first, rest) = digits.split_at(1);
-        out.extend_from_slice(first.as_bytes());
-        if !rest.is_empty() {
-            out.push(b'.');
-            out.extend_from_slice(rest.as_bytes());
-        }
-        let e = decpt - 1;
-        out.extend_from_slice(if e < 0 { b"e-" } else { b"e+" });
-        let abs = e.unsigned_abs();
-        if abs < 10 {
-            out.push(b'0');
-        }
-        out.extend_from_slice(itoa::Buffer::new().format(abs).as_bytes());
     }
     Ok(())
 }
@@ -330,9 +196,11 @@ fn write_python_float(f: f64, out: &mut Vec<u8>) -> Result<()> {
 mod tests {
     use super::*;
 
+    use crate::json_writer::{write_json_str, write_python_float, write_python_float_from_digits};
+
     fn py(f: f64) -> String {
         let mut out = Vec::new();
-        write_python_float(f, &mut out).unwrap();
+        write_python_float(f, &mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -360,6 +228,29 @@ mod tests {
         ];
         for (f, want) in cases {
             assert_eq!(py(f), want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn ryu_fast_path_agrees_with_the_digit_formatter() {
+        // Random bit patterns (all magnitudes) and decimal-looking values near the
+        // 1e-4 and 1e16 boundaries, where the two notations meet.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut values = Vec::new();
+        for i in 0..200_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(f64::from_bits(x));
+            values.push(f64::from(i) / 1000.0);
+            values.push(f64::from(i % 1000) * 10f64.powi(i32::try_from(i % 40).unwrap() - 20));
+        }
+        for f in values.into_iter().filter(|f| f.is_finite()) {
+            let mut fast = Vec::new();
+            write_python_float(f, &mut fast);
+            let mut general = Vec::new();
+            write_python_float_from_digits(ryu::Buffer::new().format_finite(f), &mut general);
+            assert_eq!(fast, general, "{f:e}");
         }
     }
 

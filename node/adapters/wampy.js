@@ -68,6 +68,7 @@ function bytesOf (item) {
  */
 function attachWampy (wampy, keyring, options = {}) {
   const cipher = options.cipher || 'xsalsa20poly1305'
+  const sealOptions = { dialect: 'ppt', serializer: 'cbor', cipher }
   const onError = options.onError || ((err) => process.emitWarning(`wampe2e: dropped event: ${err.message}`))
   const plainCbor = wampy._options.payloadSerializers.cbor
   wampy._options.payloadSerializers.cbor = {
@@ -101,7 +102,7 @@ function attachWampy (wampy, keyring, options = {}) {
   const seal = (role, uri, payload) => {
     const { args, kwargs } = normalize(payload)
     try {
-      return wampe2e.sealPayload(keyring, role, uri, args, kwargs, { dialect: 'ppt', serializer: 'cbor', cipher })
+      return wampe2e.sealPayload(keyring, role, uri, args, kwargs, sealOptions)
     } catch (e) {
       if (NO_KEY.has(e.code)) return null
       throw e

@@ -6,6 +6,7 @@
 //! where they sit (`args[2].when`).
 #![allow(unsafe_code)]
 
+pub mod compact;
 mod convert;
 
 use convert::{js_args, js_kwargs, Code, Result};

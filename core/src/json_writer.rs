@@ -1,0 +1,372 @@
+//! A streaming writer of WAMP-JSON exactly as Autobahn|Python writes it
+//! (`json.dumps(separators=(",", ":"), ensure_ascii=False)`, binary as
+//! `"\u0000" + base64`). [`crate::serializer::write_json`] drives it from a
+//! [`crate::Value`]; bindings drive it straight from their own values, so a large
+//! payload is never copied into an intermediate tree.
+
+use crate::error::{err, ErrorCode, Result};
+use crate::serializer::MAX_DEPTH;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+
+/// What was written at the writer's outermost level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootKind {
+    /// Nothing yet.
+    Nothing,
+    /// A scalar (null, bool, number, string, binary).
+    Scalar,
+    /// A list.
+    List,
+    /// A map.
+    Map,
+}
+
+/// Writes one JSON value into a buffer, call by call: scalars, `begin_list` …
+/// `end_list`, `begin_map` (`key`, value)* `end_map`. Commas and colons are placed
+/// by the writer; nesting beyond [`MAX_DEPTH`] and values JSON cannot carry are
+/// `UnsupportedValue` errors.
+pub struct JsonWriter<'a> {
+    out: &'a mut Vec<u8>,
+    /// Open containers, relative to where this writer started.
+    depth: usize,
+    /// Containers already open around this writer (they count toward the depth limit).
+    base_depth: usize,
+    /// Bit `d` set: the container at depth `d` has no element yet.
+    empty: u128,
+    after_key: bool,
+    root: RootKind,
+}
+
+impl<'a> JsonWriter<'a> {
+    /// A writer appending to `out`, inside `enclosing` already open containers.
+    pub fn new(out: &'a mut Vec<u8>, enclosing: usize) -> Self {
+        JsonWriter {
+            out,
+            depth: 0,
+            base_depth: enclosing,
+            empty: 0,
+            after_key: false,
+            root: RootKind::Nothing,
+        }
+    }
+
+    /// What was written at the outermost level.
+    pub fn root(&self) -> RootKind {
+        self.root
+    }
+
+    /// Whether every container begun was ended.
+    pub fn is_complete(&self) -> bool {
+        self.depth == 0 && !self.after_key && self.root != RootKind::Nothing
+    }
+
+    fn before_value(&mut self, kind: RootKind) {
+        if self.after_key {
+            self.after_key = false;
+        } else if self.depth > 0 {
+            self.separate();
+        } else if self.root == RootKind::Nothing {
+            self.root = kind;
+        }
+    }
+
+    fn separate(&mut self) {
+        let bit = 1u128 << (self.depth % 128);
+        if self.empty & bit != 0 {
+            self.empty &= !bit;
+        } else {
+            self.out.push(b',');
+        }
+    }
+
+    fn open(&mut self, bracket: u8, kind: RootKind) -> Result<()> {
+        if self.base_depth + self.depth >= MAX_DEPTH {
+            return err(
+                ErrorCode::UnsupportedValue,
+                format!("value nests deeper than {MAX_DEPTH} levels"),
+            );
+        }
+        self.before_value(kind);
+        self.out.push(bracket);
+        self.depth += 1;
+        self.empty |= 1u128 << (self.depth % 128);
+        Ok(())
+    }
+
+    /// `null`.
+    pub fn null(&mut self) {
+        self.before_value(RootKind::Scalar);
+        self.out.extend_from_slice(b"null");
+    }
+
+    /// `true` / `false`.
+    pub fn bool(&mut self, b: bool) {
+        self.before_value(RootKind::Scalar);
+        self.out
+            .extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    /// A signed integer.
+    pub fn i64(&mut self, i: i64) {
+        self.before_value(RootKind::Scalar);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+    }
+
+    /// An unsigned integer.
+    pub fn u64(&mut self, u: u64) {
+        self.before_value(RootKind::Scalar);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
+    }
+
+    /// A float in Python's `repr`; NaN and infinities are `UnsupportedValue`.
+    pub fn f64(&mut self, f: f64) -> Result<()> {
+        if !f.is_finite() {
+            return err(
+                ErrorCode::UnsupportedValue,
+                format!("{f} is not representable in JSON"),
+            );
+        }
+        self.before_value(RootKind::Scalar);
+        write_python_float(f, self.out);
+        Ok(())
+    }
+
+    /// A string; one starting with U+0000 is `UnsupportedValue` (it would read back as binary).
+    pub fn str(&mut self, s: &str) -> Result<()> {
+        if s.starts_with('\0') {
+            return err(
+                ErrorCode::UnsupportedValue,
+                "a string starting with U+0000 would be read back as binary in JSON",
+            );
+        }
+        self.before_value(RootKind::Scalar);
+        write_json_str(s, self.out);
+        Ok(())
+    }
+
+    /// Binary, as `"\u0000" + base64`.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.before_value(RootKind::Scalar);
+        self.out.extend_from_slice(b"\"\\u0000");
+        let start = self.out.len();
+        self.out.resize(start + b.len().div_ceil(3) * 4, 0);
+        let written = self
+            .out
+            .get_mut(start..)
+            .map_or(0, |dst| BASE64.encode_slice(b, dst).unwrap_or(0));
+        self.out.truncate(start + written);
+        self.out.push(b'"');
+    }
+
+    /// Opens a list.
+    pub fn begin_list(&mut self) -> Result<()> {
+        self.open(b'[', RootKind::List)
+    }
+
+    /// Closes the innermost list.
+    pub fn end_list(&mut self) {
+        self.out.push(b']');
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Opens a map.
+    pub fn begin_map(&mut self) -> Result<()> {
+        self.open(b'{', RootKind::Map)
+    }
+
+    /// The next key of the innermost map; its value follows.
+    pub fn key(&mut self, k: &str) {
+        self.separate();
+        write_json_str(k, self.out);
+        self.out.push(b':');
+        self.after_key = true;
+    }
+
+    /// Closes the innermost map.
+    pub fn end_map(&mut self) {
+        self.out.push(b'}');
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+/// Python's JSON string escaping with `ensure_ascii=False`.
+pub(crate) fn write_json_str(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(run_start..i).unwrap_or_default());
+        if escape.is_empty() {
+            // Control characters are below 0x20: "\u00" and two lowercase hex digits.
+            out.extend_from_slice(b"\\u00");
+            out.push(b'0' + (b >> 4));
+            out.push(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'));
+        } else {
+            out.extend_from_slice(escape);
+        }
+        run_start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(run_start..).unwrap_or_default());
+    out.push(b'"');
+}
+
+const HEX: [u8; 16] = *b"0123456789abcdef";
+
+/// Formats a finite float as Python's `repr` does: shortest round-trip digits, fixed
+/// notation for decimal exponents in [-4, 16), otherwise `d.ddde+XX`.
+pub(crate) fn write_python_float(f: f64, out: &mut Vec<u8>) {
+    let mut buf = ryu::Buffer::new();
+    let shortest = buf.format_finite(f);
+    // ryu writes fixed notation (with ".0" for integral values) exactly as Python
+    // does wherever both use it, i.e. whenever it wrote no exponent and |f| >= 1e-4.
+    if !shortest.contains('e') && (f == 0.0 || f.abs() >= 1e-4) {
+        out.extend_from_slice(shortest.as_bytes());
+        return;
+    }
+    write_python_float_from_digits(shortest, out);
+}
+
+/// [`write_python_float`] from ryu's shortest digits, for any finite value.
+pub(crate) fn write_python_float_from_digits(shortest: &str, out: &mut Vec<u8>) {
+    let (negative, body) = match shortest.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, shortest),
+    };
+    // Split ryu's output into its significant digits and a decimal exponent
+    // `decpt` such that value = 0.DIGITS * 10^decpt.
+    let (mantissa, exp10) = match body.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (body, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits: String = format!("{int_part}{frac_part}");
+    let mut decpt = exp10 + i32::try_from(int_part.len()).unwrap_or(0);
+    let leading_zeros = digits.len() - digits.trim_start_matches('0').len();
+    if leading_zeros == digits.len() {
+        // zero
+        out.extend_from_slice(if negative { b"-0.0" } else { b"0.0" });
+        return;
+    }
+    digits.drain(..leading_zeros);
+    decpt -= i32::try_from(leading_zeros).unwrap_or(0);
+    let trimmed_len = digits.trim_end_matches('0').len();
+    digits.truncate(trimmed_len);
+
+    if negative {
+        out.push(b'-');
+    }
+    let ndigits = i32::try_from(digits.len()).unwrap_or(i32::MAX);
+    if (-4 < decpt) && (decpt <= 16) {
+        if decpt <= 0 {
+            out.extend_from_slice(b"0.");
+            out.extend(std::iter::repeat_n(
+                b'0',
+                usize::try_from(-decpt).unwrap_or(0),
+            ));
+            out.extend_from_slice(digits.as_bytes());
+        } else if decpt >= ndigits {
+            out.extend_from_slice(digits.as_bytes());
+            out.extend(std::iter::repeat_n(
+                b'0',
+                usize::try_from(decpt - ndigits).unwrap_or(0),
+            ));
+            out.extend_from_slice(b".0");
+        } else {
+            let (a, b) = digits.split_at(usize::try_from(decpt).unwrap_or(0));
+            out.extend_from_slice(a.as_bytes());
+            out.push(b'.');
+            out.extend_from_slice(b.as_bytes());
+        }
+    } else {
+        let (first, rest) = digits.split_at(1);
+        out.extend_from_slice(first.as_bytes());
+        if !rest.is_empty() {
+            out.push(b'.');
+            out.extend_from_slice(rest.as_bytes());
+        }
+        let e = decpt - 1;
+        out.extend_from_slice(if e < 0 { b"e-" } else { b"e+" });
+        let abs = e.unsigned_abs();
+        if abs < 10 {
+            out.push(b'0');
+        }
+        out.extend_from_slice(itoa::Buffer::new().format(abs).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(f: impl FnOnce(&mut JsonWriter<'_>) -> Result<()>) -> Result<String> {
+        let mut out = Vec::new();
+        let mut w = JsonWriter::new(&mut out, 0);
+        f(&mut w)?;
+        assert!(w.is_complete());
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn commas_and_colons_are_placed_by_the_writer() {
+        let s = written(|w| {
+            w.begin_list()?;
+            w.i64(1);
+            w.begin_map()?;
+            w.key("a");
+            w.null();
+            w.key("b");
+            w.begin_list()?;
+            w.end_list();
+            w.key("c");
+            w.begin_map()?;
+            w.end_map();
+            w.end_map();
+            w.bytes(b"\x00\x01");
+            w.str("x")?;
+            w.end_list();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(s, r#"[1,{"a":null,"b":[],"c":{}},"\u0000AAE=","x"]"#);
+    }
+
+    #[test]
+    fn depth_counts_enclosing_containers() {
+        let mut out = Vec::new();
+        let mut w = JsonWriter::new(&mut out, MAX_DEPTH - 1);
+        w.begin_list().unwrap();
+        assert_eq!(
+            w.begin_list().unwrap_err().code(),
+            ErrorCode::UnsupportedValue
+        );
+    }
+
+    #[test]
+    fn root_kind_is_the_outermost_value() {
+        let mut out = Vec::new();
+        let mut w = JsonWriter::new(&mut out, 0);
+        assert!(!w.is_complete());
+        w.begin_map().unwrap();
+        w.key("k");
+        w.begin_list().unwrap();
+        w.end_list();
+        assert!(!w.is_complete());
+        w.end_map();
+        assert_eq!(w.root(), RootKind::Map);
+        assert!(w.is_complete());
+    }
+}

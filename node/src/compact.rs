@@ -1,0 +1,283 @@
+//! Compact entry points behind `wampe2e.js`, the package's public module. Each N-API
+//! call costs per argument and per object property it touches, so these take the role
+//! and dialect as small numbers, received attributes as positional strings (read by
+//! name in JS), payload values as JSON text the wrapper checked to be plain JSON, and
+//! return as little as possible. The public functions keep the checked, fully general
+//! path (`sealPayload` etc. in `lib.rs`) for every value these do not take.
+
+use crate::convert::{CopiedBuffer, PayloadJs};
+use crate::{core_err, invalid, KeyRing, SealOptions};
+use napi::bindgen_prelude::{BufferSlice, Either};
+use napi_derive::napi;
+use wampe2e::dialects::ATTRIBUTE_NAMES;
+use wampe2e::{Dialect, Envelope, Payload, Role, Serializer, Value};
+
+type Result<T> = crate::convert::Result<T>;
+
+fn role(code: u32) -> Result<Role> {
+    match code {
+        0 => Ok(Role::Originator),
+        1 => Ok(Role::Responder),
+        other => Err(invalid(format!("role code {other} is not 0 or 1"))),
+    }
+}
+
+fn dialect(code: u32) -> Result<Dialect> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| Dialect::ALL.get(i).copied())
+        .ok_or_else(|| invalid(format!("dialect code {code} is unknown")))
+}
+
+/// A dialect's compact code with what a sealed envelope carries besides the payload.
+#[napi(object)]
+pub struct DialectInfo {
+    /// Index into the core's list of dialects.
+    pub code: u32,
+    /// The fixed attributes of every envelope in this dialect.
+    pub attributes: std::collections::HashMap<String, String>,
+    /// The attribute naming the key, when the sealing key has an id.
+    pub key_id_attribute: String,
+    /// True when the payload travels as `Arguments = [payload]`.
+    pub payload_in_list: bool,
+}
+
+/// The compact code of `options` (validated as `sealPayload` does), for the JS wrapper to cache.
+#[napi(js_name = "_dialectInfo", catch_unwind)]
+pub fn dialect_info(options: Option<SealOptions>) -> Result<DialectInfo> {
+    let d = crate::dialect(options.as_ref())?;
+    let code = Dialect::ALL
+        .iter()
+        .position(|x| *x == d)
+        .and_then(|i| u32::try_from(i).ok())
+        .ok_or_else(|| invalid("dialect without a compact code".to_owned()))?;
+    let probe = Envelope {
+        dialect: d,
+        key_id: Some(String::new()),
+        payload: Vec::new(),
+    };
+    let attrs = probe.attributes();
+    let (fixed, key) = attrs.split_at(attrs.len().saturating_sub(1));
+    Ok(DialectInfo {
+        code,
+        attributes: fixed
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+        key_id_attribute: key
+            .first()
+            .map(|(k, _)| (*k).to_owned())
+            .unwrap_or_default(),
+        payload_in_list: d.payload_in_list(),
+    })
+}
+
+/// The attribute names received envelopes are read by, in the order `_open*` takes them.
+#[napi(js_name = "_attributeNames")]
+pub fn attribute_names() -> Vec<&'static str> {
+    ATTRIBUTE_NAMES.to_vec()
+}
+
+/// A received envelope from positional attribute values (see [`attribute_names`]).
+fn envelope(attrs: [Option<String>; 7], payload: &[u8]) -> Result<Envelope> {
+    let get = |name: &str| {
+        ATTRIBUTE_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .and_then(|i| attrs.get(i))
+            .and_then(|v| v.as_deref())
+    };
+    Envelope::from_attributes(get, payload.to_vec()).map_err(core_err)
+}
+
+/// Bytes for JS: their length when they were written to the caller's scratch
+/// buffer (JS copies them into a pooled `Buffer`), else a new `Buffer`. A `Buffer`
+/// made through N-API gets its own backing store, which V8 frees on a sweeper
+/// thread: for small payloads that costs more than the cryptography.
+type Out = Either<u32, CopiedBuffer>;
+
+fn out(bytes: Vec<u8>, scratch: &mut [u8]) -> Out {
+    match (u32::try_from(bytes.len()), scratch.get_mut(..bytes.len())) {
+        (Ok(n), Some(dst)) => {
+            dst.copy_from_slice(&bytes);
+            Either::A(n)
+        }
+        _ => Either::B(CopiedBuffer(bytes)),
+    }
+}
+
+/// The sealed payload, with the key id when the envelope carries one.
+type Sealed = Either<Out, (Out, String)>;
+
+fn sealed(e: Envelope, scratch: &mut [u8]) -> Sealed {
+    let payload = out(e.payload, scratch);
+    match e.key_id {
+        Some(id) => Either::B((payload, id)),
+        None => Either::A(payload),
+    }
+}
+
+/// `sealPayload` for values the wrapper found to be plain JSON (no binaries, no
+/// non-finite numbers, no strings starting with U+0000), given as the
+/// `JSON.stringify` text of `[args, kwargs]` (one string: one conversion).
+#[napi(
+    js_name = "_sealJson",
+    catch_unwind,
+    ts_return_type = "number | Buffer | [number | Buffer, string]"
+)]
+pub fn seal_json(
+    keyring: &KeyRing,
+    role: u32,
+    uri: String,
+    args_kwargs: String,
+    dialect: u32,
+    mut scratch: BufferSlice<'_>,
+) -> Result<Sealed> {
+    let (role, dialect) = (self::role(role)?, self::dialect(dialect)?);
+    let parsed = wampe2e::serializer::read_json(args_kwargs.as_bytes()).map_err(core_err)?;
+    let Value::List(pair) = parsed else {
+        return Err(invalid(
+            "expected the JSON text of [args, kwargs]".to_owned(),
+        ));
+    };
+    let mut pair = pair.into_iter();
+    let args = wampe2e::args_from_value("args", pair.next()).map_err(core_err)?;
+    let kwargs = wampe2e::kwargs_from_value("kwargs", pair.next()).map_err(core_err)?;
+    wampe2e::seal_payload(
+        &keyring.0,
+        role,
+        &uri,
+        args.as_deref(),
+        kwargs.as_ref(),
+        dialect,
+    )
+    .map(|e| sealed(e, &mut scratch))
+    .map_err(core_err)
+}
+
+/// `sealBytes` with compact codes.
+#[napi(
+    js_name = "_sealBytes",
+    catch_unwind,
+    ts_return_type = "number | Buffer | [number | Buffer, string]"
+)]
+pub fn seal_bytes(
+    keyring: &KeyRing,
+    role: u32,
+    uri: String,
+    plaintext: &[u8],
+    dialect: u32,
+    mut scratch: BufferSlice<'_>,
+) -> Result<Sealed> {
+    let (role, dialect) = (self::role(role)?, self::dialect(dialect)?);
+    wampe2e::seal_bytes(&keyring.0, role, &uri, plaintext, dialect)
+        .map(|e| sealed(e, &mut scratch))
+        .map_err(core_err)
+}
+
+/// `openBytes` with compact codes and positional attributes.
+#[napi(
+    js_name = "_openBytes",
+    catch_unwind,
+    ts_return_type = "number | Buffer"
+)]
+#[allow(clippy::too_many_arguments)]
+pub fn open_bytes(
+    keyring: &KeyRing,
+    role: u32,
+    uri: String,
+    payload: &[u8],
+    a0: Option<String>,
+    a1: Option<String>,
+    a2: Option<String>,
+    a3: Option<String>,
+    a4: Option<String>,
+    a5: Option<String>,
+    a6: Option<String>,
+    mut scratch: BufferSlice<'_>,
+) -> Result<Out> {
+    let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
+    wampe2e::open_bytes(&keyring.0, self::role(role)?, &uri, &envelope)
+        .map(|plain| out(plain, &mut scratch))
+        .map_err(core_err)
+}
+
+/// Largest integer JS numbers hold exactly.
+const MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// Whether `JSON.parse` of the core's JSON text gives the same JS value as
+/// converting `v` directly: no binaries, no integers beyond 2^53 (those become
+/// `Buffer` and `BigInt`).
+fn json_equivalent(v: &Value) -> bool {
+    match v {
+        Value::Bytes(_) => false,
+        Value::Int(i) => i.unsigned_abs() <= MAX_SAFE,
+        Value::UInt(u) => *u <= MAX_SAFE,
+        Value::List(l) => l.iter().all(json_equivalent),
+        Value::Map(m) => m.iter().all(|(_, v)| json_equivalent(v)),
+        Value::Null | Value::Bool(_) | Value::Float(_) | Value::String(_) => true,
+    }
+}
+
+/// The opened payload as JSON text `{"uri":..,"args":..,"kwargs":..}` (the plaintext
+/// itself when it is JSON, which the core just parsed), when `JSON.parse` of it is the
+/// same as the direct conversion.
+fn as_json_text(p: &Payload, plain: Vec<u8>, serializer: Serializer) -> Option<String> {
+    let uri = p.uri.as_deref()?;
+    let args_ok = p
+        .args
+        .as_ref()
+        .is_none_or(|a| a.iter().all(json_equivalent));
+    let kwargs_ok = p
+        .kwargs
+        .as_ref()
+        .is_none_or(|m| m.iter().all(|(_, v)| json_equivalent(v)));
+    if !(args_ok && kwargs_ok) {
+        return None;
+    }
+    let text = match serializer {
+        Serializer::Json => plain,
+        Serializer::Cbor | Serializer::Msgpack => wampe2e::serialize_plaintext(
+            Serializer::Json,
+            uri,
+            p.args.as_deref(),
+            p.kwargs.as_ref(),
+        )
+        .ok()?,
+    };
+    String::from_utf8(text).ok()
+}
+
+/// `openPayload` with compact codes and positional attributes. Returns JSON text for
+/// the wrapper to `JSON.parse` when that is equivalent (V8 builds objects from JSON
+/// far faster than property by property through N-API), else the converted object.
+#[napi(
+    js_name = "_openJson",
+    catch_unwind,
+    ts_return_type = "string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
+)]
+#[allow(clippy::too_many_arguments)]
+pub fn open_json(
+    keyring: &KeyRing,
+    role: u32,
+    uri: String,
+    payload: &[u8],
+    a0: Option<String>,
+    a1: Option<String>,
+    a2: Option<String>,
+    a3: Option<String>,
+    a4: Option<String>,
+    a5: Option<String>,
+    a6: Option<String>,
+) -> Result<Either<String, PayloadJs>> {
+    let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
+    let (p, plain) =
+        wampe2e::open_payload_and_plaintext(&keyring.0, self::role(role)?, &uri, &envelope)
+            .map_err(core_err)?;
+    Ok(
+        match as_json_text(&p, plain, envelope.dialect.serializer()) {
+            Some(text) => Either::A(text),
+            None => Either::B(PayloadJs(p)),
+        },
+    )
+}

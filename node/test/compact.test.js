@@ -1,0 +1,201 @@
+'use strict'
+// index.js routes sealPayload/openPayload/sealBytes/openBytes through compact native
+// entry points where they apply. These tests hold it to the general native path:
+// same plaintext bytes, same opened values, same errors, for values on both sides
+// of every condition that picks the path.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const w = require('..')
+const native = require('../native.js')
+
+function rings () {
+  const a = w.generateKeypair()
+  const b = w.generateKeypair()
+  const sealer = new w.KeyRing()
+  const opener = new w.KeyRing()
+  sealer.setBoxKey('com.', { originatorPriv: a.secret, responderPub: b.public })
+  opener.setBoxKey('com.', { originatorPub: a.public, responderPriv: b.secret })
+  const dataKey = w.generateDataKey()
+  for (const r of [sealer, opener]) r.setDataKey('k1', dataKey, 'com.data.')
+  return { sealer, opener }
+}
+
+function deep (n) {
+  let v = 1
+  for (let i = 0; i < n; i++) v = [v]
+  return v
+}
+
+const CASES = {
+  empty: [undefined, undefined],
+  nulls: [null, null],
+  small: [[42, 'hello world', { temp: 21.5, ok: true }], { sensor: 's-17', ts: 1732700000123 }],
+  unicode: [['é€😀', 'a"b\\c\n\t\u0001', ''], { 'ké"y': 'v', '': 0 }],
+  numbers: [[0, -1, 1.5, 1e21, 1e-7, 2 ** 53, 2 ** 60, -(2 ** 63), 123456789.125, Number.MAX_VALUE, -0], null],
+  nested: [[deep(98)], null],
+  atTheLimit: [[deep(99)], null],
+  beyondTheLimit: [[deep(100)], null],
+  nullProto: [null, Object.assign(Object.create(null), { a: [1, { b: null }] })],
+  undefinedInside: [[1, undefined, 3], { a: undefined, b: 2 }],
+  binary: [[Buffer.from([0, 1, 2]), new Uint8Array([255])], { b: Buffer.alloc(0) }],
+  bigint: [[10n, 2n ** 63n - 1n], { u: 2n ** 64n - 1n }],
+  nulString: [['\u0000AAAA'], null],
+  loneSurrogate: [['\ud800x'], null],
+  nan: [[NaN], null],
+  infinity: [null, { x: -Infinity }],
+  func: [[() => 1], null],
+  symbol: [[Symbol('s')], null],
+  date: [[new Date(0)], null],
+  classInstance: [[new (class P { constructor () { this.x = 1 } })()], null],
+  map: [[new Map([[1, 2]])], null],
+  big: [['x'.repeat(100 * 1024)], { n: 1 }],
+  argsNotArray: [{ a: 1 }, null],
+  kwargsNotObject: [null, [1, 2]],
+  kwargsString: [null, 'text']
+}
+const cyclic = []
+cyclic.push(cyclic)
+CASES.cyclic = [cyclic, null]
+
+const DIALECTS = [
+  ['com.example.t', undefined],
+  ['com.example.t', { dialect: 'ppt' }],
+  ['com.example.t', { dialect: 'ppt', serializer: 'json' }],
+  ['com.data.t', { dialect: 'ppt', serializer: 'msgpack', cipher: 'aes256gcm' }]
+]
+
+function outcome (fn) {
+  try {
+    return { ok: fn() }
+  } catch (e) {
+    return { error: { name: e.constructor.name, code: e.code, message: e.message } }
+  }
+}
+
+test('sealPayload: same plaintext bytes, attributes and errors as the general path', () => {
+  const { sealer, opener } = rings()
+  for (const [uri, options] of DIALECTS) {
+    for (const [name, [args, kwargs]] of Object.entries(CASES)) {
+      const label = `${name} ${JSON.stringify(options)}`
+      const fast = outcome(() => w.sealPayload(sealer, 'originator', uri, args, kwargs, options))
+      const general = outcome(() => native.sealPayload(sealer, 'originator', uri, args, kwargs, options))
+      if (general.error) {
+        assert.deepEqual(fast.error, general.error, label)
+        continue
+      }
+      assert.ok(fast.ok, `${label}: ${JSON.stringify(fast.error)}`)
+      assert.deepEqual(fast.ok.attributes, general.ok.attributes, label)
+      assert.equal(fast.ok.payloadInList, general.ok.payloadInList, label)
+      assert.ok(Buffer.isBuffer(fast.ok.payload), label)
+      const plain = (e) => native.openBytes(opener, 'responder', uri, e.attributes, e.payload)
+      assert.deepEqual(plain(fast.ok), plain(general.ok), label)
+    }
+  }
+})
+
+test('the compact path is the one taken for plain values, and only for them', () => {
+  const { sealer, opener } = rings()
+  const calls = { _sealJson: 0, _openJson: 0 }
+  const saved = {}
+  for (const k of Object.keys(calls)) {
+    saved[k] = native[k]
+    native[k] = (...a) => { calls[k]++; return saved[k](...a) }
+  }
+  try {
+    const e = w.sealPayload(sealer, 'originator', 'com.x', ...CASES.small)
+    w.openPayload(opener, 'responder', 'com.x', e.attributes, e.payload)
+    assert.deepEqual(calls, { _sealJson: 1, _openJson: 1 })
+    for (const name of ['binary', 'bigint', 'nan', 'func', 'date', 'cyclic', 'nulString', 'beyondTheLimit']) {
+      outcome(() => w.sealPayload(sealer, 'originator', 'com.x', ...CASES[name]))
+    }
+    assert.equal(calls._sealJson, 1, 'values JSON text cannot carry take the general path')
+  } finally {
+    Object.assign(native, saved)
+  }
+})
+
+test('openPayload: same values and errors as the general path', () => {
+  const { sealer, opener } = rings()
+  for (const [uri, options] of DIALECTS) {
+    for (const [name, [args, kwargs]] of Object.entries(CASES)) {
+      const label = `${name} ${JSON.stringify(options)}`
+      const sealed = outcome(() => native.sealPayload(sealer, 'originator', uri, args, kwargs, options))
+      if (sealed.error) continue
+      const e = sealed.ok
+      for (const [ring, role, onUri] of [[opener, 'responder', uri], [opener, 'originator', uri], [opener, 'responder', uri + 'x'], [sealer, 'responder', uri]]) {
+        const fast = outcome(() => w.openPayload(ring, role, onUri, e.attributes, e.payload))
+        const general = outcome(() => native.openPayload(ring, role, onUri, e.attributes, e.payload))
+        assert.deepEqual(fast, general, `${label} as ${role} on ${onUri}`)
+      }
+      const opened = w.openPayload(opener, 'responder', uri, e.attributes, e.payload)
+      assert.equal(Object.getPrototypeOf(opened), Object.prototype)
+    }
+  }
+})
+
+test('openPayload: tampered, truncated and mislabelled envelopes fail with the general path\'s errors', () => {
+  const { sealer, opener } = rings()
+  const e = w.sealPayload(sealer, 'originator', 'com.x', [1], null)
+  const flipped = Buffer.from(e.payload)
+  flipped[flipped.length - 1] ^= 1
+  const variants = [
+    [e.attributes, flipped],
+    [e.attributes, e.payload.subarray(0, 20)],
+    [{}, e.payload],
+    [{ enc_algo: 'cryptobox' }, e.payload],
+    [{ enc_algo: 'other', enc_serializer: 'json' }, e.payload],
+    [{ ...e.attributes, ppt_scheme: 'wamp' }, e.payload],
+    [{ enc_algo: 1, enc_serializer: 'json' }, e.payload]
+  ]
+  for (const [attrs, payload] of variants) {
+    for (const f of ['openPayload', 'openBytes']) {
+      const fast = outcome(() => w[f](opener, 'responder', 'com.x', attrs, payload))
+      const general = outcome(() => native[f](opener, 'responder', 'com.x', attrs, payload))
+      assert.ok(general.error, `${f} ${JSON.stringify(attrs)}`)
+      assert.deepEqual(fast, general, `${f} ${JSON.stringify(attrs)}`)
+    }
+  }
+})
+
+test('sealBytes/openBytes: same results as the general path, results do not share memory', () => {
+  const { sealer, opener } = rings()
+  for (const [uri, options] of DIALECTS) {
+    for (const size of [0, 64, 70 * 1024]) {
+      const m = Buffer.alloc(size, 7)
+      const fast = w.sealBytes(sealer, 'originator', uri, m, options)
+      const general = native.sealBytes(sealer, 'originator', uri, m, options)
+      assert.deepEqual(fast.attributes, general.attributes)
+      assert.equal(fast.payload.length, general.payload.length)
+      const copy = Buffer.from(fast.payload)
+      const again = w.sealBytes(sealer, 'originator', uri, m, options)
+      assert.deepEqual(fast.payload, copy, 'a later call must not overwrite an earlier result')
+      assert.notDeepEqual(again.payload, fast.payload, 'fresh nonce per call')
+      assert.deepEqual(w.openBytes(opener, 'responder', uri, fast.attributes, fast.payload), m)
+      assert.deepEqual(w.openBytes(opener, 'responder', uri, general.attributes, general.payload), m)
+    }
+  }
+  for (const bad of [['nobody', 'com.x', Buffer.alloc(1), undefined], ['originator', 'com.x', 'text', undefined], ['originator', 'com.x', Buffer.alloc(1), { dialect: 'x' }], ['originator', 'org.x', Buffer.alloc(1), undefined]]) {
+    assert.deepEqual(outcome(() => w.sealBytes(sealer, ...bad)), outcome(() => native.sealBytes(sealer, ...bad)), JSON.stringify(bad))
+  }
+})
+
+test('bad roles, URIs and keyrings throw the general path\'s errors', () => {
+  const { sealer } = rings()
+  for (const [ring, role, uri] of [[sealer, 'nobody', 'com.x'], [sealer, 'originator', 42], [{}, 'originator', 'com.x'], [sealer, 'originator', 'org.nokey']]) {
+    assert.deepEqual(outcome(() => w.sealPayload(ring, role, uri, [1])), outcome(() => native.sealPayload(ring, role, uri, [1])))
+  }
+})
+
+test('the module exports the public native API and nothing internal', () => {
+  const publicNames = Object.keys(native).filter((k) => !k.startsWith('_')).sort()
+  assert.deepEqual(Object.keys(w).sort(), publicNames)
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
+  const nativeDts = fs.readFileSync(path.join(__dirname, '..', 'native.d.ts'), 'utf8')
+  const declared = [...nativeDts.matchAll(/^export (?:declare )?(?:class|function|const|interface) (\w+)/gm)].map((m) => m[1])
+  const internalTypes = ['DialectInfo'] // returned by _dialectInfo only
+  for (const name of declared.filter((n) => !n.startsWith('_') && !internalTypes.includes(n))) {
+    assert.match(dts, new RegExp(`\\b${name}\\b`), `index.d.ts re-exports ${name}`)
+  }
+})
