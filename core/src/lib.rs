@@ -32,6 +32,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod builder;
 mod cipher;
 pub mod dialects;
 pub mod error;
@@ -51,8 +52,9 @@ pub use error::{Error, ErrorCode, Result};
 pub use keyring::{BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, SymmetricKey};
 pub use keys::{ed25519_public_to_x25519, key_id, DataKey, KeyPair, PublicKey, SecretKey};
 pub use payload::{
-    args_from_json, args_from_value, kwargs_from_json, kwargs_from_value, open_bytes, open_payload,
-    open_payload_and_plaintext, seal_bytes, seal_payload, serialize_plaintext, Payload,
+    args_from_json, args_from_value, decrypt_payload, kwargs_from_json, kwargs_from_value,
+    open_bytes, open_payload, open_payload_and_plaintext, seal_bytes, seal_payload,
+    serialize_plaintext, Decrypted, Payload, SealBuffer, Sealer, WriteJson,
 };
 pub use serializer::Serializer;
 pub use value::{Map, Value};

@@ -1,6 +1,7 @@
 //! Sealing and opening application payloads: `{"uri", "args", "kwargs"}` serialized,
 //! encrypted with the key the keyring selects, and bound to the message URI.
 
+use crate::builder::{parse_plaintext, Opened, ValueBuilder, ValueTree};
 use crate::cipher::{Cipher, CipherKey};
 use crate::dialects::{Dialect, Envelope};
 use crate::error::{err, ErrorCode, Result};
@@ -451,55 +452,100 @@ pub fn open_payload_and_plaintext(
     uri: &str,
     envelope: &Envelope,
 ) -> Result<(Payload, Vec<u8>)> {
-    let entry = opening_entry(keyring, uri, envelope)?;
-    let plain = opening_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
-    let value = envelope.dialect.serializer().read(&plain)?;
-    let payload = into_payload(value)?;
-    match &payload.uri {
-        Some(inner) if inner == uri => {}
-        // The inner URI is part of the secret plaintext: do not echo it.
-        Some(_) => {
+    let decrypted = decrypt_payload(keyring, role, uri, envelope)?;
+    let opened = decrypted.parse_with(uri, &mut ValueTree)?;
+    let args = match opened.args {
+        None => None,
+        Some(Value::List(l)) => Some(l),
+        Some(other) => {
             return err(
-                ErrorCode::UriMismatch,
-                format!("payload was sealed for another URI than {uri:?}"),
+                ErrorCode::InvalidPayload,
+                format!("args is a {}", other.kind()),
             )
         }
-        None if entry.allow_missing_uri => {}
-        None => {
+    };
+    let kwargs = match opened.kwargs {
+        None => None,
+        Some(Value::Map(m)) => Some(m),
+        Some(other) => {
             return err(
-                ErrorCode::MissingUri,
-                format!(
-                    "payload received on {uri:?} carries no uri and the key entry requires one"
-                ),
+                ErrorCode::InvalidPayload,
+                format!("kwargs is a {}", other.kind()),
             )
         }
-    }
-    Ok((payload, plain))
+    };
+    let payload = Payload {
+        uri: opened.uri,
+        args,
+        kwargs,
+    };
+    Ok((payload, decrypted.plain))
 }
 
-/// Checks the plaintext shape and takes it apart without copying.
-fn into_payload(value: Value) -> Result<Payload> {
-    let Value::Map(entries) = value else {
-        return err(
-            ErrorCode::InvalidPayload,
-            format!("plaintext is a {}, expected a map", value.kind()),
-        );
-    };
-    let mut payload = Payload::default();
-    for (k, v) in entries {
-        match (k.as_str(), v) {
-            (_, Value::Null) => {}
-            ("uri", Value::String(s)) => payload.uri = Some(s),
-            ("args", Value::List(l)) => payload.args = Some(l),
-            ("kwargs", Value::Map(m)) => payload.kwargs = Some(m),
-            ("uri" | "args" | "kwargs", other) => {
+/// A decrypted payload not yet parsed: bindings parse it straight into their own
+/// values with [`Decrypted::parse_with`], and may release a lock around
+/// [`decrypt_payload`] first.
+pub struct Decrypted {
+    plain: Vec<u8>,
+    serializer: Serializer,
+    allow_missing_uri: bool,
+}
+
+/// Decrypts `envelope` received on `uri` as `role` (errors as [`open_payload`]'s,
+/// up to decryption).
+pub fn decrypt_payload(
+    keyring: &KeyRing,
+    role: Role,
+    uri: &str,
+    envelope: &Envelope,
+) -> Result<Decrypted> {
+    let entry = opening_entry(keyring, uri, envelope)?;
+    let plain = opening_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
+    Ok(Decrypted {
+        plain,
+        serializer: envelope.dialect.serializer(),
+        allow_missing_uri: entry.allow_missing_uri,
+    })
+}
+
+impl Decrypted {
+    /// The plaintext's length in bytes.
+    pub fn len(&self) -> usize {
+        self.plain.len()
+    }
+
+    /// Whether the plaintext is empty (never a valid payload).
+    pub fn is_empty(&self) -> bool {
+        self.plain.is_empty()
+    }
+
+    /// Parses the plaintext into `builder`'s values and checks that it was sealed
+    /// for `uri` (errors as [`open_payload`]'s, after decryption).
+    pub fn parse_with<B: ValueBuilder>(
+        &self,
+        uri: &str,
+        builder: &mut B,
+    ) -> Result<Opened<B::Value>> {
+        let opened = parse_plaintext(self.serializer, &self.plain, builder)?;
+        match &opened.uri {
+            Some(inner) if inner == uri => {}
+            // The inner URI is part of the secret plaintext: do not echo it.
+            Some(_) => {
                 return err(
-                    ErrorCode::InvalidPayload,
-                    format!("plaintext {k:?} is a {}", other.kind()),
+                    ErrorCode::UriMismatch,
+                    format!("payload was sealed for another URI than {uri:?}"),
                 )
             }
-            _ => {}
+            None if self.allow_missing_uri => {}
+            None => {
+                return err(
+                    ErrorCode::MissingUri,
+                    format!(
+                        "payload received on {uri:?} carries no uri and the key entry requires one"
+                    ),
+                )
+            }
         }
+        Ok(opened)
     }
-    Ok(payload)
 }

@@ -3,9 +3,6 @@
 use crate::error::{err, ErrorCode, Result};
 use crate::json_writer::JsonWriter;
 use crate::value::Value;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
-use serde::Deserialize;
 use std::str::FromStr;
 
 /// Deepest list/map nesting accepted for serialization (parsers allow at least this much).
@@ -67,36 +64,7 @@ impl Serializer {
 
     /// Parses one complete value; trailing bytes are an error.
     pub fn read(self, bytes: &[u8]) -> Result<Value> {
-        match self {
-            Serializer::Json => read_json(bytes),
-            Serializer::Cbor => {
-                let mut rest = bytes;
-                let v: Value = ciborium::from_reader(&mut rest)
-                    .or_else(|e| err(ErrorCode::InvalidCbor, format!("cbor: {e}")))?;
-                if !rest.is_empty() {
-                    return err(
-                        ErrorCode::InvalidCbor,
-                        format!("cbor: {} trailing bytes", rest.len()),
-                    );
-                }
-                Ok(v)
-            }
-            Serializer::Msgpack => {
-                let mut rest = bytes;
-                let v = {
-                    let mut de = rmp_serde::Deserializer::new(&mut rest);
-                    Value::deserialize(&mut de)
-                        .or_else(|e| err(ErrorCode::InvalidMsgpack, format!("msgpack: {e}")))?
-                };
-                if !rest.is_empty() {
-                    return err(
-                        ErrorCode::InvalidMsgpack,
-                        format!("msgpack: {} trailing bytes", rest.len()),
-                    );
-                }
-                Ok(v)
-            }
-        }
+        crate::builder::parse_value(self, bytes, &mut crate::builder::ValueTree)
     }
 }
 
@@ -117,37 +85,7 @@ impl FromStr for Serializer {
 
 /// Parses WAMP-JSON text: strings starting with U+0000 are base64 binaries.
 pub fn read_json(bytes: &[u8]) -> Result<Value> {
-    let text = std::str::from_utf8(bytes).or_else(|e| {
-        err(
-            ErrorCode::InvalidUtf8,
-            format!("json: invalid UTF-8 at byte {}", e.valid_up_to()),
-        )
-    })?;
-    let mut v: Value = serde_json::from_str(text)
-        .or_else(|e| err(ErrorCode::InvalidJson, format!("json: {e}")))?;
-    decode_json_binaries(&mut v)?;
-    Ok(v)
-}
-
-fn decode_json_binaries(v: &mut Value) -> Result<()> {
-    match v {
-        Value::String(s) if s.starts_with('\0') => {
-            let raw = s.get(1..).unwrap_or("");
-            let bytes = BASE64.decode(raw).or_else(|e| {
-                err(
-                    ErrorCode::InvalidBase64,
-                    format!("json binary string: {e} (length {})", raw.len()),
-                )
-            })?;
-            *v = Value::Bytes(bytes);
-        }
-        Value::List(l) => l.iter_mut().try_for_each(decode_json_binaries)?,
-        Value::Map(m) => m
-            .iter_mut()
-            .try_for_each(|(_, v)| decode_json_binaries(v))?,
-        _ => {}
-    }
-    Ok(())
+    Serializer::Json.read(bytes)
 }
 
 /// [`write_json`] into a `String` (WAMP-JSON text, as bindings hand it out).

@@ -1,8 +1,7 @@
 //! Payload values: what WAMP `args`/`kwargs` can hold, lossless through every serializer.
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use std::fmt;
 
 /// An ordered string-keyed map, as WAMP `kwargs` and dictionaries are.
 pub type Map = Vec<(String, Value)>;
@@ -112,105 +111,14 @@ impl Serialize for Value {
     }
 }
 
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a WAMP payload value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
-    }
-    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
-        Ok(Value::Int(i))
-    }
-    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
-        Ok(Value::from_u64(u))
-    }
-    fn visit_i128<E: de::Error>(self, i: i128) -> Result<Value, E> {
-        if let Ok(v) = i64::try_from(i) {
-            Ok(Value::Int(v))
-        } else if let Ok(v) = u64::try_from(i) {
-            Ok(Value::UInt(v))
-        } else {
-            Err(E::custom("integer out of 64-bit range"))
-        }
-    }
-    fn visit_u128<E: de::Error>(self, u: u128) -> Result<Value, E> {
-        match u64::try_from(u) {
-            Ok(v) => Ok(Value::from_u64(v)),
-            Err(_) => Err(E::custom("integer out of 64-bit range")),
-        }
-    }
-    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
-        Ok(Value::Float(f))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::String(s.to_owned()))
-    }
-    fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
-    }
-    fn visit_bytes<E>(self, b: &[u8]) -> Result<Value, E> {
-        Ok(Value::Bytes(b.to_vec()))
-    }
-    fn visit_byte_buf<E>(self, b: Vec<u8>) -> Result<Value, E> {
-        Ok(Value::Bytes(b))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        // Cap the pre-allocation: the length hint comes from untrusted input.
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(v) = seq.next_element()? {
-            out.push(v);
-        }
-        Ok(Value::List(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-        while let Some(k) = map.next_key::<MapKey>()? {
-            out.push((k.0, map.next_value()?));
-        }
-        Ok(Value::Map(out))
-    }
-}
-
-/// A map key: WAMP dictionaries have string keys only.
-struct MapKey(String);
-
-impl<'de> Deserialize<'de> for MapKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = MapKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string map key")
-            }
-            fn visit_str<E>(self, s: &str) -> Result<MapKey, E> {
-                Ok(MapKey(s.to_owned()))
-            }
-            fn visit_string<E>(self, s: String) -> Result<MapKey, E> {
-                Ok(MapKey(s))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValueVisitor)
+        let mut ctx = crate::builder::Ctx {
+            builder: &mut crate::builder::ValueTree,
+            json: false,
+            failure: None,
+        };
+        d.deserialize_any(crate::builder::ValueSeed(&mut ctx))
     }
 }
 

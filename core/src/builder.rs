@@ -1,0 +1,732 @@
+//! Parsing plaintexts straight into a binding's own values. The core parses (and
+//! decides: grammar, WAMP-JSON binaries, map keys, the plaintext's shape); a
+//! [`ValueBuilder`] only makes values, so a large payload is never held twice.
+//! [`ValueTree`] builds the core's own [`Value`].
+
+use crate::error::{err, ErrorCode, Result};
+use crate::serializer::Serializer;
+use crate::value::Value;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+
+/// Makes a binding's values as the core parses them. A builder that fails for its
+/// own reasons (an allocation in its runtime) returns any error and keeps its cause.
+pub trait ValueBuilder {
+    /// A value.
+    type Value;
+    /// A map key.
+    type Key;
+    /// Null.
+    fn null(&mut self) -> Result<Self::Value>;
+    /// A boolean.
+    fn bool(&mut self, b: bool) -> Result<Self::Value>;
+    /// A signed integer.
+    fn i64(&mut self, i: i64) -> Result<Self::Value>;
+    /// An unsigned integer above `i64::MAX`.
+    fn u64(&mut self, u: u64) -> Result<Self::Value>;
+    /// A float.
+    fn f64(&mut self, f: f64) -> Result<Self::Value>;
+    /// A string.
+    fn str(&mut self, s: &str) -> Result<Self::Value>;
+    /// Binary.
+    fn bytes(&mut self, b: &[u8]) -> Result<Self::Value>;
+    /// A list of values made by this builder.
+    fn list(&mut self, items: Vec<Self::Value>) -> Result<Self::Value>;
+    /// A map key.
+    fn key(&mut self, k: &str) -> Result<Self::Key>;
+    /// A map, entries in their wire order.
+    fn map(&mut self, entries: Vec<(Self::Key, Self::Value)>) -> Result<Self::Value>;
+}
+
+/// Builds the core's [`Value`].
+pub struct ValueTree;
+
+impl ValueBuilder for ValueTree {
+    type Value = Value;
+    type Key = String;
+    fn null(&mut self) -> Result<Value> {
+        Ok(Value::Null)
+    }
+    fn bool(&mut self, b: bool) -> Result<Value> {
+        Ok(Value::Bool(b))
+    }
+    fn i64(&mut self, i: i64) -> Result<Value> {
+        Ok(Value::Int(i))
+    }
+    fn u64(&mut self, u: u64) -> Result<Value> {
+        Ok(Value::from_u64(u))
+    }
+    fn f64(&mut self, f: f64) -> Result<Value> {
+        Ok(Value::Float(f))
+    }
+    fn str(&mut self, s: &str) -> Result<Value> {
+        Ok(Value::String(s.to_owned()))
+    }
+    fn bytes(&mut self, b: &[u8]) -> Result<Value> {
+        Ok(Value::Bytes(b.to_vec()))
+    }
+    fn list(&mut self, items: Vec<Value>) -> Result<Value> {
+        Ok(Value::List(items))
+    }
+    fn key(&mut self, k: &str) -> Result<String> {
+        Ok(k.to_owned())
+    }
+    fn map(&mut self, entries: Vec<(String, Value)>) -> Result<Value> {
+        Ok(Value::Map(entries))
+    }
+}
+
+/// Parse state shared by the seeds: the builder, whether strings follow the
+/// WAMP-JSON binary convention, and the first core error (kept with its code,
+/// while serde only carries a message).
+pub(crate) struct Ctx<'b, B> {
+    pub(crate) builder: &'b mut B,
+    pub(crate) json: bool,
+    pub(crate) failure: Option<crate::Error>,
+}
+
+impl<B> Ctx<'_, B> {
+    fn fail<E: de::Error>(&mut self, e: crate::Error) -> E {
+        let msg = e.message().to_owned();
+        self.failure.get_or_insert(e);
+        E::custom(msg)
+    }
+
+    /// The parse error as a core error: a kept failure first, else `code` with serde's message.
+    pub(crate) fn error(
+        &mut self,
+        code: ErrorCode,
+        prefix: &str,
+        e: impl fmt::Display,
+    ) -> crate::Error {
+        self.failure
+            .take()
+            .unwrap_or_else(|| crate::Error::new(code, format!("{prefix}: {e}")))
+    }
+}
+
+/// Decodes a WAMP-JSON binary string (`"\u0000" + base64`).
+fn json_binary(s: &str) -> Result<Vec<u8>> {
+    let raw = s.get(1..).unwrap_or("");
+    BASE64.decode(raw).or_else(|e| {
+        err(
+            ErrorCode::InvalidBase64,
+            format!("json binary string: {e} (length {})", raw.len()),
+        )
+    })
+}
+
+/// One value, any kind.
+pub(crate) struct ValueSeed<'c, 'b, B>(pub(crate) &'c mut Ctx<'b, B>);
+
+impl<'de, B: ValueBuilder> DeserializeSeed<'de> for ValueSeed<'_, '_, B> {
+    type Value = B::Value;
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<B::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! build {
+    ($ctx:expr, $call:expr) => {
+        match $call {
+            Ok(v) => Ok(v),
+            Err(e) => Err($ctx.fail(e)),
+        }
+    };
+}
+
+impl<'de, B: ValueBuilder> Visitor<'de> for ValueSeed<'_, '_, B> {
+    type Value = B::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a WAMP payload value")
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<B::Value, E> {
+        build!(self.0, self.0.builder.null())
+    }
+    fn visit_none<E: de::Error>(self) -> std::result::Result<B::Value, E> {
+        self.visit_unit()
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<B::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> std::result::Result<B::Value, E> {
+        build!(self.0, self.0.builder.bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> std::result::Result<B::Value, E> {
+        build!(self.0, self.0.builder.i64(i))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> std::result::Result<B::Value, E> {
+        match i64::try_from(u) {
+            Ok(i) => build!(self.0, self.0.builder.i64(i)),
+            Err(_) => build!(self.0, self.0.builder.u64(u)),
+        }
+    }
+    fn visit_i128<E: de::Error>(self, i: i128) -> std::result::Result<B::Value, E> {
+        if let Ok(v) = i64::try_from(i) {
+            self.visit_i64(v)
+        } else if let Ok(v) = u64::try_from(i) {
+            self.visit_u64(v)
+        } else {
+            Err(E::custom("integer out of 64-bit range"))
+        }
+    }
+    fn visit_u128<E: de::Error>(self, u: u128) -> std::result::Result<B::Value, E> {
+        match u64::try_from(u) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom("integer out of 64-bit range")),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> std::result::Result<B::Value, E> {
+        build!(self.0, self.0.builder.f64(f))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<B::Value, E> {
+        if self.0.json && s.starts_with('\0') {
+            let bytes = json_binary(s).map_err(|e| self.0.fail::<E>(e))?;
+            return build!(self.0, self.0.builder.bytes(&bytes));
+        }
+        build!(self.0, self.0.builder.str(s))
+    }
+    fn visit_bytes<E: de::Error>(self, b: &[u8]) -> std::result::Result<B::Value, E> {
+        build!(self.0, self.0.builder.bytes(b))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<B::Value, A::Error> {
+        // Cap the pre-allocation: the length hint comes from untrusted input.
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(v) = seq.next_element_seed(ValueSeed(&mut *self.0))? {
+            items.push(v);
+        }
+        build!(self.0, self.0.builder.list(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<B::Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(k) = map.next_key_seed(KeySeed(&mut *self.0))? {
+            let v = map.next_value_seed(ValueSeed(&mut *self.0))?;
+            entries.push((k, v));
+        }
+        build!(self.0, self.0.builder.map(entries))
+    }
+}
+
+/// A map key: WAMP dictionaries have string keys only.
+struct KeySeed<'c, 'b, B>(&'c mut Ctx<'b, B>);
+
+impl<'de, B: ValueBuilder> DeserializeSeed<'de> for KeySeed<'_, '_, B> {
+    type Value = B::Key;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<B::Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<B: ValueBuilder> Visitor<'_> for KeySeed<'_, '_, B> {
+    type Value = B::Key;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string map key")
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<B::Key, E> {
+        build!(self.0, self.0.builder.key(s))
+    }
+}
+
+/// The parts of an opened plaintext, as the builder made them.
+#[derive(Debug)]
+pub struct Opened<V> {
+    /// The URI the payload was sealed for, if it carries one.
+    pub uri: Option<String>,
+    /// Positional arguments (a list).
+    pub args: Option<V>,
+    /// Keyword arguments (a map).
+    pub kwargs: Option<V>,
+}
+
+/// Which part of the plaintext map a value is.
+#[derive(Clone, Copy)]
+enum Part {
+    Uri,
+    Args,
+    Kwargs,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Uri => "uri",
+            Part::Args => "args",
+            Part::Kwargs => "kwargs",
+        }
+    }
+}
+
+enum PartValue<V> {
+    Absent,
+    Uri(String),
+    Built(V),
+}
+
+/// The value of one plaintext part: null (absent), or the kind the part must be.
+struct PartSeed<'c, 'b, B>(&'c mut Ctx<'b, B>, Part);
+
+impl<'de, B: ValueBuilder> DeserializeSeed<'de> for PartSeed<'_, '_, B> {
+    type Value = PartValue<B::Value>;
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<B> PartSeed<'_, '_, B> {
+    fn wrong<T, E: de::Error>(self, kind: &str) -> std::result::Result<T, E> {
+        let e = crate::Error::new(
+            ErrorCode::InvalidPayload,
+            format!("plaintext {:?} is a {kind}", self.1.name()),
+        );
+        Err(self.0.fail(e))
+    }
+}
+
+impl<'de, B: ValueBuilder> Visitor<'de> for PartSeed<'_, '_, B> {
+    type Value = PartValue<B::Value>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a plaintext part")
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(PartValue::Absent)
+    }
+    fn visit_none<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(PartValue::Absent)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        self.wrong("bool")
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        self.wrong("integer")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        self.wrong("integer")
+    }
+    fn visit_i128<E: de::Error>(self, _: i128) -> std::result::Result<Self::Value, E> {
+        self.wrong("integer")
+    }
+    fn visit_u128<E: de::Error>(self, _: u128) -> std::result::Result<Self::Value, E> {
+        self.wrong("integer")
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        self.wrong("float")
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<Self::Value, E> {
+        if self.0.json && s.starts_with('\0') {
+            json_binary(s).map_err(|e| self.0.fail::<E>(e))?;
+            return self.wrong("bytes");
+        }
+        match self.1 {
+            Part::Uri => Ok(PartValue::Uri(s.to_owned())),
+            _ => self.wrong("string"),
+        }
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> std::result::Result<Self::Value, E> {
+        self.wrong("bytes")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Self::Value, A::Error> {
+        match self.1 {
+            Part::Args => ValueSeed(self.0).visit_seq(seq).map(PartValue::Built),
+            _ => self.wrong("list"),
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Self::Value, A::Error> {
+        match self.1 {
+            Part::Kwargs => ValueSeed(self.0).visit_map(map).map(PartValue::Built),
+            _ => self.wrong("map"),
+        }
+    }
+}
+
+/// The whole plaintext: a map of `uri`, `args`, `kwargs` (null = absent, later keys
+/// win, other keys ignored).
+pub(crate) struct PlaintextSeed<'c, 'b, B>(pub(crate) &'c mut Ctx<'b, B>);
+
+impl<'de, B: ValueBuilder> DeserializeSeed<'de> for PlaintextSeed<'_, '_, B> {
+    type Value = Opened<B::Value>;
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<B> PlaintextSeed<'_, '_, B> {
+    fn not_a_map<T, E: de::Error>(self, kind: &str) -> std::result::Result<T, E> {
+        let e = crate::Error::new(
+            ErrorCode::InvalidPayload,
+            format!("plaintext is a {kind}, expected a map"),
+        );
+        Err(self.0.fail(e))
+    }
+}
+
+impl<'de, B: ValueBuilder> Visitor<'de> for PlaintextSeed<'_, '_, B> {
+    type Value = Opened<B::Value>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a payload plaintext map")
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        self.not_a_map("null")
+    }
+    fn visit_none<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        self.not_a_map("null")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        self.not_a_map("bool")
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        self.not_a_map("integer")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        self.not_a_map("integer")
+    }
+    fn visit_i128<E: de::Error>(self, _: i128) -> std::result::Result<Self::Value, E> {
+        self.not_a_map("integer")
+    }
+    fn visit_u128<E: de::Error>(self, _: u128) -> std::result::Result<Self::Value, E> {
+        self.not_a_map("integer")
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        self.not_a_map("float")
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<Self::Value, E> {
+        let kind = if self.0.json && s.starts_with('\0') {
+            "bytes"
+        } else {
+            "string"
+        };
+        self.not_a_map(kind)
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> std::result::Result<Self::Value, E> {
+        self.not_a_map("bytes")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> std::result::Result<Self::Value, A::Error> {
+        self.not_a_map("list")
+    }
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut opened = Opened {
+            uri: None,
+            args: None,
+            kwargs: None,
+        };
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let part = match key.as_ref() {
+                "uri" => Part::Uri,
+                "args" => Part::Args,
+                "kwargs" => Part::Kwargs,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            // Null is absent (and leaves an earlier duplicate key's value alone).
+            match (part, map.next_value_seed(PartSeed(&mut *self.0, part))?) {
+                (_, PartValue::Absent) => {}
+                (_, PartValue::Uri(u)) => opened.uri = Some(u),
+                (Part::Args, PartValue::Built(v)) => opened.args = Some(v),
+                (_, PartValue::Built(v)) => opened.kwargs = Some(v),
+            }
+        }
+        Ok(opened)
+    }
+}
+
+/// Parses a plaintext map in `serializer` into the builder's values (trailing
+/// bytes are an error).
+pub fn parse_plaintext<B: ValueBuilder>(
+    serializer: Serializer,
+    bytes: &[u8],
+    builder: &mut B,
+) -> Result<Opened<B::Value>> {
+    let mut ctx = Ctx {
+        builder,
+        json: serializer == Serializer::Json,
+        failure: None,
+    };
+    match serializer {
+        Serializer::Json => {
+            let text = json_text(bytes)?;
+            let mut de = serde_json::Deserializer::from_str(text);
+            let opened = PlaintextSeed(&mut ctx)
+                .deserialize(&mut de)
+                .and_then(|o| de.end().map(|()| o));
+            opened.map_err(|e| ctx.error(ErrorCode::InvalidJson, "json", e))
+        }
+        Serializer::Msgpack => {
+            let mut rest = bytes;
+            let opened = {
+                let mut de = rmp_serde::Deserializer::new(&mut rest);
+                PlaintextSeed(&mut ctx).deserialize(&mut de)
+            };
+            let opened = opened.map_err(|e| ctx.error(ErrorCode::InvalidMsgpack, "msgpack", e))?;
+            trailing(ErrorCode::InvalidMsgpack, "msgpack", rest)?;
+            Ok(opened)
+        }
+        // ciborium only deserializes owned types: parse to a value, then hand it over.
+        Serializer::Cbor => {
+            let value = Serializer::Cbor.read(bytes)?;
+            opened_from_value(value, ctx.builder)
+        }
+    }
+}
+
+/// Parses one complete value in `serializer` (trailing bytes are an error).
+pub fn parse_value<B: ValueBuilder>(
+    serializer: Serializer,
+    bytes: &[u8],
+    builder: &mut B,
+) -> Result<B::Value> {
+    let mut ctx = Ctx {
+        builder,
+        json: serializer == Serializer::Json,
+        failure: None,
+    };
+    match serializer {
+        Serializer::Json => {
+            let text = json_text(bytes)?;
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = ValueSeed(&mut ctx)
+                .deserialize(&mut de)
+                .and_then(|v| de.end().map(|()| v));
+            value.map_err(|e| ctx.error(ErrorCode::InvalidJson, "json", e))
+        }
+        Serializer::Msgpack => {
+            let mut rest = bytes;
+            let value = {
+                let mut de = rmp_serde::Deserializer::new(&mut rest);
+                ValueSeed(&mut ctx).deserialize(&mut de)
+            };
+            let value = value.map_err(|e| ctx.error(ErrorCode::InvalidMsgpack, "msgpack", e))?;
+            trailing(ErrorCode::InvalidMsgpack, "msgpack", rest)?;
+            Ok(value)
+        }
+        Serializer::Cbor => {
+            let mut rest = bytes;
+            let value: Value = ciborium::from_reader(&mut rest)
+                .or_else(|e| err(ErrorCode::InvalidCbor, format!("cbor: {e}")))?;
+            trailing(ErrorCode::InvalidCbor, "cbor", rest)?;
+            replay(&value, ctx.builder)
+        }
+    }
+}
+
+fn json_text(bytes: &[u8]) -> Result<&str> {
+    std::str::from_utf8(bytes).or_else(|e| {
+        err(
+            ErrorCode::InvalidUtf8,
+            format!("json: invalid UTF-8 at byte {}", e.valid_up_to()),
+        )
+    })
+}
+
+fn trailing(code: ErrorCode, what: &str, rest: &[u8]) -> Result<()> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        err(code, format!("{what}: {} trailing bytes", rest.len()))
+    }
+}
+
+/// Hands a parsed value to a builder.
+fn replay<B: ValueBuilder>(v: &Value, b: &mut B) -> Result<B::Value> {
+    match v {
+        Value::Null => b.null(),
+        Value::Bool(x) => b.bool(*x),
+        Value::Int(i) => b.i64(*i),
+        Value::UInt(u) => b.u64(*u),
+        Value::Float(f) => b.f64(*f),
+        Value::String(s) => b.str(s),
+        Value::Bytes(x) => b.bytes(x),
+        Value::List(l) => {
+            let items = l.iter().map(|v| replay(v, b)).collect::<Result<Vec<_>>>()?;
+            b.list(items)
+        }
+        Value::Map(m) => {
+            let mut entries = Vec::with_capacity(m.len());
+            for (k, v) in m {
+                entries.push((b.key(k)?, replay(v, b)?));
+            }
+            b.map(entries)
+        }
+    }
+}
+
+/// [`PlaintextSeed`]'s rules over a parsed value.
+fn opened_from_value<B: ValueBuilder>(value: Value, b: &mut B) -> Result<Opened<B::Value>> {
+    let Value::Map(entries) = value else {
+        return err(
+            ErrorCode::InvalidPayload,
+            format!("plaintext is a {}, expected a map", value.kind()),
+        );
+    };
+    let mut opened = Opened {
+        uri: None,
+        args: None,
+        kwargs: None,
+    };
+    for (k, v) in entries {
+        match (k.as_str(), v) {
+            (_, Value::Null) => {}
+            ("uri", Value::String(s)) => opened.uri = Some(s),
+            ("args", v @ Value::List(_)) => opened.args = Some(replay(&v, b)?),
+            ("kwargs", v @ Value::Map(_)) => opened.kwargs = Some(replay(&v, b)?),
+            ("uri" | "args" | "kwargs", other) => {
+                return err(
+                    ErrorCode::InvalidPayload,
+                    format!("plaintext {k:?} is a {}", other.kind()),
+                )
+            }
+            _ => {}
+        }
+    }
+    Ok(opened)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Map;
+
+    fn each_serializer(v: &Value) -> Vec<(Serializer, Vec<u8>)> {
+        [Serializer::Json, Serializer::Cbor, Serializer::Msgpack]
+            .into_iter()
+            .map(|s| {
+                let mut out = Vec::new();
+                s.write(v, &mut out).unwrap();
+                (s, out)
+            })
+            .collect()
+    }
+
+    fn map(entries: &[(&str, Value)]) -> Value {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn plaintext_rules_are_the_same_in_every_serializer() {
+        let list = Value::List(vec![Value::Int(1), Value::Bytes(vec![0, 255])]);
+        let kw: Map = vec![("k".into(), Value::Float(1.5))];
+        let good = map(&[
+            ("uri", Value::from("com.x")),
+            ("extra", Value::from("ignored")),
+            ("args", list.clone()),
+            ("kwargs", Value::Map(kw.clone())),
+        ]);
+        for (s, bytes) in each_serializer(&good) {
+            let o = parse_plaintext(s, &bytes, &mut ValueTree).unwrap();
+            assert_eq!(o.uri.as_deref(), Some("com.x"), "{s:?}");
+            assert_eq!(o.args, Some(list.clone()), "{s:?}");
+            assert_eq!(o.kwargs, Some(Value::Map(kw.clone())), "{s:?}");
+        }
+        let nulls = map(&[
+            ("uri", Value::Null),
+            ("args", Value::Null),
+            ("kwargs", Value::Null),
+        ]);
+        for (s, bytes) in each_serializer(&nulls) {
+            let o = parse_plaintext(s, &bytes, &mut ValueTree).unwrap();
+            assert!(
+                o.uri.is_none() && o.args.is_none() && o.kwargs.is_none(),
+                "{s:?}"
+            );
+        }
+        let bad = [
+            list.clone(),
+            Value::from("text"),
+            map(&[("uri", Value::Int(1))]),
+            map(&[("args", Value::Map(vec![]))]),
+            map(&[("kwargs", list.clone())]),
+            map(&[("uri", Value::Bytes(vec![1]))]),
+        ];
+        for v in bad {
+            for (s, bytes) in each_serializer(&v) {
+                let e = parse_plaintext(s, &bytes, &mut ValueTree).unwrap_err();
+                assert_eq!(e.code(), ErrorCode::InvalidPayload, "{s:?} {v:?}: {e}");
+            }
+        }
+    }
+
+    /// Fails on strings, as a binding whose runtime runs out of memory would.
+    struct FailsOnStrings;
+
+    impl ValueBuilder for FailsOnStrings {
+        type Value = ();
+        type Key = ();
+        fn null(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn bool(&mut self, _: bool) -> Result<()> {
+            Ok(())
+        }
+        fn i64(&mut self, _: i64) -> Result<()> {
+            Ok(())
+        }
+        fn u64(&mut self, _: u64) -> Result<()> {
+            Ok(())
+        }
+        fn f64(&mut self, _: f64) -> Result<()> {
+            Ok(())
+        }
+        fn str(&mut self, _: &str) -> Result<()> {
+            err(ErrorCode::Panic, "builder ran out")
+        }
+        fn bytes(&mut self, _: &[u8]) -> Result<()> {
+            Ok(())
+        }
+        fn list(&mut self, _: Vec<()>) -> Result<()> {
+            Ok(())
+        }
+        fn key(&mut self, _: &str) -> Result<()> {
+            Ok(())
+        }
+        fn map(&mut self, _: Vec<((), ())>) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn builder_and_binary_errors_keep_their_codes() {
+        let v = map(&[
+            ("uri", Value::from("u")),
+            ("args", Value::List(vec![Value::from("s")])),
+        ]);
+        for (s, bytes) in each_serializer(&v) {
+            let e = parse_plaintext(s, &bytes, &mut FailsOnStrings).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Panic, "{s:?}");
+        }
+        let bad_b64 = br#"{"uri":"u","args":["\u0000!!"]}"#;
+        let e = parse_plaintext(Serializer::Json, bad_b64, &mut ValueTree).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidBase64);
+        let trailing = br#"{"uri":"u"} 1"#;
+        let e = parse_plaintext(Serializer::Json, trailing, &mut ValueTree).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidJson);
+        let e =
+            parse_plaintext(Serializer::Json, b"{\"uri\":\"\xff\"}", &mut ValueTree).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidUtf8);
+    }
+}
