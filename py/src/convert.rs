@@ -1,12 +1,14 @@
 //! Python objects ↔ payload values. Anything a WAMP payload cannot carry is a
 //! `TypeError` naming the offending type and where it sits (e.g. `args[2]["when"]`).
 
+use crate::error::to_py;
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
 };
-use wampe2e::{Map, Value};
+use wampe2e::serializer::MAX_DEPTH;
+use wampe2e::{Error, ErrorCode, Map, Value};
 
 /// Where a value sits, innermost segment last (built while unwinding an error).
 struct Located {
@@ -33,7 +35,7 @@ fn at<T>(r: Conv<T>, segment: impl FnOnce() -> String) -> Conv<T> {
 /// Sums string and bytes lengths while converting, to decide whether releasing the GIL pays.
 pub struct Sizer(pub usize);
 
-fn value(obj: &Bound<'_, PyAny>, size: &mut Sizer) -> Conv<Value> {
+fn value(obj: &Bound<'_, PyAny>, size: &mut Sizer, depth: usize) -> Conv<Value> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -73,14 +75,23 @@ fn value(obj: &Bound<'_, PyAny>, size: &mut Sizer) -> Conv<Value> {
         size.0 += bytes.len();
         return Ok(Value::Bytes(bytes));
     }
+    let is_container = obj.is_instance_of::<PyList>()
+        || obj.is_instance_of::<PyTuple>()
+        || obj.is_instance_of::<PyDict>();
+    if is_container && depth >= MAX_DEPTH {
+        return Err(here(to_py(Error::new(
+            ErrorCode::UnsupportedValue,
+            format!("value nests deeper than {MAX_DEPTH} levels (a cycle?)"),
+        ))));
+    }
     if let Ok(l) = obj.cast::<PyList>() {
-        return list(l.iter(), size);
+        return list(l.iter(), size, depth + 1);
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        return list(t.iter(), size);
+        return list(t.iter(), size, depth + 1);
     }
     if let Ok(d) = obj.cast::<PyDict>() {
-        return dict(d, size).map(Value::Map);
+        return dict(d, size, depth + 1).map(Value::Map);
     }
     Err(here(PyTypeError::new_err(format!(
         "{} cannot be carried in a WAMP payload",
@@ -95,15 +106,19 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "object".to_owned())
 }
 
-fn list<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>, size: &mut Sizer) -> Conv<Value> {
+fn list<'py>(
+    items: impl Iterator<Item = Bound<'py, PyAny>>,
+    size: &mut Sizer,
+    depth: usize,
+) -> Conv<Value> {
     let mut out = Vec::with_capacity(items.size_hint().0);
     for (i, item) in items.enumerate() {
-        out.push(at(value(&item, size), || format!("[{i}]"))?);
+        out.push(at(value(&item, size, depth), || format!("[{i}]"))?);
     }
     Ok(Value::List(out))
 }
 
-fn dict(d: &Bound<'_, PyDict>, size: &mut Sizer) -> Conv<Map> {
+fn dict(d: &Bound<'_, PyDict>, size: &mut Sizer, depth: usize) -> Conv<Map> {
     let mut out = Vec::with_capacity(d.len());
     for (k, v) in d.iter() {
         let key: String = match k.cast::<PyString>() {
@@ -115,7 +130,7 @@ fn dict(d: &Bound<'_, PyDict>, size: &mut Sizer) -> Conv<Map> {
                 ))))
             }
         };
-        let converted = at(value(&v, size), || format!("[{key:?}]"))?;
+        let converted = at(value(&v, size, depth), || format!("[{key:?}]"))?;
         out.push((key, converted));
     }
     Ok(out)
@@ -152,7 +167,7 @@ pub fn args_from_py(
         None => Ok(None),
         Some(o) if o.is_none() => Ok(None),
         Some(o) if o.is_instance_of::<PyList>() || o.is_instance_of::<PyTuple>() => {
-            match finish(value(o, size), "args")? {
+            match finish(value(o, size, 1), "args")? {
                 Value::List(l) => Ok(Some(l)),
                 _ => Ok(None),
             }
@@ -170,44 +185,11 @@ pub fn kwargs_from_py(obj: Option<&Bound<'_, PyAny>>, size: &mut Sizer) -> PyRes
         None => Ok(None),
         Some(o) if o.is_none() => Ok(None),
         Some(o) => match o.cast::<PyDict>() {
-            Ok(d) => finish(dict(d, size), "kwargs").map(Some),
+            Ok(d) => finish(dict(d, size, 2), "kwargs").map(Some),
             Err(_) => Err(PyTypeError::new_err(format!(
                 "kwargs: expected a dict, got {}",
                 type_name(o)
             ))),
         },
     }
-}
-
-/// A payload value as the Python object Autobahn would return (binary as `bytes`).
-pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Int(i) => i.into_pyobject(py)?.into_any(),
-        Value::UInt(u) => u.into_pyobject(py)?.into_any(),
-        Value::Float(f) => PyFloat::new(py, *f).into_any(),
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Bytes(b) => PyBytes::new(py, b).into_any(),
-        Value::List(l) => list_to_py(py, l)?.into_any(),
-        Value::Map(m) => map_to_py(py, m)?.into_any(),
-    })
-}
-
-/// A list of values as a Python list.
-pub fn list_to_py<'py>(py: Python<'py>, l: &[Value]) -> PyResult<Bound<'py, PyList>> {
-    let items = l
-        .iter()
-        .map(|v| to_py(py, v))
-        .collect::<PyResult<Vec<_>>>()?;
-    PyList::new(py, items)
-}
-
-/// A map as a Python dict (insertion order kept).
-pub fn map_to_py<'py>(py: Python<'py>, m: &Map) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    for (k, v) in m {
-        d.set_item(k, to_py(py, v)?)?;
-    }
-    Ok(d)
 }

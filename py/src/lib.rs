@@ -3,14 +3,17 @@
 
 mod convert;
 mod error;
+mod stream;
+mod text;
 
-use convert::{args_from_py, kwargs_from_py, list_to_py, map_to_py, Sizer};
+use convert::{args_from_py, kwargs_from_py, Sizer};
 use error::to_py;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyModule, PyTuple};
 use wampe2e::{
     BoxKey, Cipher, DataKey, Dialect, Envelope as CoreEnvelope, Error, ErrorCode, KeyEntry,
-    KeyPair, KeyRing as CoreKeyRing, PublicKey, Role, SecretKey, Serializer, SymmetricKey,
+    KeyPair, KeyRing as CoreKeyRing, PublicKey, Role, Sealer, SecretKey, Serializer, SymmetricKey,
+    WriteJson,
 };
 
 /// Payloads at least this large are sealed/opened with the GIL released.
@@ -256,6 +259,9 @@ fn seal(
     kwargs: Option<&Bound<'_, PyAny>>,
     dialect: Dialect,
 ) -> PyResult<CoreEnvelope> {
+    if dialect.serializer() == Serializer::Json {
+        return seal_streamed(py, keyring, role, uri, args, kwargs, dialect);
+    }
     let mut size = Sizer(0);
     let args = args_from_py(args, &mut size)?;
     let kwargs = kwargs_from_py(kwargs, &mut size)?;
@@ -269,6 +275,97 @@ fn seal(
     sealed.map_err(to_py)
 }
 
+/// `args`/`kwargs` present (not None) after their shapes were checked.
+fn present<'a, 'py>(
+    obj: Option<&'a Bound<'py, PyAny>>,
+    what: &str,
+    expected: &str,
+    ok: impl Fn(&Bound<'py, PyAny>) -> bool,
+) -> PyResult<Option<&'a Bound<'py, PyAny>>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) if ok(o) => Ok(Some(o)),
+        Some(o) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{what}: expected {expected}, got {}",
+            o.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))),
+    }
+}
+
+/// JSON dialects: Python objects written straight into the plaintext buffer, then
+/// sealed (with the GIL released for large payloads).
+fn seal_streamed(
+    py: Python<'_>,
+    keyring: &KeyRing,
+    role: Role,
+    uri: &str,
+    args: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyAny>>,
+    dialect: Dialect,
+) -> PyResult<CoreEnvelope> {
+    let args = present(args, "args", "a list or tuple", |o| {
+        o.is_instance_of::<pyo3::types::PyList>() || o.is_instance_of::<PyTuple>()
+    })?;
+    let kwargs = present(kwargs, "kwargs", "a dict", |o| o.is_instance_of::<PyDict>())?;
+    let sealer = Sealer::new(&keyring.0, role, uri, dialect).map_err(to_py)?;
+    let raised = std::cell::RefCell::new(None);
+    let args = args.map(|obj| stream::PyJson {
+        obj,
+        raised: &raised,
+    });
+    let kwargs = kwargs.map(|obj| stream::PyJson {
+        obj,
+        raised: &raised,
+    });
+    let plaintext = sealer
+        .json_plaintext(
+            args.as_ref().map(|a| a as &dyn WriteJson),
+            kwargs.as_ref().map(|k| k as &dyn WriteJson),
+            256,
+        )
+        .map_err(|e| stream::located(e, &raised))?;
+    let sealed = if plaintext.len() >= DETACH_THRESHOLD {
+        py.detach(|| sealer.seal(plaintext))
+    } else {
+        sealer.seal(plaintext)
+    };
+    sealed.map_err(to_py)
+}
+
+/// Pauses Python's cyclic garbage collector while a large payload's objects are
+/// made: it would otherwise walk the half-built containers again and again (none
+/// of them can be garbage yet). The GIL is held throughout, so no other thread
+/// runs meanwhile; the collector is re-enabled on drop, also on errors.
+struct GcPause<'py>(Option<Bound<'py, PyModule>>);
+
+impl<'py> GcPause<'py> {
+    fn new(py: Python<'py>, large: bool) -> PyResult<Self> {
+        if !large {
+            return Ok(GcPause(None));
+        }
+        let gc = py.import("gc")?;
+        if !gc.call_method0("isenabled")?.is_truthy()? {
+            return Ok(GcPause(None));
+        }
+        gc.call_method0("disable")?;
+        Ok(GcPause(Some(gc)))
+    }
+}
+
+impl Drop for GcPause<'_> {
+    fn drop(&mut self) {
+        if let Some(gc) = self.0.take() {
+            if let Err(e) = gc.call_method0("enable") {
+                e.write_unraisable(gc.py(), None);
+            }
+        }
+    }
+}
+
 fn open<'py>(
     py: Python<'py>,
     keyring: &KeyRing,
@@ -277,22 +374,27 @@ fn open<'py>(
     envelope: &CoreEnvelope,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let ring = &keyring.0;
-    let run = || wampe2e::open_payload(ring, role, uri, envelope);
-    let p = if envelope.payload.len() >= DETACH_THRESHOLD {
+    let run = || wampe2e::decrypt_payload(ring, role, uri, envelope);
+    let decrypted = if envelope.payload.len() >= DETACH_THRESHOLD {
         py.detach(run)
     } else {
         run()
     }
     .map_err(to_py)?;
-    let args = match &p.args {
-        Some(a) => list_to_py(py, a)?.into_any(),
-        None => py.None().into_bound(py),
-    };
-    let kwargs = match &p.kwargs {
-        Some(m) => map_to_py(py, m)?.into_any(),
-        None => py.None().into_bound(py),
-    };
-    PyTuple::new(py, [p.uri.into_pyobject(py)?.into_any(), args, kwargs])
+    let mut builder = stream::PyBuilder::new(py);
+    let pause = GcPause::new(py, decrypted.len() >= DETACH_THRESHOLD)?;
+    let opened = decrypted.parse_with(uri, &mut builder);
+    drop(pause);
+    let opened = opened.map_err(|e| builder.raised.take().unwrap_or_else(|| to_py(e)))?;
+    let none = || py.None().into_bound(py);
+    PyTuple::new(
+        py,
+        [
+            opened.uri.into_pyobject(py)?.into_any(),
+            opened.args.unwrap_or_else(none),
+            opened.kwargs.unwrap_or_else(none),
+        ],
+    )
 }
 
 /// Opens `envelope` received on `uri` as `role`; returns (uri, args, kwargs).

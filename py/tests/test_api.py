@@ -106,21 +106,89 @@ def test_bad_input_raises_the_documented_exceptions(pairs):
         seal_payload(sealer, "originator", "com.example.t", [float("nan")])
 
 
-def test_wrong_types_name_the_path(pairs):
+# JSON dialects write Python objects straight into the plaintext; CBOR/MessagePack
+# convert them to core values first: both must accept and refuse the same things.
+PATHS = [dict(dialect="cryptobox"), dict(dialect="ppt", serializer="json"), dict(dialect="ppt", serializer="cbor")]
+
+
+@pytest.mark.parametrize("how", PATHS)
+def test_wrong_types_name_the_path(pairs, how):
     sealer, _ = rings(pairs)
+    seal = lambda *a: seal_payload(sealer, "originator", "com.example.t", *a, **how)  # noqa: E731
     with pytest.raises(TypeError, match=r'args\[2\]\["when"\]: datetime'):
         import datetime
-        seal_payload(sealer, "originator", "com.example.t", [1, 2, {"when": datetime.datetime.now()}])
+        seal([1, 2, {"when": datetime.datetime.now()}])
     with pytest.raises(TypeError, match=r"kwargs\[\"k\"\]\[0\]: set"):
-        seal_payload(sealer, "originator", "com.example.t", None, {"k": [set()]})
+        seal(None, {"k": [set()]})
     with pytest.raises(TypeError, match="dict key of type int"):
-        seal_payload(sealer, "originator", "com.example.t", [{1: 2}])
+        seal([{1: 2}])
     with pytest.raises(OverflowError, match=r"args\[0\]"):
-        seal_payload(sealer, "originator", "com.example.t", [2**64])
+        seal([2**64])
+    with pytest.raises(OverflowError, match=r"args\[0\]"):
+        seal([-(2**63) - 1])
     with pytest.raises(TypeError, match="args: expected a list or tuple"):
-        seal_payload(sealer, "originator", "com.example.t", "not a list")
+        seal("not a list")
     with pytest.raises(TypeError, match="kwargs: expected a dict"):
-        seal_payload(sealer, "originator", "com.example.t", None, [1])
+        seal(None, [1])
+    cyclic = []
+    cyclic.append(cyclic)
+    with pytest.raises(wampe2e.UnsupportedValueError, match="100 levels"):
+        seal(cyclic)
+    with pytest.raises(UnicodeEncodeError):
+        seal(["lone \ud800 surrogate"])
+
+
+@pytest.mark.parametrize("how", PATHS)
+def test_subclasses_and_depth_limit(pairs, how):
+    import collections
+    import enum
+
+    class Color(enum.IntEnum):
+        RED = 1
+
+    class Name(str):
+        pass
+
+    sealer, opener = rings(pairs)
+    args = [Color.RED, Name("n"), collections.OrderedDict(a=1), (1, (2,)), True, 2.5]
+    env = seal_payload(sealer, "originator", "com.example.t", args, {Name("k"): 1}, **how)
+    got = open_payload(opener, "responder", "com.example.t", env)
+    assert got == ("com.example.t", [1, "n", {"a": 1}, [1, [2]], True, 2.5], {"k": 1})
+    assert type(got[1][0]) is int and type(got[1][4]) is bool
+
+    def nested(n):
+        v = 1
+        for _ in range(n):
+            v = [v]
+        return v
+
+    # The plaintext map, args and 98 more lists: 100 levels, the limit.
+    env = seal_payload(sealer, "originator", "com.example.t", [nested(98)], **how)
+    assert open_payload(opener, "responder", "com.example.t", env)[1] == [nested(98)]
+    with pytest.raises(wampe2e.UnsupportedValueError):
+        seal_payload(sealer, "originator", "com.example.t", [nested(99)], **how)
+
+
+@pytest.mark.parametrize("how", PATHS)
+def test_large_payloads_and_the_garbage_collector(pairs, how):
+    import gc
+
+    sealer, opener = rings(pairs)
+    rows = [{"id": i, "name": f"row-{i}", "v": i / 7, "b": bytes([i % 256]) * 3, "t": ["a", "b"]} for i in range(5000)]
+    env = seal_payload(sealer, "originator", "com.example.t", [rows], {"n": len(rows)}, **how)
+    assert gc.isenabled()
+    assert open_payload(opener, "responder", "com.example.t", env) == ("com.example.t", [rows], {"n": 5000})
+    assert gc.isenabled(), "collector re-enabled after a large payload"
+    gc.disable()
+    try:
+        open_payload(opener, "responder", "com.example.t", env)
+        assert not gc.isenabled(), "a collector the caller disabled stays disabled"
+    finally:
+        gc.enable()
+    tampered = wampe2e.Envelope(env.attributes, env.payload[:-1] + bytes([env.payload[-1] ^ 1]))
+    with pytest.raises(wampe2e.DecryptionFailedError):
+        open_payload(opener, "responder", "com.example.t", tampered)
+    assert gc.isenabled()
 
 
 def test_keys_helpers():
