@@ -41,11 +41,13 @@ export declare function _dialectInfo(options?: SealOptions | undefined | null): 
 export declare function _openBytes(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0: string | undefined | null, a1: string | undefined | null, a2: string | undefined | null, a3: string | undefined | null, a4: string | undefined | null, a5: string | undefined | null, a6: string | undefined | null, scratch: Buffer): number | Buffer
 
 /**
- * `openPayload` with compact codes and positional attributes. Returns JSON text for
- * the wrapper to `JSON.parse` when that is equivalent (V8 builds objects from JSON
- * far faster than property by property through N-API), else the converted object.
+ * `openPayload` with compact codes and positional attributes. A JSON plaintext the
+ * core checked comes back as text for the wrapper to `JSON.parse` (V8 builds
+ * objects from JSON far faster than property by property through N-API), as
+ * `[text, true]` when its WAMP-JSON binary strings (checked here) are to become
+ * `Buffer`s; anything else as the converted object.
  */
-export declare function _openJson(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }
+export declare function _openJson(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): string | [string, boolean] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }
 
 /** `sealBytes` with compact codes. */
 export declare function _sealBytes(keyring: KeyRing, role: number, uri: string, plaintext: Uint8Array, dialect: number, scratch: Buffer): number | Buffer | [number | Buffer, string]
@@ -53,9 +55,9 @@ export declare function _sealBytes(keyring: KeyRing, role: number, uri: string, 
 /**
  * `sealPayload` for values the wrapper found to be plain JSON (no binaries, no
  * non-finite numbers, no strings starting with U+0000), given as the
- * `JSON.stringify` text of `[args, kwargs]` (one string: one conversion).
+ * `JSON.stringify` text of `[uri, args, kwargs]` (one string: one conversion).
  */
-export declare function _sealJson(keyring: KeyRing, role: number, uri: string, argsKwargs: string, dialect: number, scratch: Buffer): number | Buffer | [number | Buffer, string]
+export declare function _sealJson(keyring: KeyRing, role: number, message: string, dialect: number, scratch: Buffer): number | Buffer | [number | Buffer, string]
 
 /**
  * Keys of a key-pair entry, base64 or hex; give the ones this peer has (as

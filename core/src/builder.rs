@@ -32,6 +32,18 @@ pub trait ValueBuilder {
     fn str(&mut self, s: &str) -> Result<Self::Value>;
     /// Binary.
     fn bytes(&mut self, b: &[u8]) -> Result<Self::Value>;
+    /// A WAMP-JSON binary string's base64 (after the U+0000): decoded and handed
+    /// to [`ValueBuilder::bytes`], unless a builder that does not need the bytes
+    /// overrides this. Bad base64 is `InvalidBase64`.
+    fn json_binary(&mut self, base64: &str) -> Result<Self::Value> {
+        let bytes = BASE64.decode(base64).or_else(|e| {
+            err(
+                ErrorCode::InvalidBase64,
+                format!("json binary string: {e} (length {})", base64.len()),
+            )
+        })?;
+        self.bytes(&bytes)
+    }
     /// A list of values made by this builder.
     fn list(&mut self, items: Vec<Self::Value>) -> Result<Self::Value>;
     /// A map key.
@@ -108,7 +120,7 @@ impl<B> Ctx<'_, B> {
 }
 
 /// Decodes a WAMP-JSON binary string (`"\u0000" + base64`).
-fn json_binary(s: &str) -> Result<Vec<u8>> {
+pub(crate) fn json_binary(s: &str) -> Result<Vec<u8>> {
     let raw = s.get(1..).unwrap_or("");
     BASE64.decode(raw).or_else(|e| {
         err(
@@ -187,8 +199,7 @@ impl<'de, B: ValueBuilder> Visitor<'de> for ValueSeed<'_, '_, B> {
     }
     fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<B::Value, E> {
         if self.0.json && s.starts_with('\0') {
-            let bytes = json_binary(s).map_err(|e| self.0.fail::<E>(e))?;
-            return build!(self.0, self.0.builder.bytes(&bytes));
+            return build!(self.0, self.0.builder.json_binary(s.get(1..).unwrap_or("")));
         }
         build!(self.0, self.0.builder.str(s))
     }

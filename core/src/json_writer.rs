@@ -192,6 +192,168 @@ impl<'a> JsonWriter<'a> {
     }
 }
 
+/// WAMP-JSON text (e.g. a JavaScript `JSON.stringify` result) written through a
+/// [`JsonWriter`] value by value, as the core writes values: floats in Python's
+/// repr, binaries re-encoded, the same checks; parsing errors are `InvalidJson`,
+/// bad binaries `InvalidBase64`. No value tree is built.
+#[derive(Clone, Copy)]
+pub struct JsonText<'a>(pub &'a str);
+
+impl<'a> JsonText<'a> {
+    /// The elements of the JSON text `[uri, args, kwargs]` (`null` is `None`), for
+    /// bindings that hand a message over as one string (each string crossing their
+    /// boundary costs). A URI with JSON escapes in it is `InvalidJson` (WAMP URIs
+    /// have none).
+    pub fn message(text: &'a str) -> Result<(&'a str, [Option<JsonText<'a>>; 2])> {
+        type Raw<'r> = Option<&'r serde_json::value::RawValue>;
+        let (uri, args, kwargs): (&str, Raw<'_>, Raw<'_>) = serde_json::from_str(text)
+            .or_else(|e| err(ErrorCode::InvalidJson, format!("json: {e}")))?;
+        Ok((
+            uri,
+            [
+                args.map(|a| JsonText(a.get())),
+                kwargs.map(|k| JsonText(k.get())),
+            ],
+        ))
+    }
+}
+
+impl crate::payload::WriteJson for JsonText<'_> {
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()> {
+        let mut failure = None;
+        let mut de = serde_json::Deserializer::from_str(self.0);
+        let written = serde::de::DeserializeSeed::deserialize(
+            Transcode {
+                w,
+                failure: &mut failure,
+            },
+            &mut de,
+        )
+        .and_then(|()| de.end());
+        written.or_else(|e| match failure {
+            Some(f) => Err(f),
+            None => err(ErrorCode::InvalidJson, format!("json: {e}")),
+        })
+    }
+}
+
+/// Writes each value as serde_json parses it.
+struct Transcode<'t, 'w> {
+    w: &'t mut JsonWriter<'w>,
+    failure: &'t mut Option<crate::Error>,
+}
+
+impl Transcode<'_, '_> {
+    fn done<E: serde::de::Error>(self, r: Result<()>) -> std::result::Result<(), E> {
+        r.map_err(|e| {
+            let msg = e.message().to_owned();
+            self.failure.get_or_insert(e);
+            E::custom(msg)
+        })
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Transcode<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Transcode<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a WAMP-JSON value")
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<(), E> {
+        self.w.null();
+        Ok(())
+    }
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> std::result::Result<(), E> {
+        self.w.bool(b);
+        Ok(())
+    }
+    fn visit_i64<E: serde::de::Error>(self, i: i64) -> std::result::Result<(), E> {
+        self.w.i64(i);
+        Ok(())
+    }
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> std::result::Result<(), E> {
+        match i64::try_from(u) {
+            Ok(i) => self.w.i64(i),
+            Err(_) => self.w.u64(u),
+        }
+        Ok(())
+    }
+    fn visit_f64<E: serde::de::Error>(self, f: f64) -> std::result::Result<(), E> {
+        let r = self.w.f64(f);
+        self.done(r)
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<(), E> {
+        let r = if s.starts_with('\0') {
+            crate::builder::json_binary(s).map(|b| self.w.bytes(&b))
+        } else {
+            self.w.str(s)
+        };
+        self.done(r)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<(), A::Error> {
+        let opened = self.w.begin_list();
+        if opened.is_err() {
+            return self.done(opened);
+        }
+        while seq
+            .next_element_seed(Transcode {
+                w: &mut *self.w,
+                failure: &mut *self.failure,
+            })?
+            .is_some()
+        {}
+        self.w.end_list();
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        let opened = self.w.begin_map();
+        if opened.is_err() {
+            return self.done(opened);
+        }
+        while map.next_key_seed(KeyWrite(&mut *self.w))?.is_some() {
+            map.next_value_seed(Transcode {
+                w: &mut *self.w,
+                failure: &mut *self.failure,
+            })?;
+        }
+        self.w.end_map();
+        Ok(())
+    }
+}
+
+/// A map key, written as it is parsed.
+struct KeyWrite<'t, 'w>(&'t mut JsonWriter<'w>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyWrite<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for KeyWrite<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string map key")
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<(), E> {
+        self.0.key(s);
+        Ok(())
+    }
+}
+
 /// Python's JSON string escaping with `ensure_ascii=False`.
 pub(crate) fn write_json_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
@@ -342,6 +504,35 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s, r#"[1,{"a":null,"b":[],"c":{}},"\u0000AAE=","x"]"#);
+    }
+
+    #[test]
+    fn json_text_is_written_as_the_value_would_be() {
+        use crate::payload::WriteJson;
+        let texts = [
+            r#"[1,-2,18446744073709551615,1.0,1e21,1e-7,0.1,-0.0,"a\"\u0001é",true,null]"#,
+            r#"{"k":{"n":[[],{}]},"b":"\u0000AAE=","":[1.5e300]}"#,
+            "[ 1 , { \"a\" : 2 } ]",
+        ];
+        for text in texts {
+            let via_value = crate::serializer::to_json_string(
+                &crate::serializer::read_json(text.as_bytes()).unwrap(),
+            )
+            .unwrap();
+            let direct = written(|w| JsonText(text).write_json(w)).unwrap();
+            assert_eq!(direct, via_value, "{text}");
+        }
+        let code = |t: &str| written(|w| JsonText(t).write_json(w)).unwrap_err().code();
+        assert_eq!(code("[1,"), ErrorCode::InvalidJson);
+        assert_eq!(code("[1] 2"), ErrorCode::InvalidJson);
+        assert_eq!(code(r#"["\u0000!!"]"#), ErrorCode::InvalidBase64);
+        assert_eq!(code(&"[".repeat(101)), ErrorCode::UnsupportedValue);
+        let (uri, [a, k]) = JsonText::message(r#"["com.x",[1,{"x":2}],null]"#).unwrap();
+        assert_eq!(uri, "com.x");
+        assert_eq!(a.map(|t| t.0), Some(r#"[1,{"x":2}]"#));
+        assert!(k.is_none());
+        assert!(JsonText::message(r#"["com.x",[1]]"#).is_err());
+        assert!(JsonText::message(r#"["com.\"x",null,null]"#).is_err());
     }
 
     #[test]

@@ -453,32 +453,7 @@ pub fn open_payload_and_plaintext(
     envelope: &Envelope,
 ) -> Result<(Payload, Vec<u8>)> {
     let decrypted = decrypt_payload(keyring, role, uri, envelope)?;
-    let opened = decrypted.parse_with(uri, &mut ValueTree)?;
-    let args = match opened.args {
-        None => None,
-        Some(Value::List(l)) => Some(l),
-        Some(other) => {
-            return err(
-                ErrorCode::InvalidPayload,
-                format!("args is a {}", other.kind()),
-            )
-        }
-    };
-    let kwargs = match opened.kwargs {
-        None => None,
-        Some(Value::Map(m)) => Some(m),
-        Some(other) => {
-            return err(
-                ErrorCode::InvalidPayload,
-                format!("kwargs is a {}", other.kind()),
-            )
-        }
-    };
-    let payload = Payload {
-        uri: opened.uri,
-        args,
-        kwargs,
-    };
+    let payload = decrypted.parse_payload(uri)?;
     Ok((payload, decrypted.plain))
 }
 
@@ -514,9 +489,50 @@ impl Decrypted {
         self.plain.len()
     }
 
+    /// The decrypted plaintext.
+    pub fn plaintext(&self) -> &[u8] {
+        &self.plain
+    }
+
+    /// The decrypted plaintext, e.g. JSON text a binding hands to its own parser
+    /// after [`Decrypted::parse_with`] checked it.
+    pub fn into_plaintext(self) -> Vec<u8> {
+        self.plain
+    }
+
     /// Whether the plaintext is empty (never a valid payload).
     pub fn is_empty(&self) -> bool {
         self.plain.is_empty()
+    }
+
+    /// Parses the plaintext into the core's values (see [`Decrypted::parse_with`]).
+    pub fn parse_payload(&self, uri: &str) -> Result<Payload> {
+        let opened = self.parse_with(uri, &mut ValueTree)?;
+        let args = match opened.args {
+            None => None,
+            Some(Value::List(l)) => Some(l),
+            Some(other) => {
+                return err(
+                    ErrorCode::InvalidPayload,
+                    format!("args is a {}", other.kind()),
+                )
+            }
+        };
+        let kwargs = match opened.kwargs {
+            None => None,
+            Some(Value::Map(m)) => Some(m),
+            Some(other) => {
+                return err(
+                    ErrorCode::InvalidPayload,
+                    format!("kwargs is a {}", other.kind()),
+                )
+            }
+        };
+        Ok(Payload {
+            uri: opened.uri,
+            args,
+            kwargs,
+        })
     }
 
     /// Parses the plaintext into `builder`'s values and checks that it was sealed

@@ -1,29 +1,38 @@
 'use strict'
 // make bench-node: wampe2e next to tweetnacl (nacl.box.after), libsodium-wrappers
 // (crypto_box_easy_afternm) and sodium-native, in one run; plus the full
-// small-message path against JSON.stringify + sodium-native. Medians of 9 batches.
+// small-message path against JSON.stringify + sodium-native. Medians of 9 batches,
+// all contenders of a row taking turns batch by batch.
 const w = require('..')
 const nacl = require('tweetnacl')
 const sodium = require('sodium-native')
 const libsodium = require('libsodium-wrappers')
 
-function measure (fn, minMs = 200) {
-  let n = 1
-  for (;;) { // calibrate the batch size
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) fn()
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6
-    if (ms > minMs / 9) break
-    n *= 2
+// Batch sizes are calibrated per function, then the functions run in turns, batch
+// by batch, so that they share the machine's slow and fast moments (this machine is
+// shared and noisy); returns the median ns per call of each.
+function measureAll (fns, minMs = 200) {
+  const names = Object.keys(fns)
+  const n = {}
+  for (const name of names) {
+    n[name] = 1
+    for (;;) {
+      const t0 = process.hrtime.bigint()
+      for (let i = 0; i < n[name]; i++) fns[name]()
+      if (Number(process.hrtime.bigint() - t0) / 1e6 > minMs / 9) break
+      n[name] *= 2
+    }
   }
-  const samples = []
+  const samples = Object.fromEntries(names.map((name) => [name, []]))
   for (let b = 0; b < 9; b++) {
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) fn()
-    samples.push(Number(process.hrtime.bigint() - t0) / n)
+    for (const name of names) {
+      const fn = fns[name]
+      const t0 = process.hrtime.bigint()
+      for (let i = 0; i < n[name]; i++) fn()
+      samples[name].push(Number(process.hrtime.bigint() - t0) / n[name])
+    }
   }
-  samples.sort((a, b) => a - b)
-  return samples[4] // ns per call
+  return Object.fromEntries(names.map((name) => [name, samples[name].sort((a, b) => a - b)[4]]))
 }
 
 const fmt = (ns) => ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e4 ? `${(ns / 1e3).toFixed(1)} µs` : `${Math.round(ns)} ns`
@@ -70,7 +79,7 @@ async function main () {
       payload: () => w.openPayload(ring, 'responder', 'com.t', attrs, pay.payload)
     }
     for (const [op, fns] of [['seal', seal], ['open', open]]) {
-      const t = Object.fromEntries(Object.entries(fns).map(([name, fn]) => [name, measure(fn)]))
+      const t = measureAll(fns)
       const cell = (ns) => size >= 65536 ? mbps(size, ns) : fmt(ns)
       console.log(`| ${size >= 1024 ? size / 1024 + ' KiB' : size + ' B'} | ${op} | ${cell(t.tweetnacl)} | ${cell(t.libsodium)} | ${cell(t.native)} | ${cell(t.raw)} | ${cell(t.payload)} |`)
     }
@@ -94,8 +103,14 @@ async function main () {
     return JSON.parse(pt)
   }
   const env = w.sealPayload(ring, 'originator', uri, args, kwargs)
-  const ours = { seal: measure(() => w.sealPayload(ring, 'originator', uri, args, kwargs)), open: measure(() => w.openPayload(ring, 'responder', uri, env.attributes, env.payload)) }
-  const ref = { seal: measure(refSeal), open: measure(refOpen) }
+  const t = measureAll({
+    oursSeal: () => w.sealPayload(ring, 'originator', uri, args, kwargs),
+    refSeal,
+    oursOpen: () => w.openPayload(ring, 'responder', uri, env.attributes, env.payload),
+    refOpen
+  })
+  const ours = { seal: t.oursSeal, open: t.oursOpen }
+  const ref = { seal: t.refSeal, open: t.refOpen }
   console.log()
   console.log('| small event, full path | JSON + sodium-native | wampe2e | ratio (wampe2e / reference) |')
   console.log('|---|--:|--:|--:|')

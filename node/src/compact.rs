@@ -7,10 +7,12 @@
 
 use crate::convert::{CopiedBuffer, PayloadJs};
 use crate::{core_err, invalid, KeyRing, SealOptions};
-use napi::bindgen_prelude::{BufferSlice, Either};
+use napi::bindgen_prelude::{BufferSlice, Either, Either3};
 use napi_derive::napi;
+use wampe2e::builder::ValueBuilder;
 use wampe2e::dialects::ATTRIBUTE_NAMES;
-use wampe2e::{Dialect, Envelope, Payload, Role, Serializer, Value};
+use wampe2e::json_writer::JsonText;
+use wampe2e::{Dialect, Envelope, Payload, Role, Sealer, Serializer, Value, WriteJson};
 
 type Result<T> = crate::convert::Result<T>;
 
@@ -119,7 +121,7 @@ fn sealed(e: Envelope, scratch: &mut [u8]) -> Sealed {
 
 /// `sealPayload` for values the wrapper found to be plain JSON (no binaries, no
 /// non-finite numbers, no strings starting with U+0000), given as the
-/// `JSON.stringify` text of `[args, kwargs]` (one string: one conversion).
+/// `JSON.stringify` text of `[uri, args, kwargs]` (one string: one conversion).
 #[napi(
     js_name = "_sealJson",
     catch_unwind,
@@ -128,25 +130,39 @@ fn sealed(e: Envelope, scratch: &mut [u8]) -> Sealed {
 pub fn seal_json(
     keyring: &KeyRing,
     role: u32,
-    uri: String,
-    args_kwargs: String,
+    message: String,
     dialect: u32,
     mut scratch: BufferSlice<'_>,
 ) -> Result<Sealed> {
     let (role, dialect) = (self::role(role)?, self::dialect(dialect)?);
-    let parsed = wampe2e::serializer::read_json(args_kwargs.as_bytes()).map_err(core_err)?;
-    let Value::List(pair) = parsed else {
-        return Err(invalid(
-            "expected the JSON text of [args, kwargs]".to_owned(),
-        ));
+    let (uri, [args, kwargs]) = JsonText::message(&message).map_err(core_err)?;
+    if dialect.serializer() == Serializer::Json {
+        // Written straight from the text: no value tree.
+        let sealer = Sealer::new(&keyring.0, role, uri, dialect).map_err(core_err)?;
+        let plaintext = sealer
+            .json_plaintext(
+                args.as_ref().map(|a| a as &dyn WriteJson),
+                kwargs.as_ref().map(|k| k as &dyn WriteJson),
+                message.len() + 32,
+            )
+            .map_err(core_err)?;
+        return sealer
+            .seal(plaintext)
+            .map(|e| sealed(e, &mut scratch))
+            .map_err(core_err);
+    }
+    let value = |t: Option<JsonText<'_>>| {
+        t.map(|t| wampe2e::serializer::read_json(t.0.as_bytes()))
+            .transpose()
     };
-    let mut pair = pair.into_iter();
-    let args = wampe2e::args_from_value("args", pair.next()).map_err(core_err)?;
-    let kwargs = wampe2e::kwargs_from_value("kwargs", pair.next()).map_err(core_err)?;
+    let args =
+        wampe2e::args_from_value("args", value(args).map_err(core_err)?).map_err(core_err)?;
+    let kwargs =
+        wampe2e::kwargs_from_value("kwargs", value(kwargs).map_err(core_err)?).map_err(core_err)?;
     wampe2e::seal_payload(
         &keyring.0,
         role,
-        &uri,
+        uri,
         args.as_deref(),
         kwargs.as_ref(),
         dialect,
@@ -202,59 +218,97 @@ pub fn open_bytes(
         .map_err(core_err)
 }
 
-/// Largest integer JS numbers hold exactly.
-const MAX_SAFE: u64 = (1 << 53) - 1;
+/// CBOR/MessagePack payloads as the core's JSON text, when `JSON.parse` of it
+/// means the same as converting directly.
+fn as_json_text(p: &Payload) -> Option<String> {
+    let uri = p.uri.as_deref()?;
+    let equivalent = p.args.iter().flatten().all(json_equivalent)
+        && p.kwargs.iter().flatten().all(|(_, v)| json_equivalent(v));
+    if !equivalent {
+        return None;
+    }
+    let text =
+        wampe2e::serialize_plaintext(Serializer::Json, uri, p.args.as_deref(), p.kwargs.as_ref())
+            .ok()?;
+    String::from_utf8(text).ok()
+}
 
-/// Whether `JSON.parse` of the core's JSON text gives the same JS value as
-/// converting `v` directly: no binaries, no integers beyond 2^53 (those become
-/// `Buffer` and `BigInt`).
+/// [`JsonEquivalence`] over a parsed value.
 fn json_equivalent(v: &Value) -> bool {
     match v {
-        Value::Bytes(_) => false,
+        Value::Bytes(_) | Value::UInt(_) => false,
         Value::Int(i) => i.unsigned_abs() <= MAX_SAFE,
-        Value::UInt(u) => *u <= MAX_SAFE,
         Value::List(l) => l.iter().all(json_equivalent),
         Value::Map(m) => m.iter().all(|(_, v)| json_equivalent(v)),
         Value::Null | Value::Bool(_) | Value::Float(_) | Value::String(_) => true,
     }
 }
 
-/// The opened payload as JSON text `{"uri":..,"args":..,"kwargs":..}` (the plaintext
-/// itself when it is JSON, which the core just parsed), when `JSON.parse` of it is the
-/// same as the direct conversion.
-fn as_json_text(p: &Payload, plain: Vec<u8>, serializer: Serializer) -> Option<String> {
-    let uri = p.uri.as_deref()?;
-    let args_ok = p
-        .args
-        .as_ref()
-        .is_none_or(|a| a.iter().all(json_equivalent));
-    let kwargs_ok = p
-        .kwargs
-        .as_ref()
-        .is_none_or(|m| m.iter().all(|(_, v)| json_equivalent(v)));
-    if !(args_ok && kwargs_ok) {
-        return None;
-    }
-    let text = match serializer {
-        Serializer::Json => plain,
-        Serializer::Cbor | Serializer::Msgpack => wampe2e::serialize_plaintext(
-            Serializer::Json,
-            uri,
-            p.args.as_deref(),
-            p.kwargs.as_ref(),
-        )
-        .ok()?,
-    };
-    String::from_utf8(text).ok()
+/// Largest integer JS numbers hold exactly.
+const MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// Parses without building anything (binaries are still decoded, i.e. checked),
+/// noting whether `JSON.parse` of the text gives the same JS values as converting
+/// directly, once WAMP-JSON binary strings are turned into `Buffer`s: not for
+/// integers beyond 2^53 (those become `BigInt`), where it stops the parse.
+#[derive(Default)]
+struct JsonEquivalence {
+    differs: bool,
+    binaries: bool,
 }
 
-/// `openPayload` with compact codes and positional attributes. Returns JSON text for
-/// the wrapper to `JSON.parse` when that is equivalent (V8 builds objects from JSON
-/// far faster than property by property through N-API), else the converted object.
+impl ValueBuilder for JsonEquivalence {
+    type Value = ();
+    type Key = ();
+    fn null(&mut self) -> wampe2e::Result<()> {
+        Ok(())
+    }
+    fn bool(&mut self, _: bool) -> wampe2e::Result<()> {
+        Ok(())
+    }
+    fn i64(&mut self, i: i64) -> wampe2e::Result<()> {
+        if i.unsigned_abs() <= MAX_SAFE {
+            return Ok(());
+        }
+        self.u64(0)
+    }
+    fn u64(&mut self, _: u64) -> wampe2e::Result<()> {
+        self.differs = true;
+        Err(wampe2e::Error::new(
+            wampe2e::ErrorCode::InvalidArgument,
+            "integer beyond 2^53",
+        ))
+    }
+    fn f64(&mut self, _: f64) -> wampe2e::Result<()> {
+        Ok(())
+    }
+    fn str(&mut self, _: &str) -> wampe2e::Result<()> {
+        Ok(())
+    }
+    fn bytes(&mut self, _: &[u8]) -> wampe2e::Result<()> {
+        self.binaries = true;
+        Ok(())
+    }
+    fn list(&mut self, _: Vec<()>) -> wampe2e::Result<()> {
+        Ok(())
+    }
+    fn key(&mut self, _: &str) -> wampe2e::Result<()> {
+        Ok(())
+    }
+    fn map(&mut self, _: Vec<((), ())>) -> wampe2e::Result<()> {
+        Ok(())
+    }
+}
+
+/// `openPayload` with compact codes and positional attributes. A JSON plaintext the
+/// core checked comes back as text for the wrapper to `JSON.parse` (V8 builds
+/// objects from JSON far faster than property by property through N-API), as
+/// `[text, true]` when its WAMP-JSON binary strings (checked here) are to become
+/// `Buffer`s; anything else as the converted object.
 #[napi(
     js_name = "_openJson",
     catch_unwind,
-    ts_return_type = "string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
+    ts_return_type = "string | [string, boolean] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn open_json(
@@ -269,15 +323,26 @@ pub fn open_json(
     a4: Option<String>,
     a5: Option<String>,
     a6: Option<String>,
-) -> Result<Either<String, PayloadJs>> {
+) -> Result<Either3<String, (String, bool), PayloadJs>> {
     let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
-    let (p, plain) =
-        wampe2e::open_payload_and_plaintext(&keyring.0, self::role(role)?, &uri, &envelope)
-            .map_err(core_err)?;
-    Ok(
-        match as_json_text(&p, plain, envelope.dialect.serializer()) {
-            Some(text) => Either::A(text),
-            None => Either::B(PayloadJs(p)),
-        },
-    )
+    let decrypted = wampe2e::decrypt_payload(&keyring.0, self::role(role)?, &uri, &envelope)
+        .map_err(core_err)?;
+    if envelope.dialect.serializer() == Serializer::Json {
+        let mut check = JsonEquivalence::default();
+        let checked = decrypted.parse_with(&uri, &mut check);
+        if !check.differs && checked.map_err(core_err)?.uri.is_some() {
+            let text = String::from_utf8(decrypted.into_plaintext())
+                .map_err(|_| invalid("plaintext is not UTF-8".to_owned()))?;
+            return Ok(if check.binaries {
+                Either3::B((text, true))
+            } else {
+                Either3::A(text)
+            });
+        }
+    }
+    let p = decrypted.parse_payload(&uri).map_err(core_err)?;
+    Ok(match as_json_text(&p) {
+        Some(text) => Either3::A(text),
+        None => Either3::C(PayloadJs(p)),
+    })
 }

@@ -284,10 +284,47 @@ unsafe fn map_to_js(env: napi::sys::napi_env, m: Map) -> napi::Result<napi::sys:
     let env_ref = Env::from_raw(env);
     let mut o = Object::new(&env_ref)?;
     for (k, v) in m {
-        o.set(k, JsOut(v))?;
+        if k == "__proto__" {
+            // SAFETY: `o` and `env` are live; see `define_own`.
+            unsafe { define_own(env, &o, v)? };
+        } else {
+            o.set(k, JsOut(v))?;
+        }
     }
     // SAFETY: `o` was created on this env.
     unsafe { Object::to_napi_value(env, o) }
+}
+
+/// Sets `"__proto__"` as an own data property, as `JSON.parse` does (assigning it
+/// would replace the object's prototype instead).
+///
+/// # Safety
+/// `env` is a live napi env and `o` an object created on it.
+unsafe fn define_own(env: napi::sys::napi_env, o: &Object, v: Value) -> napi::Result<()> {
+    // SAFETY: the caller's env is live.
+    let value = unsafe { JsOut::to_napi_value(env, JsOut(v))? };
+    let descriptor = napi::sys::napi_property_descriptor {
+        utf8name: c"__proto__".as_ptr(),
+        name: std::ptr::null_mut(),
+        method: None,
+        getter: None,
+        setter: None,
+        value,
+        attributes: napi::sys::PropertyAttributes::writable
+            | napi::sys::PropertyAttributes::enumerable
+            | napi::sys::PropertyAttributes::configurable,
+        data: std::ptr::null_mut(),
+    };
+    // SAFETY: `o` is an object of this env; the descriptor is valid for the call.
+    let status = unsafe { napi::sys::napi_define_properties(env, o.raw(), 1, &descriptor) };
+    if status == napi::sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::new(
+            napi::Status::GenericFailure,
+            "napi_define_properties failed",
+        ))
+    }
 }
 
 /// An opened payload as JS `{ uri, args, kwargs }` (`null` for what is absent).

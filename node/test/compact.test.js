@@ -53,7 +53,9 @@ const CASES = {
   big: [['x'.repeat(100 * 1024)], { n: 1 }],
   argsNotArray: [{ a: 1 }, null],
   kwargsNotObject: [null, [1, 2]],
-  kwargsString: [null, 'text']
+  kwargsString: [null, 'text'],
+  protoKey: [null, JSON.parse('{"__proto__": {"x": 1}, "b": 2}')],
+  protoKeyBinary: [null, Object.defineProperty({ b: 2 }, '__proto__', { value: Buffer.from([1]), enumerable: true })]
 }
 const cyclic = []
 cyclic.push(cyclic)
@@ -131,6 +133,7 @@ test('openPayload: same values and errors as the general path', () => {
       }
       const opened = w.openPayload(opener, 'responder', uri, e.attributes, e.payload)
       assert.equal(Object.getPrototypeOf(opened), Object.prototype)
+      if (opened.kwargs) assert.equal(Object.getPrototypeOf(opened.kwargs), Object.prototype, `${label}: "__proto__" is an own key`)
     }
   }
 })
@@ -182,10 +185,13 @@ test('sealBytes/openBytes: same results as the general path, results do not shar
 })
 
 test('bad roles, URIs and keyrings throw the general path\'s errors', () => {
-  const { sealer } = rings()
+  const { sealer, opener } = rings()
   for (const [ring, role, uri] of [[sealer, 'nobody', 'com.x'], [sealer, 'originator', 42], [{}, 'originator', 'com.x'], [sealer, 'originator', 'org.nokey']]) {
     assert.deepEqual(outcome(() => w.sealPayload(ring, role, uri, [1])), outcome(() => native.sealPayload(ring, role, uri, [1])))
   }
+  // A URI JSON must escape cannot take the one-string path; it still works.
+  const e = w.sealPayload(sealer, 'originator', 'com."odd"\\uri', [1])
+  assert.deepEqual(w.openPayload(opener, 'responder', 'com."odd"\\uri', e.attributes, e.payload), { uri: 'com."odd"\\uri', args: [1], kwargs: null })
 })
 
 test('the module exports the public native API and nothing internal', () => {
