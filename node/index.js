@@ -109,22 +109,6 @@ function attr (attributes, i) {
   return typeof v === 'string' ? v : undefined
 }
 
-// Replaces WAMP-JSON binary strings in a parsed plaintext by Buffers, in place.
-function withBuffers (v) {
-  if (typeof v === 'string') {
-    return v.length > 0 && v.charCodeAt(0) === 0 ? Buffer.from(v.slice(1), 'base64') : v
-  }
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = withBuffers(v[i])
-  } else if (typeof v === 'object' && v !== null) {
-    for (const k of Object.keys(v)) {
-      const x = withBuffers(v[k])
-      if (x !== v[k]) Object.defineProperty(v, k, { value: x, writable: true, enumerable: true, configurable: true })
-    }
-  }
-  return v
-}
-
 function sealPayload (keyring, role, uri, args, kwargs, options) {
   const r = ROLE[role]
   const d = dialectOf(options)
@@ -156,15 +140,8 @@ function openPayload (keyring, role, uri, attributes, payload) {
   const opened = native._openJson(keyring, r, uri, payload,
     attr(attributes, 0), attr(attributes, 1), attr(attributes, 2), attr(attributes, 3),
     attr(attributes, 4), attr(attributes, 5), attr(attributes, 6))
-  let p
-  if (typeof opened === 'string') {
-    p = JSON.parse(opened)
-  } else if (Array.isArray(opened)) {
-    // WAMP-JSON binaries ("\u0000" + base64, checked by the core) become Buffers.
-    p = withBuffers(JSON.parse(opened[0]))
-  } else {
-    return opened
-  }
+  if (typeof opened !== 'string') return opened
+  const p = JSON.parse(opened)
   return { uri: p.uri ?? null, args: p.args ?? null, kwargs: p.kwargs ?? null }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::convert::{CopiedBuffer, PayloadJs};
 use crate::{core_err, invalid, KeyRing, SealOptions};
-use napi::bindgen_prelude::{BufferSlice, Either, Either3};
+use napi::bindgen_prelude::{BufferSlice, Either};
 use napi_derive::napi;
 use wampe2e::builder::ValueBuilder;
 use wampe2e::dialects::ATTRIBUTE_NAMES;
@@ -247,14 +247,22 @@ fn json_equivalent(v: &Value) -> bool {
 /// Largest integer JS numbers hold exactly.
 const MAX_SAFE: u64 = (1 << 53) - 1;
 
-/// Parses without building anything (binaries are still decoded, i.e. checked),
-/// noting whether `JSON.parse` of the text gives the same JS values as converting
-/// directly, once WAMP-JSON binary strings are turned into `Buffer`s: not for
-/// integers beyond 2^53 (those become `BigInt`), where it stops the parse.
+/// Parses without building anything, noting whether `JSON.parse` of the text gives
+/// the same JS values as converting directly: not for binaries or integers beyond
+/// 2^53 (those become `Buffer` and `BigInt`), where it stops the parse.
 #[derive(Default)]
 struct JsonEquivalence {
     differs: bool,
-    binaries: bool,
+}
+
+impl JsonEquivalence {
+    fn differ(&mut self) -> wampe2e::Result<()> {
+        self.differs = true;
+        Err(wampe2e::Error::new(
+            wampe2e::ErrorCode::InvalidArgument,
+            "not read alike by JSON.parse",
+        ))
+    }
 }
 
 impl ValueBuilder for JsonEquivalence {
@@ -270,14 +278,10 @@ impl ValueBuilder for JsonEquivalence {
         if i.unsigned_abs() <= MAX_SAFE {
             return Ok(());
         }
-        self.u64(0)
+        self.differ()
     }
     fn u64(&mut self, _: u64) -> wampe2e::Result<()> {
-        self.differs = true;
-        Err(wampe2e::Error::new(
-            wampe2e::ErrorCode::InvalidArgument,
-            "integer beyond 2^53",
-        ))
+        self.differ()
     }
     fn f64(&mut self, _: f64) -> wampe2e::Result<()> {
         Ok(())
@@ -286,8 +290,11 @@ impl ValueBuilder for JsonEquivalence {
         Ok(())
     }
     fn bytes(&mut self, _: &[u8]) -> wampe2e::Result<()> {
-        self.binaries = true;
-        Ok(())
+        self.differ()
+    }
+    fn json_binary(&mut self, _: &str) -> wampe2e::Result<()> {
+        // Not decoded here: the direct conversion that follows checks it.
+        self.differ()
     }
     fn list(&mut self, _: Vec<()>) -> wampe2e::Result<()> {
         Ok(())
@@ -301,14 +308,13 @@ impl ValueBuilder for JsonEquivalence {
 }
 
 /// `openPayload` with compact codes and positional attributes. A JSON plaintext the
-/// core checked comes back as text for the wrapper to `JSON.parse` (V8 builds
-/// objects from JSON far faster than property by property through N-API), as
-/// `[text, true]` when its WAMP-JSON binary strings (checked here) are to become
-/// `Buffer`s; anything else as the converted object.
+/// core checked (and found to mean the same to `JSON.parse`) comes back as text for
+/// the wrapper to `JSON.parse` (V8 builds objects from JSON far faster than property
+/// by property through N-API); anything else as the converted object.
 #[napi(
     js_name = "_openJson",
     catch_unwind,
-    ts_return_type = "string | [string, boolean] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
+    ts_return_type = "string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn open_json(
@@ -323,7 +329,7 @@ pub fn open_json(
     a4: Option<String>,
     a5: Option<String>,
     a6: Option<String>,
-) -> Result<Either3<String, (String, bool), PayloadJs>> {
+) -> Result<Either<String, PayloadJs>> {
     let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
     let decrypted = wampe2e::decrypt_payload(&keyring.0, self::role(role)?, &uri, &envelope)
         .map_err(core_err)?;
@@ -331,18 +337,14 @@ pub fn open_json(
         let mut check = JsonEquivalence::default();
         let checked = decrypted.parse_with(&uri, &mut check);
         if !check.differs && checked.map_err(core_err)?.uri.is_some() {
-            let text = String::from_utf8(decrypted.into_plaintext())
-                .map_err(|_| invalid("plaintext is not UTF-8".to_owned()))?;
-            return Ok(if check.binaries {
-                Either3::B((text, true))
-            } else {
-                Either3::A(text)
-            });
+            return String::from_utf8(decrypted.into_plaintext())
+                .map(Either::A)
+                .map_err(|_| invalid("plaintext is not UTF-8".to_owned()));
         }
     }
     let p = decrypted.parse_payload(&uri).map_err(core_err)?;
     Ok(match as_json_text(&p) {
-        Some(text) => Either3::A(text),
-        None => Either3::C(PayloadJs(p)),
+        Some(text) => Either::A(text),
+        None => Either::B(PayloadJs(p)),
     })
 }
