@@ -279,6 +279,34 @@ enum PartValue<V> {
     Built(V),
 }
 
+/// A plaintext map key: which part it names, if any (read without allocating).
+struct PartName;
+
+impl<'de> DeserializeSeed<'de> for PartName {
+    type Value = Option<Part>;
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Option<Part>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for PartName {
+    type Value = Option<Part>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string map key")
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<Option<Part>, E> {
+        Ok(match s {
+            "uri" => Some(Part::Uri),
+            "args" => Some(Part::Args),
+            "kwargs" => Some(Part::Kwargs),
+            _ => None,
+        })
+    }
+}
+
 /// The value of one plaintext part: null (absent), or the kind the part must be.
 struct PartSeed<'c, 'b, B>(&'c mut Ctx<'b, B>, Part);
 
@@ -440,15 +468,10 @@ impl<'de, B: ValueBuilder> Visitor<'de> for PlaintextSeed<'_, '_, B> {
             args: None,
             kwargs: None,
         };
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let part = match key.as_ref() {
-                "uri" => Part::Uri,
-                "args" => Part::Args,
-                "kwargs" => Part::Kwargs,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
+        while let Some(part) = map.next_key_seed(PartName)? {
+            let Some(part) = part else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
             };
             // Null is absent (and leaves an earlier duplicate key's value alone).
             match (part, map.next_value_seed(PartSeed(&mut *self.0, part))?) {

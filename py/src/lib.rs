@@ -18,6 +18,8 @@ use wampe2e::{
 
 /// Payloads at least this large are sealed/opened with the GIL released.
 const DETACH_THRESHOLD: usize = 16 * 1024;
+/// Opened payloads at least this large make each short map key once.
+const KEY_CACHE_THRESHOLD: usize = 2 * 1024;
 
 fn role(s: &str) -> PyResult<Role> {
     match s {
@@ -381,7 +383,7 @@ fn open<'py>(
         run()
     }
     .map_err(to_py)?;
-    let mut builder = stream::PyBuilder::new(py);
+    let mut builder = stream::PyBuilder::new(py, decrypted.len() >= KEY_CACHE_THRESHOLD);
     let pause = GcPause::new(py, decrypted.len() >= DETACH_THRESHOLD)?;
     let opened = decrypted.parse_with(uri, &mut builder);
     drop(pause);

@@ -205,6 +205,7 @@ const KEY_SLOTS: usize = 64;
 pub struct PyBuilder<'py> {
     py: Python<'py>,
     pub raised: Option<PyErr>,
+    cache_keys: bool,
     keys: Vec<Option<(Box<str>, Bound<'py, PyString>)>>,
 }
 
@@ -222,10 +223,12 @@ fn key_slot(k: &str) -> usize {
 }
 
 impl<'py> PyBuilder<'py> {
-    pub fn new(py: Python<'py>) -> Self {
+    /// A builder; `cache_keys` for payloads large enough to repeat their keys.
+    pub fn new(py: Python<'py>, cache_keys: bool) -> Self {
         PyBuilder {
             py,
             raised: None,
+            cache_keys,
             keys: Vec::new(),
         }
     }
@@ -270,7 +273,7 @@ impl<'py> wampe2e::builder::ValueBuilder for PyBuilder<'py> {
         self.made(r)
     }
     fn key(&mut self, k: &str) -> wampe2e::Result<Self::Key> {
-        if k.len() > CACHED_KEY_LEN {
+        if !self.cache_keys || k.len() > CACHED_KEY_LEN {
             return Ok(PyString::new(self.py, k));
         }
         if self.keys.is_empty() {
