@@ -485,6 +485,36 @@ impl<'de, B: ValueBuilder> Visitor<'de> for PlaintextSeed<'_, '_, B> {
     }
 }
 
+/// Runs `$seed` (made from `$ctx`) over JSON or MessagePack `$bytes` with trailing
+/// bytes refused and errors kept with their codes; `$cbor` handles CBOR (ciborium
+/// only deserializes owned types, so CBOR is parsed to a value first).
+macro_rules! run_seed {
+    ($serializer:expr, $bytes:expr, $ctx:ident, $seed:expr, $cbor:expr) => {
+        match $serializer {
+            Serializer::Json => {
+                let text = json_text($bytes)?;
+                let mut de = serde_json::Deserializer::from_str(text);
+                let parsed = $seed
+                    .deserialize(&mut de)
+                    .and_then(|v| de.end().map(|()| v));
+                parsed.map_err(|e| $ctx.error(ErrorCode::InvalidJson, "json", e))
+            }
+            Serializer::Msgpack => {
+                let mut rest = $bytes;
+                let parsed = {
+                    let mut de = rmp_serde::Deserializer::new(&mut rest);
+                    $seed.deserialize(&mut de)
+                };
+                let parsed =
+                    parsed.map_err(|e| $ctx.error(ErrorCode::InvalidMsgpack, "msgpack", e))?;
+                trailing(ErrorCode::InvalidMsgpack, "msgpack", rest)?;
+                Ok(parsed)
+            }
+            Serializer::Cbor => $cbor,
+        }
+    };
+}
+
 /// Parses a plaintext map in `serializer` into the builder's values (trailing
 /// bytes are an error).
 pub fn parse_plaintext<B: ValueBuilder>(
@@ -497,31 +527,10 @@ pub fn parse_plaintext<B: ValueBuilder>(
         json: serializer == Serializer::Json,
         failure: None,
     };
-    match serializer {
-        Serializer::Json => {
-            let text = json_text(bytes)?;
-            let mut de = serde_json::Deserializer::from_str(text);
-            let opened = PlaintextSeed(&mut ctx)
-                .deserialize(&mut de)
-                .and_then(|o| de.end().map(|()| o));
-            opened.map_err(|e| ctx.error(ErrorCode::InvalidJson, "json", e))
-        }
-        Serializer::Msgpack => {
-            let mut rest = bytes;
-            let opened = {
-                let mut de = rmp_serde::Deserializer::new(&mut rest);
-                PlaintextSeed(&mut ctx).deserialize(&mut de)
-            };
-            let opened = opened.map_err(|e| ctx.error(ErrorCode::InvalidMsgpack, "msgpack", e))?;
-            trailing(ErrorCode::InvalidMsgpack, "msgpack", rest)?;
-            Ok(opened)
-        }
-        // ciborium only deserializes owned types: parse to a value, then hand it over.
-        Serializer::Cbor => {
-            let value = Serializer::Cbor.read(bytes)?;
-            opened_from_value(value, ctx.builder)
-        }
-    }
+    run_seed!(serializer, bytes, ctx, PlaintextSeed(&mut ctx), {
+        let value = Serializer::Cbor.read(bytes)?;
+        opened_from_value(value, ctx.builder)
+    })
 }
 
 /// Parses one complete value in `serializer` (trailing bytes are an error).
@@ -535,33 +544,13 @@ pub fn parse_value<B: ValueBuilder>(
         json: serializer == Serializer::Json,
         failure: None,
     };
-    match serializer {
-        Serializer::Json => {
-            let text = json_text(bytes)?;
-            let mut de = serde_json::Deserializer::from_str(text);
-            let value = ValueSeed(&mut ctx)
-                .deserialize(&mut de)
-                .and_then(|v| de.end().map(|()| v));
-            value.map_err(|e| ctx.error(ErrorCode::InvalidJson, "json", e))
-        }
-        Serializer::Msgpack => {
-            let mut rest = bytes;
-            let value = {
-                let mut de = rmp_serde::Deserializer::new(&mut rest);
-                ValueSeed(&mut ctx).deserialize(&mut de)
-            };
-            let value = value.map_err(|e| ctx.error(ErrorCode::InvalidMsgpack, "msgpack", e))?;
-            trailing(ErrorCode::InvalidMsgpack, "msgpack", rest)?;
-            Ok(value)
-        }
-        Serializer::Cbor => {
-            let mut rest = bytes;
-            let value: Value = ciborium::from_reader(&mut rest)
-                .or_else(|e| err(ErrorCode::InvalidCbor, format!("cbor: {e}")))?;
-            trailing(ErrorCode::InvalidCbor, "cbor", rest)?;
-            replay(&value, ctx.builder)
-        }
-    }
+    run_seed!(serializer, bytes, ctx, ValueSeed(&mut ctx), {
+        let mut rest = bytes;
+        let value: Value = ciborium::from_reader(&mut rest)
+            .or_else(|e| err(ErrorCode::InvalidCbor, format!("cbor: {e}")))?;
+        trailing(ErrorCode::InvalidCbor, "cbor", rest)?;
+        replay(&value, ctx.builder)
+    })
 }
 
 fn json_text(bytes: &[u8]) -> Result<&str> {
