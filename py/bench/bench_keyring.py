@@ -1,7 +1,9 @@
 """make bench-py: wampe2e.autobahn.KeyRing next to Autobahn|Python's own cryptobox
 KeyRing, encode + decode per message, in one run. Autobahn is measured twice, as
-installed and with ujson (AUTOBAHN_USE_UJSON=1, read at import, hence a second
-process). Prints a markdown table of medians and ratios."""
+installed and with ujson (AUTOBAHN_USE_UJSON=1, read at import, hence one process
+per contender). The contenders take turns for several rounds, so that they share
+the machine's slow and fast moments (it is shared and noisy); prints a markdown
+table of the medians over rounds and their ratios."""
 
 import json
 import os
@@ -47,7 +49,7 @@ def measure(impl):
         for op, fn in (("encode", lambda: sealer.encode(True, uri, args, kwargs)),
                        ("decode", lambda: opener.decode(False, uri, enc))):
             number, _ = timeit.Timer(fn).autorange()
-            samples = [t / number for t in timeit.Timer(fn).repeat(repeat=7, number=number)]
+            samples = [t / number for t in timeit.Timer(fn).repeat(repeat=5, number=number)]
             results[op] = statistics.median(samples)
         out[name] = results
     return out
@@ -70,10 +72,21 @@ def fmt(seconds):
     return f"{seconds * 1e6:,.1f} µs" if seconds < 1e-2 else f"{seconds * 1e3:,.1f} ms"
 
 
+ROUNDS = 3
+
+
+def median_of(runs):
+    return {name: {op: statistics.median(r[name][op] for r in runs) for op in ("encode", "decode")}
+            for name in CASES}
+
+
 def main():
-    ours = run_child("wampe2e")
-    ab = run_child("autobahn")
-    ab_ujson = run_child("autobahn", ujson=True)
+    runs = {"wampe2e": [], "autobahn": [], "autobahn+ujson": []}
+    for _ in range(ROUNDS):
+        runs["wampe2e"].append(run_child("wampe2e"))
+        runs["autobahn"].append(run_child("autobahn"))
+        runs["autobahn+ujson"].append(run_child("autobahn", ujson=True))
+    ours, ab, ab_ujson = (median_of(runs[k]) for k in ("wampe2e", "autobahn", "autobahn+ujson"))
     print("| payload | Autobahn encode+decode | Autobahn+ujson encode+decode | wampe2e encode+decode | vs Autobahn | vs Autobahn+ujson |")
     print("|---|--:|--:|--:|--:|--:|")
     for name in CASES:

@@ -1,6 +1,7 @@
 //! `wampe2e._native`: the Python binding of the wampe2e core. Conversion only:
 //! every decision is the core's.
 
+mod autobahn;
 mod convert;
 mod error;
 mod stream;
@@ -32,15 +33,6 @@ fn role(s: &str) -> PyResult<Role> {
     }
 }
 
-/// Autobahn's `is_originating` flag as a role.
-fn autobahn_role(is_originating: bool) -> Role {
-    if is_originating {
-        Role::Originator
-    } else {
-        Role::Responder
-    }
-}
-
 fn dialect(name: &str, serializer: &str, cipher: &str) -> PyResult<Dialect> {
     match name {
         "cryptobox" => Ok(Dialect::Cryptobox),
@@ -58,12 +50,12 @@ fn dialect(name: &str, serializer: &str, cipher: &str) -> PyResult<Dialect> {
 /// A key-pair entry, as Autobahn's `Key`: base64 or hex strings for the keys this
 /// peer has. Validated on construction (mismatched or malformed keys raise here).
 #[pyclass(module = "wampe2e", frozen)]
-struct Key {
+pub(crate) struct Key {
     parts: [Option<String>; 4],
 }
 
 impl Key {
-    fn box_key(&self) -> PyResult<BoxKey> {
+    pub(crate) fn box_key(&self) -> PyResult<BoxKey> {
         let [op, opub, rp, rpub] = &self.parts;
         BoxKey::from_encoded(
             op.as_deref(),
@@ -249,12 +241,12 @@ fn seal_payload(
 ) -> PyResult<Envelope> {
     let role = self::role(role)?;
     let dialect = self::dialect(dialect, serializer, cipher)?;
-    seal(py, keyring, role, uri, args, kwargs, dialect).map(Envelope)
+    seal(py, &keyring.0, role, uri, args, kwargs, dialect).map(Envelope)
 }
 
 fn seal(
     py: Python<'_>,
-    keyring: &KeyRing,
+    keyring: &CoreKeyRing,
     role: Role,
     uri: &str,
     args: Option<&Bound<'_, PyAny>>,
@@ -267,8 +259,16 @@ fn seal(
     let mut size = Sizer(0);
     let args = args_from_py(args, &mut size)?;
     let kwargs = kwargs_from_py(kwargs, &mut size)?;
-    let ring = &keyring.0;
-    let run = || wampe2e::seal_payload(ring, role, uri, args.as_deref(), kwargs.as_ref(), dialect);
+    let run = || {
+        wampe2e::seal_payload(
+            keyring,
+            role,
+            uri,
+            args.as_deref(),
+            kwargs.as_ref(),
+            dialect,
+        )
+    };
     let sealed = if size.0 >= DETACH_THRESHOLD {
         py.detach(run)
     } else {
@@ -302,7 +302,7 @@ fn present<'a, 'py>(
 /// sealed (with the GIL released for large payloads).
 fn seal_streamed(
     py: Python<'_>,
-    keyring: &KeyRing,
+    keyring: &CoreKeyRing,
     role: Role,
     uri: &str,
     args: Option<&Bound<'_, PyAny>>,
@@ -313,7 +313,7 @@ fn seal_streamed(
         o.is_instance_of::<pyo3::types::PyList>() || o.is_instance_of::<PyTuple>()
     })?;
     let kwargs = present(kwargs, "kwargs", "a dict", |o| o.is_instance_of::<PyDict>())?;
-    let sealer = Sealer::new(&keyring.0, role, uri, dialect).map_err(to_py)?;
+    let sealer = Sealer::new(keyring, role, uri, dialect).map_err(to_py)?;
     let raised = std::cell::RefCell::new(None);
     let args = args.map(|obj| stream::PyJson {
         obj,
@@ -370,13 +370,12 @@ impl Drop for GcPause<'_> {
 
 fn open<'py>(
     py: Python<'py>,
-    keyring: &KeyRing,
+    keyring: &CoreKeyRing,
     role: Role,
     uri: &str,
     envelope: &CoreEnvelope,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let ring = &keyring.0;
-    let run = || wampe2e::decrypt_payload(ring, role, uri, envelope);
+    let run = || wampe2e::decrypt_payload(keyring, role, uri, envelope);
     let decrypted = if envelope.payload.len() >= DETACH_THRESHOLD {
         py.detach(run)
     } else {
@@ -408,42 +407,7 @@ fn open_payload<'py>(
     uri: &str,
     envelope: &Envelope,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    open(py, keyring, self::role(role)?, uri, &envelope.0)
-}
-
-/// Autobahn's `KeyRing.encode` fast path: the cryptobox payload bytes for
-/// (is_originating, uri, args, kwargs).
-#[pyfunction]
-#[pyo3(signature = (keyring, is_originating, uri, args=None, kwargs=None))]
-fn encode_cryptobox<'py>(
-    py: Python<'py>,
-    keyring: &KeyRing,
-    is_originating: bool,
-    uri: &str,
-    args: Option<&Bound<'_, PyAny>>,
-    kwargs: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let role = autobahn_role(is_originating);
-    let env = seal(py, keyring, role, uri, args, kwargs, Dialect::Cryptobox)?;
-    Ok(PyBytes::new(py, &env.payload))
-}
-
-/// Autobahn's `KeyRing.decode` fast path: opens cryptobox payload bytes.
-#[pyfunction]
-fn decode_cryptobox<'py>(
-    py: Python<'py>,
-    keyring: &KeyRing,
-    is_originating: bool,
-    uri: &str,
-    payload: Vec<u8>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    let role = autobahn_role(is_originating);
-    let env = CoreEnvelope {
-        dialect: Dialect::Cryptobox,
-        key_id: None,
-        payload,
-    };
-    open(py, keyring, role, uri, &env)
+    open(py, &keyring.0, self::role(role)?, uri, &envelope.0)
 }
 
 /// A fresh X25519 key pair as (secret, public) in base64.
@@ -496,10 +460,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Key>()?;
     m.add_class::<KeyRing>()?;
     m.add_class::<Envelope>()?;
+    // Named `KeyRing` in `wampe2e.autobahn`; here beside the core binding's `KeyRing`.
+    m.add(
+        "AutobahnKeyRing",
+        m.py().get_type::<autobahn::AutobahnKeyRing>(),
+    )?;
     m.add_function(wrap_pyfunction!(seal_payload, m)?)?;
     m.add_function(wrap_pyfunction!(open_payload, m)?)?;
-    m.add_function(wrap_pyfunction!(encode_cryptobox, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_cryptobox, m)?)?;
     m.add_function(wrap_pyfunction!(generate_keypair, m)?)?;
     m.add_function(wrap_pyfunction!(generate_keypair_hex, m)?)?;
     m.add_function(wrap_pyfunction!(generate_data_key, m)?)?;

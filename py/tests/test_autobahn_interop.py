@@ -57,6 +57,15 @@ def test_drop_in_surface(pairs):
     shared.set_key("com.example.", None)  # removal is allowed, as in Autobahn
     with pytest.raises(TypeError):
         shared.set_key("x", 42)
+    with pytest.raises(TypeError):
+        shared.set_key(b"x", priv)
+    assert (drop_in.KeyRing.__name__, drop_in.KeyRing.__module__) == ("KeyRing", "wampe2e.autobahn")
+
+    class Mine(drop_in.KeyRing):  # subclassable, as a Python class is
+        pass
+
+    mine = Mine(priv)
+    assert theirs.decode(False, URI, mine.encode(True, URI, ARGS, None)) == (URI, ARGS, None)
 
 
 def test_decode_rejects_replay_and_bad_envelopes(pairs):
