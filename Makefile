@@ -101,6 +101,16 @@ test-py: wheel $(CROSSBAR_VENV)/.installed
 	rm -rf build/venv-clean && $(PYTHON) -m venv build/venv-clean
 	build/venv-clean/bin/python -m pip install --quiet --disable-pip-version-check $(WHEEL_DIR)/wampe2e-*.whl
 	cd build && venv-clean/bin/python -c "import wampe2e as w; r = w.KeyRing(); r.set_shared_key('', w.generate_keypair()[0]); e = w.seal_payload(r, 'originator', 'com.x', [1]); assert w.open_payload(r, 'responder', 'com.x', e) == ('com.x', [1], None); print('clean venv: wheel installs and works without autobahn')"
+	# The one abi3 wheel on the oldest and newest CPython this machine has (pyenv or PATH).
+	for want in 3.9 3.13; do \
+	  py=$$(ls -d $(HOME)/.pyenv/versions/$$want.*/bin/python3 2>/dev/null | head -1); \
+	  [ -n "$$py" ] || py=$$(command -v python$$want || true); \
+	  if [ -n "$$py" ] && $$py -c 'import venv' 2>/dev/null; then \
+	    rm -rf build/venv-$$want && $$py -m venv build/venv-$$want && \
+	    build/venv-$$want/bin/python -m pip install --quiet --disable-pip-version-check $(WHEEL_DIR)/wampe2e-*.whl && \
+	    build/venv-$$want/bin/python py/tests/abi3_smoke.py || exit 1; \
+	  else echo "skipped: no CPython $$want on this machine (abi3 smoke test not run there)"; fi; \
+	done
 	WAMPE2E_CROSSBAR=$(CROSSBAR_VENV)/bin/crossbar $(VPY) -m pytest -q py/tests
 
 bench-py: wheel

@@ -25,7 +25,9 @@ pub enum RootKind {
 /// Writes one JSON value into a buffer, call by call: scalars, `begin_list` …
 /// `end_list`, `begin_map` (`key`, value)* `end_map`. Commas and colons are placed
 /// by the writer; nesting beyond [`MAX_DEPTH`] and values JSON cannot carry are
-/// `UnsupportedValue` errors.
+/// `UnsupportedValue` errors. Calls out of that order (a key outside a map, a map
+/// value without its key, a second value at the outermost level) leave the writer
+/// incomplete ([`JsonWriter::is_complete`]), which its users refuse.
 pub struct JsonWriter<'a> {
     out: &'a mut Vec<u8>,
     /// Open containers, relative to where this writer started.
@@ -34,8 +36,12 @@ pub struct JsonWriter<'a> {
     base_depth: usize,
     /// Bit `d` set: the container at depth `d` has no element yet.
     empty: u128,
+    /// Bit `d` set: the container at depth `d` is a map.
+    maps: u128,
     after_key: bool,
     root: RootKind,
+    roots: usize,
+    misused: bool,
 }
 
 impl<'a> JsonWriter<'a> {
@@ -46,8 +52,11 @@ impl<'a> JsonWriter<'a> {
             depth: 0,
             base_depth: enclosing,
             empty: 0,
+            maps: 0,
             after_key: false,
             root: RootKind::Nothing,
+            roots: 0,
+            misused: false,
         }
     }
 
@@ -56,23 +65,38 @@ impl<'a> JsonWriter<'a> {
         self.root
     }
 
-    /// Whether every container begun was ended.
+    /// Whether exactly one value was written, every container begun was ended, and
+    /// the calls came in order.
     pub fn is_complete(&self) -> bool {
-        self.depth == 0 && !self.after_key && self.root != RootKind::Nothing
+        self.depth == 0 && !self.after_key && self.roots == 1 && !self.misused
+    }
+
+    fn bit(&self) -> u128 {
+        1u128 << (self.depth % 128)
+    }
+
+    fn in_map(&self) -> bool {
+        self.depth > 0 && self.maps & self.bit() != 0
     }
 
     fn before_value(&mut self, kind: RootKind) {
         if self.after_key {
             self.after_key = false;
+        } else if self.in_map() {
+            self.misused = true;
+            self.separate();
         } else if self.depth > 0 {
             self.separate();
-        } else if self.root == RootKind::Nothing {
-            self.root = kind;
+        } else {
+            self.roots += 1;
+            if self.root == RootKind::Nothing {
+                self.root = kind;
+            }
         }
     }
 
     fn separate(&mut self) {
-        let bit = 1u128 << (self.depth % 128);
+        let bit = self.bit();
         if self.empty & bit != 0 {
             self.empty &= !bit;
         } else {
@@ -90,8 +114,22 @@ impl<'a> JsonWriter<'a> {
         self.before_value(kind);
         self.out.push(bracket);
         self.depth += 1;
-        self.empty |= 1u128 << (self.depth % 128);
+        self.empty |= self.bit();
+        if kind == RootKind::Map {
+            self.maps |= self.bit();
+        } else {
+            self.maps &= !self.bit();
+        }
         Ok(())
+    }
+
+    fn close(&mut self, bracket: u8, kind: RootKind) {
+        let is_map = self.in_map();
+        if self.depth == 0 || self.after_key || is_map != (kind == RootKind::Map) {
+            self.misused = true;
+        }
+        self.out.push(bracket);
+        self.depth = self.depth.saturating_sub(1);
     }
 
     /// `null`.
@@ -168,8 +206,7 @@ impl<'a> JsonWriter<'a> {
 
     /// Closes the innermost list.
     pub fn end_list(&mut self) {
-        self.out.push(b']');
-        self.depth = self.depth.saturating_sub(1);
+        self.close(b']', RootKind::List);
     }
 
     /// Opens a map.
@@ -179,6 +216,9 @@ impl<'a> JsonWriter<'a> {
 
     /// The next key of the innermost map; its value follows.
     pub fn key(&mut self, k: &str) {
+        if !self.in_map() || self.after_key {
+            self.misused = true;
+        }
         self.separate();
         write_json_str(k, self.out);
         self.out.push(b':');
@@ -187,8 +227,7 @@ impl<'a> JsonWriter<'a> {
 
     /// Closes the innermost map.
     pub fn end_map(&mut self) {
-        self.out.push(b'}');
-        self.depth = self.depth.saturating_sub(1);
+        self.close(b'}', RootKind::Map);
     }
 }
 
@@ -533,6 +572,43 @@ mod tests {
         assert!(k.is_none());
         assert!(JsonText::message(r#"["com.x",[1]]"#).is_err());
         assert!(JsonText::message(r#"["com.\"x",null,null]"#).is_err());
+    }
+
+    #[test]
+    fn calls_out_of_order_leave_the_writer_incomplete() {
+        let cases: [fn(&mut JsonWriter<'_>); 6] = [
+            |w| {
+                w.null();
+                w.null();
+            },
+            |w| w.key("k"),
+            |w| {
+                w.begin_map().unwrap();
+                w.null();
+                w.end_map();
+            },
+            |w| {
+                w.begin_list().unwrap();
+                w.key("k");
+                w.null();
+                w.end_list();
+            },
+            |w| {
+                w.begin_map().unwrap();
+                w.key("k");
+                w.end_map();
+            },
+            |w| {
+                w.begin_list().unwrap();
+                w.end_map();
+            },
+        ];
+        for (i, case) in cases.into_iter().enumerate() {
+            let mut out = Vec::new();
+            let mut w = JsonWriter::new(&mut out, 0);
+            case(&mut w);
+            assert!(!w.is_complete(), "case {i}");
+        }
     }
 
     #[test]
