@@ -137,12 +137,9 @@ function openPayload (keyring, role, uri, attributes, payload) {
       typeof attributes !== 'object' || attributes === null || !(payload instanceof Uint8Array)) {
     return native.openPayload(keyring, role, uri, attributes, payload)
   }
-  const opened = native._openJson(keyring, r, uri, payload,
+  return opened(native._openJson(keyring, r, uri, payload,
     attr(attributes, 0), attr(attributes, 1), attr(attributes, 2), attr(attributes, 3),
-    attr(attributes, 4), attr(attributes, 5), attr(attributes, 6))
-  if (typeof opened !== 'string') return opened
-  const p = JSON.parse(opened)
-  return { uri: p.uri ?? null, args: p.args ?? null, kwargs: p.kwargs ?? null }
+    attr(attributes, 4), attr(attributes, 5), attr(attributes, 6)))
 }
 
 function sealBytes (keyring, role, uri, plaintext, options) {
@@ -165,7 +162,46 @@ function openBytes (keyring, role, uri, attributes, payload) {
     attr(attributes, 4), attr(attributes, 5), attr(attributes, 6), scratch))
 }
 
-module.exports = { ...native, sealPayload, openPayload, sealBytes, openBytes }
+// The async variants: JSON.stringify / JSON.parse on the JS thread (V8's own, fast),
+// the core's work (parsing, checking, the cryptography) on the libuv pool.
+function sealPayloadAsync (keyring, role, uri, args, kwargs, options) {
+  const r = ROLE[role]
+  const d = dialectOf(options)
+  const argsOk = args === undefined || args === null || (Array.isArray(args) && plainJson(args, 0))
+  const kwargsOk = kwargs === undefined || kwargs === null || (isPlainObject(kwargs) && plainJson(kwargs, 0))
+  if (r === undefined || d === null || typeof uri !== 'string' || !(keyring instanceof native.KeyRing) || !argsOk || !kwargsOk) {
+    return native.sealPayloadAsync(keyring, role, uri, args, kwargs, options)
+  }
+  const message = JSON.stringify([uri, args ?? null, kwargs ?? null])
+  return native._sealJsonAsync(keyring, r, message, d.code).then(
+    (sealed) => envelope(d, sealed.keyId === undefined || sealed.keyId === null ? sealed.payload : [sealed.payload, sealed.keyId]),
+    (e) => {
+      if (e && (e.code === 'WAMPE2E_INVALID_JSON' || e.code === 'WAMPE2E_UNSUPPORTED_VALUE')) {
+        return native.sealPayloadAsync(keyring, role, uri, args, kwargs, options)
+      }
+      throw e
+    })
+}
+
+function openPayloadAsync (keyring, role, uri, attributes, payload) {
+  const r = ROLE[role]
+  if (r === undefined || typeof uri !== 'string' || !(keyring instanceof native.KeyRing) ||
+      typeof attributes !== 'object' || attributes === null || !(payload instanceof Uint8Array)) {
+    return native.openPayloadAsync(keyring, role, uri, attributes, payload)
+  }
+  return native._openJsonAsync(keyring, r, uri, payload,
+    attr(attributes, 0), attr(attributes, 1), attr(attributes, 2), attr(attributes, 3),
+    attr(attributes, 4), attr(attributes, 5), attr(attributes, 6)).then(opened)
+}
+
+// An opened payload from a compact entry point: JSON text, or the converted object.
+function opened (r) {
+  if (typeof r !== 'string') return r
+  const p = JSON.parse(r)
+  return { uri: p.uri ?? null, args: p.args ?? null, kwargs: p.kwargs ?? null }
+}
+
+module.exports = { ...native, sealPayload, openPayload, sealBytes, openBytes, sealPayloadAsync, openPayloadAsync }
 for (const k of Object.keys(module.exports)) {
   if (k.startsWith('_')) delete module.exports[k]
 }

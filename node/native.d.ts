@@ -48,6 +48,9 @@ export declare function _openBytes(keyring: KeyRing, role: number, uri: string, 
  */
 export declare function _openJson(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }
 
+/** `_openJson` as a promise (see [`OpenJsonTask`]). */
+export declare function _openJsonAsync(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): Promise<string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>
+
 /** `sealBytes` with compact codes. */
 export declare function _sealBytes(keyring: KeyRing, role: number, uri: string, plaintext: Uint8Array, dialect: number, scratch: Buffer): number | Buffer | [number | Buffer, string]
 
@@ -57,6 +60,9 @@ export declare function _sealBytes(keyring: KeyRing, role: number, uri: string, 
  * `JSON.stringify` text of `[uri, args, kwargs]` (one string: one conversion).
  */
 export declare function _sealJson(keyring: KeyRing, role: number, message: string, dialect: number, scratch: Buffer): number | Buffer | [number | Buffer, string]
+
+/** `_sealJson` as a promise (see [`SealJsonTask`]). */
+export declare function _sealJsonAsync(keyring: KeyRing, role: number, message: string, dialect: number): Promise<SealedJs>
 
 /**
  * Keys of a key-pair entry, base64 or hex; give the ones this peer has (as
@@ -142,6 +148,14 @@ export interface RotatedKeys {
 
 /** Seals bytes the caller serialized itself (no URI binding inside). */
 export declare function sealBytes(keyring: KeyRing, role: 'originator' | 'responder', uri: string, plaintext: Uint8Array, options?: SealOptions): Envelope
+
+/** What `_sealJsonAsync` resolves to. */
+export interface SealedJs {
+  /** The sealed bytes. */
+  payload: Buffer
+  /** The key id the envelope names, if any. */
+  keyId?: string
+}
 
 /** Seal options: the dialect and, for `ppt`, its serializer and cipher. */
 export interface SealOptions {

@@ -135,40 +135,43 @@ pub fn seal_json(
     mut scratch: BufferSlice<'_>,
 ) -> Result<Sealed> {
     let (role, dialect) = (self::role(role)?, self::dialect(dialect)?);
-    let (uri, [args, kwargs]) = JsonText::message(&message).map_err(core_err)?;
+    seal_message(&keyring.0, role, &message, dialect)
+        .map(|e| sealed(e, &mut scratch))
+        .map_err(core_err)
+}
+
+/// Seals the JSON text of `[uri, args, kwargs]`: JSON dialects written straight from
+/// the text, others through the core's values.
+fn seal_message(
+    keyring: &wampe2e::KeyRing,
+    role: Role,
+    message: &str,
+    dialect: Dialect,
+) -> wampe2e::Result<Envelope> {
+    let (uri, [args, kwargs]) = JsonText::message(message)?;
     if dialect.serializer() == Serializer::Json {
-        // Written straight from the text: no value tree.
-        let sealer = Sealer::new(&keyring.0, role, uri, dialect).map_err(core_err)?;
-        let plaintext = sealer
-            .json_plaintext(
-                args.as_ref().map(|a| a as &dyn WriteJson),
-                kwargs.as_ref().map(|k| k as &dyn WriteJson),
-                message.len() + 32,
-            )
-            .map_err(core_err)?;
-        return sealer
-            .seal(plaintext)
-            .map(|e| sealed(e, &mut scratch))
-            .map_err(core_err);
+        let sealer = Sealer::new(keyring, role, uri, dialect)?;
+        let plaintext = sealer.json_plaintext(
+            args.as_ref().map(|a| a as &dyn WriteJson),
+            kwargs.as_ref().map(|k| k as &dyn WriteJson),
+            message.len() + 32,
+        )?;
+        return sealer.seal(plaintext);
     }
     let value = |t: Option<JsonText<'_>>| {
         t.map(|t| wampe2e::serializer::read_json(t.0.as_bytes()))
             .transpose()
     };
-    let args =
-        wampe2e::args_from_value("args", value(args).map_err(core_err)?).map_err(core_err)?;
-    let kwargs =
-        wampe2e::kwargs_from_value("kwargs", value(kwargs).map_err(core_err)?).map_err(core_err)?;
+    let args = wampe2e::args_from_value("args", value(args)?)?;
+    let kwargs = wampe2e::kwargs_from_value("kwargs", value(kwargs)?)?;
     wampe2e::seal_payload(
-        &keyring.0,
+        keyring,
         role,
         uri,
         args.as_deref(),
         kwargs.as_ref(),
         dialect,
     )
-    .map(|e| sealed(e, &mut scratch))
-    .map_err(core_err)
 }
 
 /// `sealBytes` with compact codes.
@@ -331,20 +334,154 @@ pub fn open_json(
     a6: Option<String>,
 ) -> Result<Either<String, PayloadJs>> {
     let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
-    let decrypted = wampe2e::decrypt_payload(&keyring.0, self::role(role)?, &uri, &envelope)
-        .map_err(core_err)?;
+    let opened = open_message(&keyring.0, self::role(role)?, &uri, &envelope).map_err(core_err)?;
+    Ok(match opened {
+        Either::A(text) => Either::A(text),
+        Either::B(p) => Either::B(PayloadJs(p)),
+    })
+}
+
+/// Opens `envelope`: JSON text when `JSON.parse` of it means the same as converting
+/// the core's values directly, else those values.
+fn open_message(
+    keyring: &wampe2e::KeyRing,
+    role: Role,
+    uri: &str,
+    envelope: &Envelope,
+) -> wampe2e::Result<Either<String, Payload>> {
+    let decrypted = wampe2e::decrypt_payload(keyring, role, uri, envelope)?;
     if envelope.dialect.serializer() == Serializer::Json {
         let mut check = JsonEquivalence::default();
-        let checked = decrypted.parse_with(&uri, &mut check);
-        if !check.differs && checked.map_err(core_err)?.uri.is_some() {
+        let checked = decrypted.parse_with(uri, &mut check);
+        if !check.differs && checked?.uri.is_some() {
             return String::from_utf8(decrypted.into_plaintext())
                 .map(Either::A)
-                .map_err(|_| invalid("plaintext is not UTF-8".to_owned()));
+                .map_err(|_| {
+                    wampe2e::Error::new(wampe2e::ErrorCode::InvalidUtf8, "plaintext is not UTF-8")
+                });
         }
     }
-    let p = decrypted.parse_payload(&uri).map_err(core_err)?;
+    let p = decrypted.parse_payload(uri)?;
     Ok(match as_json_text(&p) {
         Some(text) => Either::A(text),
-        None => Either::B(PayloadJs(p)),
+        None => Either::B(p),
     })
+}
+
+/// `_sealJson` on the libuv pool: the core's work (transcoding the text, sealing) off
+/// the JS thread.
+pub struct SealJsonTask {
+    keyring: std::sync::Arc<wampe2e::KeyRing>,
+    role: Role,
+    message: String,
+    dialect: Dialect,
+}
+
+/// What `_sealJsonAsync` resolves to.
+#[napi(object, object_from_js = false)]
+pub struct SealedJs {
+    /// The sealed bytes.
+    #[napi(ts_type = "Buffer")]
+    pub payload: CopiedBuffer,
+    /// The key id the envelope names, if any.
+    pub key_id: Option<String>,
+}
+
+impl napi::Task for SealJsonTask {
+    type Output = std::result::Result<Envelope, wampe2e::Error>;
+    type JsValue = SealedJs;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(seal_message(
+            &self.keyring,
+            self.role,
+            &self.message,
+            self.dialect,
+        ))
+    }
+
+    fn resolve(&mut self, env: napi::Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        let e = output.map_err(|e| crate::rejection(&env, e))?;
+        Ok(SealedJs {
+            payload: CopiedBuffer(e.payload),
+            key_id: e.key_id,
+        })
+    }
+}
+
+/// `_sealJson` as a promise (see [`SealJsonTask`]).
+#[napi(
+    js_name = "_sealJsonAsync",
+    catch_unwind,
+    ts_return_type = "Promise<SealedJs>"
+)]
+pub fn seal_json_async(
+    keyring: &KeyRing,
+    role: u32,
+    message: String,
+    dialect: u32,
+) -> Result<napi::bindgen_prelude::AsyncTask<SealJsonTask>> {
+    Ok(napi::bindgen_prelude::AsyncTask::new(SealJsonTask {
+        keyring: keyring.0.clone(),
+        role: self::role(role)?,
+        dialect: self::dialect(dialect)?,
+        message,
+    }))
+}
+
+/// `_openJson` on the libuv pool: decryption and the core's checks off the JS thread.
+pub struct OpenJsonTask {
+    keyring: std::sync::Arc<wampe2e::KeyRing>,
+    role: Role,
+    uri: String,
+    envelope: Envelope,
+}
+
+impl napi::Task for OpenJsonTask {
+    type Output = std::result::Result<Either<String, Payload>, wampe2e::Error>;
+    type JsValue = Either<String, PayloadJs>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(open_message(
+            &self.keyring,
+            self.role,
+            &self.uri,
+            &self.envelope,
+        ))
+    }
+
+    fn resolve(&mut self, env: napi::Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        match output.map_err(|e| crate::rejection(&env, e))? {
+            Either::A(text) => Ok(Either::A(text)),
+            Either::B(p) => Ok(Either::B(PayloadJs(p))),
+        }
+    }
+}
+
+/// `_openJson` as a promise (see [`OpenJsonTask`]).
+#[napi(
+    js_name = "_openJsonAsync",
+    catch_unwind,
+    ts_return_type = "Promise<string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>"
+)]
+#[allow(clippy::too_many_arguments)]
+pub fn open_json_async(
+    keyring: &KeyRing,
+    role: u32,
+    uri: String,
+    payload: &[u8],
+    a0: Option<String>,
+    a1: Option<String>,
+    a2: Option<String>,
+    a3: Option<String>,
+    a4: Option<String>,
+    a5: Option<String>,
+    a6: Option<String>,
+) -> Result<napi::bindgen_prelude::AsyncTask<OpenJsonTask>> {
+    Ok(napi::bindgen_prelude::AsyncTask::new(OpenJsonTask {
+        keyring: keyring.0.clone(),
+        role: self::role(role)?,
+        envelope: envelope([a0, a1, a2, a3, a4, a5, a6], payload)?,
+        uri,
+    }))
 }

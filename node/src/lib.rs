@@ -346,7 +346,7 @@ impl Task for SealTask {
 }
 
 /// The promise rejection for a core error: an `Error` with the stable `code`, as the sync calls throw.
-fn rejection(env: &Env, e: Error) -> napi::Error {
+pub(crate) fn rejection(env: &Env, e: Error) -> napi::Error {
     let made = env
         .create_error(napi::Error::new(
             napi::Status::GenericFailure,

@@ -97,9 +97,9 @@ test('sealPayload: same plaintext bytes, attributes and errors as the general pa
   }
 })
 
-test('the compact path is the one taken for plain values, and only for them', () => {
+test('the compact path is the one taken for plain values, and only for them', async () => {
   const { sealer, opener } = rings()
-  const calls = { _sealJson: 0, _openJson: 0 }
+  const calls = { _sealJson: 0, _openJson: 0, _sealJsonAsync: 0, _openJsonAsync: 0 }
   const saved = {}
   for (const k of Object.keys(calls)) {
     saved[k] = native[k]
@@ -108,11 +108,14 @@ test('the compact path is the one taken for plain values, and only for them', ()
   try {
     const e = w.sealPayload(sealer, 'originator', 'com.x', ...CASES.small)
     w.openPayload(opener, 'responder', 'com.x', e.attributes, e.payload)
-    assert.deepEqual(calls, { _sealJson: 1, _openJson: 1 })
+    assert.deepEqual(calls, { _sealJson: 1, _openJson: 1, _sealJsonAsync: 0, _openJsonAsync: 0 })
     for (const name of ['binary', 'bigint', 'nan', 'func', 'date', 'cyclic', 'nulString', 'beyondTheLimit']) {
       outcome(() => w.sealPayload(sealer, 'originator', 'com.x', ...CASES[name]))
     }
     assert.equal(calls._sealJson, 1, 'values JSON text cannot carry take the general path')
+    const ea = await w.sealPayloadAsync(sealer, 'originator', 'com.x', ...CASES.small)
+    assert.deepEqual(await w.openPayloadAsync(opener, 'responder', 'com.x', ea.attributes, ea.payload), { uri: 'com.x', args: CASES.small[0], kwargs: CASES.small[1] })
+    assert.equal(calls._sealJsonAsync + calls._openJsonAsync, 2)
   } finally {
     Object.assign(native, saved)
   }
@@ -134,6 +137,32 @@ test('openPayload: same values and errors as the general path', () => {
       const opened = w.openPayload(opener, 'responder', uri, e.attributes, e.payload)
       assert.equal(Object.getPrototypeOf(opened), Object.prototype)
       if (opened.kwargs) assert.equal(Object.getPrototypeOf(opened.kwargs), Object.prototype, `${label}: "__proto__" is an own key`)
+    }
+  }
+})
+
+test('async variants: same plaintext, values and errors as the general path', async () => {
+  const { sealer, opener } = rings()
+  for (const [uri, options] of DIALECTS) {
+    for (const [name, [args, kwargs]] of Object.entries(CASES)) {
+      const label = `${name} ${JSON.stringify(options)}`
+      const settle = (p) => p.then((ok) => ({ ok }), (e) => ({ error: { name: e.constructor.name, code: e.code, message: e.message } }))
+      const fast = await settle(Promise.resolve().then(() => w.sealPayloadAsync(sealer, 'originator', uri, args, kwargs, options)))
+      const general = await settle(Promise.resolve().then(() => native.sealPayloadAsync(sealer, 'originator', uri, args, kwargs, options)))
+      if (general.error) {
+        assert.deepEqual(fast.error, general.error, label)
+        continue
+      }
+      assert.ok(fast.ok, `${label}: ${JSON.stringify(fast.error)}`)
+      assert.deepEqual(fast.ok.attributes, general.ok.attributes, label)
+      const plain = (e) => native.openBytes(opener, 'responder', uri, e.attributes, e.payload)
+      assert.deepEqual(plain(fast.ok), plain(general.ok), label)
+      for (const [role, onUri] of [['responder', uri], ['responder', uri + 'x']]) {
+        const e = fast.ok
+        const a = await settle(w.openPayloadAsync(opener, role, onUri, e.attributes, e.payload))
+        const b = await settle(native.openPayloadAsync(opener, role, onUri, e.attributes, e.payload))
+        assert.deepEqual(a, b, `${label} opened on ${onUri}`)
+      }
     }
   }
 })
@@ -200,7 +229,7 @@ test('the module exports the public native API and nothing internal', () => {
   const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
   const nativeDts = fs.readFileSync(path.join(__dirname, '..', 'native.d.ts'), 'utf8')
   const declared = [...nativeDts.matchAll(/^export (?:declare )?(?:class|function|const|interface) (\w+)/gm)].map((m) => m[1])
-  const internalTypes = ['DialectInfo'] // returned by _dialectInfo only
+  const internalTypes = ['DialectInfo', 'SealedJs'] // returned by _dialectInfo and _sealJsonAsync only
   for (const name of declared.filter((n) => !n.startsWith('_') && !internalTypes.includes(n))) {
     assert.match(dts, new RegExp(`\\b${name}\\b`), `index.d.ts re-exports ${name}`)
   }
