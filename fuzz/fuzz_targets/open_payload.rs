@@ -14,4 +14,19 @@ fuzz_target!(|input: (u8, Vec<u8>)| {
     let _ = open_payload(&ring, Role::Responder, "com.fuzz", &envelope);
     // Plaintext parsers on raw input, past the AEAD: values or errors, never panics.
     let _ = serializer.read(&envelope.payload);
+    let _ = wampe2e::builder::parse_plaintext(serializer, &envelope.payload, &mut wampe2e::builder::ValueTree);
+    // JSON text transcoded as bindings hand it over: the same bytes as through values, or an error.
+    if let Ok(text) = std::str::from_utf8(&envelope.payload) {
+        use wampe2e::WriteJson;
+        let mut out = Vec::new();
+        let mut w = wampe2e::json_writer::JsonWriter::new(&mut out, 1);
+        let streamed = wampe2e::json_writer::JsonText(text).write_json(&mut w).map(|()| w.is_complete());
+        if let (Ok(true), Ok(v)) = (streamed, wampe2e::serializer::read_json(text.as_bytes())) {
+            let mut via_value = Vec::new();
+            if wampe2e::serializer::write_json(&v, &mut via_value).is_ok() {
+                assert_eq!(out, via_value, "transcoded JSON differs from the value path");
+            }
+        }
+        let _ = wampe2e::json_writer::JsonText::message(text);
+    }
 });
