@@ -6,6 +6,7 @@
 use crate::error::{to_py, KeyIncompleteError, KeyNotFoundError};
 use crate::{open, seal, Key};
 use pyo3::exceptions::{PyImportError, PyTypeError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyString, PyTuple};
@@ -110,7 +111,11 @@ impl AutobahnKeyRing {
             Dialect::Cryptobox,
         ) {
             Ok(env) => class
-                .call1((PyBytes::new(py, &env.payload), "cryptobox", "json"))
+                .call1((
+                    PyBytes::new(py, &env.payload),
+                    intern!(py, "cryptobox"),
+                    intern!(py, "json"),
+                ))
                 .map(Some),
             Err(e) if e.is_instance_of::<KeyNotFoundError>(py) => Ok(None),
             Err(e) if e.is_instance_of::<KeyIncompleteError>(py) => Ok(None),
@@ -127,15 +132,15 @@ impl AutobahnKeyRing {
         uri: &str,
         encoded_payload: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let algo = encoded_payload.getattr("enc_algo")?;
-        if !algo.eq("cryptobox")? {
+        let algo = encoded_payload.getattr(intern!(py, "enc_algo"))?;
+        if !algo.eq(intern!(py, "cryptobox"))? {
             return Err(to_py(Error::new(
                 ErrorCode::UnknownScheme,
                 format!("enc_algo {} is not 'cryptobox'", algo.repr()?),
             )));
         }
-        let serializer = encoded_payload.getattr("enc_serializer")?;
-        if !serializer.eq("json")? {
+        let serializer = encoded_payload.getattr(intern!(py, "enc_serializer"))?;
+        if !serializer.eq(intern!(py, "json"))? {
             return Err(to_py(Error::new(
                 ErrorCode::UnknownSerializer,
                 format!(
@@ -144,7 +149,7 @@ impl AutobahnKeyRing {
                 ),
             )));
         }
-        let payload: Vec<u8> = encoded_payload.getattr("payload")?.extract()?;
+        let payload: Vec<u8> = encoded_payload.getattr(intern!(py, "payload"))?.extract()?;
         let envelope = Envelope {
             dialect: Dialect::Cryptobox,
             key_id: None,
