@@ -36,13 +36,7 @@ pub trait ValueBuilder {
     /// to [`ValueBuilder::bytes`], unless a builder that does not need the bytes
     /// overrides this. Bad base64 is `InvalidBase64`.
     fn json_binary(&mut self, base64: &str) -> Result<Self::Value> {
-        let bytes = BASE64.decode(base64).or_else(|e| {
-            err(
-                ErrorCode::InvalidBase64,
-                format!("json binary string: {e} (length {})", base64.len()),
-            )
-        })?;
-        self.bytes(&bytes)
+        self.bytes(&decode_base64(base64)?)
     }
     /// A list of values made by this builder.
     fn list(&mut self, items: Vec<Self::Value>) -> Result<Self::Value>;
@@ -121,11 +115,15 @@ impl<B> Ctx<'_, B> {
 
 /// Decodes a WAMP-JSON binary string (`"\u0000" + base64`).
 pub(crate) fn json_binary(s: &str) -> Result<Vec<u8>> {
-    let raw = s.get(1..).unwrap_or("");
-    BASE64.decode(raw).or_else(|e| {
+    decode_base64(s.get(1..).unwrap_or(""))
+}
+
+/// The base64 of a WAMP-JSON binary string (after the U+0000).
+fn decode_base64(base64: &str) -> Result<Vec<u8>> {
+    BASE64.decode(base64).or_else(|e| {
         err(
             ErrorCode::InvalidBase64,
-            format!("json binary string: {e} (length {})", raw.len()),
+            format!("json binary string: {e} (length {})", base64.len()),
         )
     })
 }
@@ -570,8 +568,8 @@ fn trailing(code: ErrorCode, what: &str, rest: &[u8]) -> Result<()> {
     }
 }
 
-/// Hands a parsed value to a builder.
-fn replay<B: ValueBuilder>(v: &Value, b: &mut B) -> Result<B::Value> {
+/// Hands a core value to a builder, as if it had just been parsed.
+pub fn replay<B: ValueBuilder>(v: &Value, b: &mut B) -> Result<B::Value> {
     match v {
         Value::Null => b.null(),
         Value::Bool(x) => b.bool(*x),

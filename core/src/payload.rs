@@ -413,10 +413,6 @@ fn opening_entry(
     keyring.select_or_err(uri)
 }
 
-fn opening_key(entry: &KeyEntry, role: Role, dialect: Dialect) -> Result<CipherKey<'_>> {
-    cipher_key(entry, role, dialect)
-}
-
 /// Decrypts `envelope` received on `uri` as `role`, without interpreting the plaintext.
 pub fn open_bytes(
     keyring: &KeyRing,
@@ -425,7 +421,7 @@ pub fn open_bytes(
     envelope: &Envelope,
 ) -> Result<Vec<u8>> {
     let entry = opening_entry(keyring, uri, envelope)?;
-    opening_key(&entry, role, envelope.dialect)?.open(&envelope.payload)
+    cipher_key(&entry, role, envelope.dialect)?.open(&envelope.payload)
 }
 
 /// Opens `envelope` received on `uri` as `role`: decrypts, parses, and checks
@@ -475,7 +471,7 @@ pub fn decrypt_payload(
     envelope: &Envelope,
 ) -> Result<Decrypted> {
     let entry = opening_entry(keyring, uri, envelope)?;
-    let plain = opening_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
+    let plain = cipher_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
     Ok(Decrypted {
         plain,
         serializer: envelope.dialect.serializer(),

@@ -30,16 +30,20 @@ impl Serializer {
     }
 
     /// Appends the serialization of `value` to `out`.
+    /// Nesting deeper than [`MAX_DEPTH`] is `UnsupportedValue` (the JSON writer checks
+    /// it as it goes; the binary writers are given the depth checked first).
     pub fn write(self, value: &Value, out: &mut Vec<u8>) -> Result<()> {
-        if value.depth() > MAX_DEPTH {
-            return err(
-                ErrorCode::UnsupportedValue,
-                format!("value nests deeper than {MAX_DEPTH} levels"),
-            );
-        }
         match self {
             Serializer::Json => write_json(value, out),
-            Serializer::Cbor | Serializer::Msgpack => self.write_binary(value, out),
+            Serializer::Cbor | Serializer::Msgpack => {
+                if value.depth() > MAX_DEPTH {
+                    return err(
+                        ErrorCode::UnsupportedValue,
+                        format!("value nests deeper than {MAX_DEPTH} levels"),
+                    );
+                }
+                self.write_binary(value, out)
+            }
         }
     }
 

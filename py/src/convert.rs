@@ -99,7 +99,8 @@ fn value(obj: &Bound<'_, PyAny>, size: &mut Sizer, depth: usize) -> Conv<Value> 
     ))))
 }
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
+/// The Python type name of `obj`, for error messages.
+pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map(|n| n.to_string())
@@ -158,20 +159,15 @@ fn finish<T>(r: Conv<T>, root: &str) -> PyResult<T> {
     })
 }
 
-/// `args` as given to `encode`/`seal_payload`: None, a list or a tuple.
-pub fn args_from_py(
-    obj: Option<&Bound<'_, PyAny>>,
-    size: &mut Sizer,
-) -> PyResult<Option<Vec<Value>>> {
+/// `args` as given to `encode`/`seal_payload`: None, a list or a tuple (`TypeError`
+/// otherwise); `None` when there are none.
+pub fn args_object<'a, 'py>(
+    obj: Option<&'a Bound<'py, PyAny>>,
+) -> PyResult<Option<&'a Bound<'py, PyAny>>> {
     match obj {
         None => Ok(None),
         Some(o) if o.is_none() => Ok(None),
-        Some(o) if o.is_instance_of::<PyList>() || o.is_instance_of::<PyTuple>() => {
-            match finish(value(o, size, 1), "args")? {
-                Value::List(l) => Ok(Some(l)),
-                _ => Ok(None),
-            }
-        }
+        Some(o) if o.is_instance_of::<PyList>() || o.is_instance_of::<PyTuple>() => Ok(Some(o)),
         Some(o) => Err(PyTypeError::new_err(format!(
             "args: expected a list or tuple, got {}",
             type_name(o)
@@ -179,17 +175,37 @@ pub fn args_from_py(
     }
 }
 
-/// `kwargs`: None or a dict with str keys.
-pub fn kwargs_from_py(obj: Option<&Bound<'_, PyAny>>, size: &mut Sizer) -> PyResult<Option<Map>> {
+/// `kwargs`: None or a dict (`TypeError` otherwise).
+pub fn kwargs_object<'a, 'py>(
+    obj: Option<&'a Bound<'py, PyAny>>,
+) -> PyResult<Option<&'a Bound<'py, PyDict>>> {
     match obj {
         None => Ok(None),
         Some(o) if o.is_none() => Ok(None),
-        Some(o) => match o.cast::<PyDict>() {
-            Ok(d) => finish(dict(d, size, 2), "kwargs").map(Some),
-            Err(_) => Err(PyTypeError::new_err(format!(
-                "kwargs: expected a dict, got {}",
-                type_name(o)
-            ))),
-        },
+        Some(o) => o.cast::<PyDict>().map(Some).map_err(|_| {
+            PyTypeError::new_err(format!("kwargs: expected a dict, got {}", type_name(o)))
+        }),
+    }
+}
+
+/// `args` converted to values (see [`args_object`]).
+pub fn args_from_py(
+    obj: Option<&Bound<'_, PyAny>>,
+    size: &mut Sizer,
+) -> PyResult<Option<Vec<Value>>> {
+    let Some(o) = args_object(obj)? else {
+        return Ok(None);
+    };
+    match finish(value(o, size, 1), "args")? {
+        Value::List(l) => Ok(Some(l)),
+        _ => Ok(None),
+    }
+}
+
+/// `kwargs` converted to values (see [`kwargs_object`]).
+pub fn kwargs_from_py(obj: Option<&Bound<'_, PyAny>>, size: &mut Sizer) -> PyResult<Option<Map>> {
+    match kwargs_object(obj)? {
+        None => Ok(None),
+        Some(d) => finish(dict(d, size, 2), "kwargs").map(Some),
     }
 }

@@ -7,7 +7,7 @@ mod error;
 mod stream;
 mod text;
 
-use convert::{args_from_py, kwargs_from_py, Sizer};
+use convert::{args_from_py, args_object, kwargs_from_py, kwargs_object, Sizer};
 use error::to_py;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyModule, PyTuple};
@@ -277,27 +277,6 @@ fn seal(
     sealed.map_err(to_py)
 }
 
-/// `args`/`kwargs` present (not None) after their shapes were checked.
-fn present<'a, 'py>(
-    obj: Option<&'a Bound<'py, PyAny>>,
-    what: &str,
-    expected: &str,
-    ok: impl Fn(&Bound<'py, PyAny>) -> bool,
-) -> PyResult<Option<&'a Bound<'py, PyAny>>> {
-    match obj {
-        None => Ok(None),
-        Some(o) if o.is_none() => Ok(None),
-        Some(o) if ok(o) => Ok(Some(o)),
-        Some(o) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "{what}: expected {expected}, got {}",
-            o.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default()
-        ))),
-    }
-}
-
 /// JSON dialects: Python objects written straight into the plaintext buffer, then
 /// sealed (with the GIL released for large payloads).
 fn seal_streamed(
@@ -309,10 +288,8 @@ fn seal_streamed(
     kwargs: Option<&Bound<'_, PyAny>>,
     dialect: Dialect,
 ) -> PyResult<CoreEnvelope> {
-    let args = present(args, "args", "a list or tuple", |o| {
-        o.is_instance_of::<pyo3::types::PyList>() || o.is_instance_of::<PyTuple>()
-    })?;
-    let kwargs = present(kwargs, "kwargs", "a dict", |o| o.is_instance_of::<PyDict>())?;
+    let args = args_object(args)?;
+    let kwargs = kwargs_object(kwargs)?.map(|d| d.as_any());
     let sealer = Sealer::new(keyring, role, uri, dialect).map_err(to_py)?;
     let raised = std::cell::RefCell::new(None);
     let args = args.map(|obj| stream::PyJson {

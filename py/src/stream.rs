@@ -7,6 +7,7 @@
 //! list/tuple, dict with str keys (subclasses too). Anything else is a `TypeError`
 //! naming the type and where it sits (e.g. `args[2]["when"]`).
 
+use crate::convert::type_name;
 use crate::text::utf8;
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
@@ -28,13 +29,6 @@ impl WriteJson for PyJson<'_, '_> {
     fn write_json(&self, w: &mut JsonWriter<'_>) -> wampe2e::Result<()> {
         write(self.obj, w, self.raised)
     }
-}
-
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "object".to_owned())
 }
 
 /// Keeps a Python exception and returns a core error with its message (the
