@@ -81,7 +81,7 @@ pub fn attribute_names() -> Vec<&'static str> {
 }
 
 /// A received envelope from positional attribute values (see [`attribute_names`]).
-fn envelope(attrs: [Option<String>; 7], payload: &[u8]) -> Result<Envelope> {
+pub(crate) fn envelope(attrs: [Option<String>; 7], payload: &[u8]) -> Result<Envelope> {
     let get = |name: &str| {
         ATTRIBUTE_NAMES
             .iter()

@@ -24,11 +24,6 @@ impl AsRef<str> for Code {
 /// Results of exports: errors carry a stable `code`.
 pub type Result<T> = std::result::Result<T, napi::Error<Code>>;
 
-/// A napi failure (not a wampe2e one) as an export error.
-pub fn napi_err(e: napi::Error) -> napi::Error<Code> {
-    napi::Error::new(Code("WAMPE2E_INVALID_ARGUMENT"), e.reason.clone())
-}
-
 /// Throws a `TypeError` with `code` and returns the marker telling napi it is pending.
 fn type_error(env: &Env, code: &'static str, msg: &str) -> napi::Error<Code> {
     match env.throw_type_error(msg, Some(code)) {

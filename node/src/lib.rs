@@ -209,20 +209,13 @@ fn envelope_to_js(env: CoreEnvelope) -> Envelope {
     }
 }
 
+/// A received envelope from Options/Details, read by the attribute names the core
+/// knows (as the JS wrapper reads them for the compact path); values that are not
+/// strings count as absent.
 fn envelope_from_js(attributes: Object, payload: &[u8]) -> Result<CoreEnvelope> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for key in Object::keys(&attributes).map_err(convert::napi_err)? {
-        if let Ok(Some(v)) = attributes.get::<String>(&key) {
-            pairs.push((key, v));
-        }
-    }
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    CoreEnvelope::from_attributes(get, payload.to_vec()).map_err(core_err)
+    let attrs = wampe2e::dialects::ATTRIBUTE_NAMES
+        .map(|name| attributes.get::<String>(name).ok().flatten());
+    compact::envelope(attrs, payload)
 }
 
 /// Seals `args`/`kwargs` for a message on `uri` as `role` (`"originator"` or `"responder"`).
