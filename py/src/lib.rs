@@ -2,19 +2,18 @@
 //! every decision is the core's.
 
 mod autobahn;
-mod convert;
 mod error;
 mod stream;
 mod text;
 
-use convert::{args_from_py, args_object, kwargs_from_py, kwargs_object, Sizer};
 use error::to_py;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyModule, PyTuple};
+use stream::{args_object, kwargs_object};
 use wampe2e::{
     BoxKey, Cipher, DataKey, Dialect, Envelope as CoreEnvelope, Error, ErrorCode, KeyEntry,
     KeyPair, KeyRing as CoreKeyRing, PublicKey, Role, Sealer, SecretKey, Serializer, SymmetricKey,
-    WriteJson,
+    Value, WriteJson,
 };
 
 /// Payloads at least this large are sealed/opened with the GIL released.
@@ -256,9 +255,22 @@ fn seal(
     if dialect.serializer() == Serializer::Json {
         return seal_streamed(py, keyring, role, uri, args, kwargs, dialect);
     }
-    let mut size = Sizer(0);
-    let args = args_from_py(args, &mut size)?;
-    let kwargs = kwargs_from_py(kwargs, &mut size)?;
+    let (args, kwargs) = (args_object(args)?, kwargs_object(kwargs)?);
+    let mut size = 0;
+    let mut to_value = |obj: &Bound<'_, PyAny>, name: &str| -> PyResult<Value> {
+        let mut sink = stream::ValueSink::new();
+        stream::to_value(obj, name, &mut sink)?;
+        size += sink.size;
+        Ok(sink.finish())
+    };
+    let args = match args.map(|o| to_value(o, "args")).transpose()? {
+        Some(Value::List(l)) => Some(l),
+        _ => None,
+    };
+    let kwargs = match kwargs.map(|d| to_value(d.as_any(), "kwargs")).transpose()? {
+        Some(Value::Map(m)) => Some(m),
+        _ => None,
+    };
     let run = || {
         wampe2e::seal_payload(
             keyring,
@@ -269,7 +281,7 @@ fn seal(
             dialect,
         )
     };
-    let sealed = if size.0 >= DETACH_THRESHOLD {
+    let sealed = if size >= DETACH_THRESHOLD {
         py.detach(run)
     } else {
         run()

@@ -1,13 +1,13 @@
-//! Python objects written straight through the core's JSON writer, and plaintexts
-//! parsed straight into Python objects: a payload is never copied into an
-//! intermediate value tree. What is accepted and how it is written stay the
-//! core's decisions (`JsonWriter`, `ValueBuilder`); this module maps types.
+//! Python objects written straight through the core's JSON writer (or, for the
+//! CBOR/MessagePack dialects, into core values), and plaintexts parsed straight into
+//! Python objects: a JSON payload is never copied into an intermediate value tree.
+//! What is accepted and how it is written stay the core's decisions (`JsonWriter`,
+//! `ValueBuilder`); this module maps types, with one walker for both destinations.
 //!
 //! Accepted: None, bool, int (64 bits), float, str, bytes/bytearray/memoryview,
 //! list/tuple, dict with str keys (subclasses too). Anything else is a `TypeError`
 //! naming the type and where it sits (e.g. `args[2]["when"]`).
 
-use crate::convert::type_name;
 use crate::text::utf8;
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
@@ -16,7 +16,205 @@ use pyo3::types::{
 };
 use std::cell::RefCell;
 use wampe2e::json_writer::JsonWriter;
-use wampe2e::{Error, ErrorCode, WriteJson};
+use wampe2e::serializer::MAX_DEPTH;
+use wampe2e::{Error, ErrorCode, Map, Value, WriteJson};
+
+/// The Python type name of `obj`, for error messages.
+pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".to_owned())
+}
+
+/// `args` as given to `encode`/`seal_payload`: None, a list or a tuple (`TypeError`
+/// otherwise); `None` when there are none.
+pub fn args_object<'a, 'py>(
+    obj: Option<&'a Bound<'py, PyAny>>,
+) -> PyResult<Option<&'a Bound<'py, PyAny>>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) if o.is_instance_of::<PyList>() || o.is_instance_of::<PyTuple>() => Ok(Some(o)),
+        Some(o) => Err(PyTypeError::new_err(format!(
+            "args: expected a list or tuple, got {}",
+            type_name(o)
+        ))),
+    }
+}
+
+/// `kwargs`: None or a dict (`TypeError` otherwise).
+pub fn kwargs_object<'a, 'py>(
+    obj: Option<&'a Bound<'py, PyAny>>,
+) -> PyResult<Option<&'a Bound<'py, PyDict>>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => o.cast::<PyDict>().map(Some).map_err(|_| {
+            PyTypeError::new_err(format!("kwargs: expected a dict, got {}", type_name(o)))
+        }),
+    }
+}
+
+/// Where a walk of Python objects goes: the core's JSON writer, or core values.
+pub trait Sink {
+    fn null(&mut self);
+    fn bool(&mut self, b: bool);
+    fn i64(&mut self, i: i64);
+    fn u64(&mut self, u: u64);
+    fn f64(&mut self, f: f64) -> wampe2e::Result<()>;
+    fn str(&mut self, s: &str) -> wampe2e::Result<()>;
+    fn bytes(&mut self, b: &[u8]);
+    fn begin_list(&mut self) -> wampe2e::Result<()>;
+    fn end_list(&mut self);
+    fn begin_map(&mut self) -> wampe2e::Result<()>;
+    fn key(&mut self, k: &str);
+    fn end_map(&mut self);
+}
+
+impl Sink for JsonWriter<'_> {
+    fn null(&mut self) {
+        JsonWriter::null(self)
+    }
+    fn bool(&mut self, b: bool) {
+        JsonWriter::bool(self, b)
+    }
+    fn i64(&mut self, i: i64) {
+        JsonWriter::i64(self, i)
+    }
+    fn u64(&mut self, u: u64) {
+        JsonWriter::u64(self, u)
+    }
+    fn f64(&mut self, f: f64) -> wampe2e::Result<()> {
+        JsonWriter::f64(self, f)
+    }
+    fn str(&mut self, s: &str) -> wampe2e::Result<()> {
+        JsonWriter::str(self, s)
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        JsonWriter::bytes(self, b)
+    }
+    fn begin_list(&mut self) -> wampe2e::Result<()> {
+        JsonWriter::begin_list(self)
+    }
+    fn end_list(&mut self) {
+        JsonWriter::end_list(self)
+    }
+    fn begin_map(&mut self) -> wampe2e::Result<()> {
+        JsonWriter::begin_map(self)
+    }
+    fn key(&mut self, k: &str) {
+        JsonWriter::key(self, k)
+    }
+    fn end_map(&mut self) {
+        JsonWriter::end_map(self)
+    }
+}
+
+/// Core values for the CBOR/MessagePack dialects (their writers take values), with
+/// the same nesting limit as the JSON writer, counting the plaintext map around.
+pub struct ValueSink {
+    stack: Vec<(Value, Option<String>)>,
+    root: Option<Value>,
+    /// String and binary bytes seen, to decide whether releasing the GIL pays.
+    pub size: usize,
+}
+
+impl ValueSink {
+    pub fn new() -> Self {
+        ValueSink {
+            stack: Vec::new(),
+            root: None,
+            size: 0,
+        }
+    }
+
+    /// The value written (null if none).
+    pub fn finish(self) -> Value {
+        self.root.unwrap_or(Value::Null)
+    }
+
+    fn push(&mut self, v: Value) {
+        match self.stack.last_mut() {
+            None => self.root = Some(v),
+            Some((Value::List(items), _)) => items.push(v),
+            Some((Value::Map(entries), key)) => {
+                entries.push((key.take().unwrap_or_default(), v));
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn open(&mut self, container: Value) -> wampe2e::Result<()> {
+        // The plaintext map encloses args and kwargs: one level already open.
+        if 1 + self.stack.len() >= MAX_DEPTH {
+            return Err(Error::new(
+                ErrorCode::UnsupportedValue,
+                format!("value nests deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.stack.push((container, None));
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        if let Some((v, _)) = self.stack.pop() {
+            self.push(v);
+        }
+    }
+}
+
+impl Sink for ValueSink {
+    fn null(&mut self) {
+        self.push(Value::Null)
+    }
+    fn bool(&mut self, b: bool) {
+        self.push(Value::Bool(b))
+    }
+    fn i64(&mut self, i: i64) {
+        self.push(Value::Int(i))
+    }
+    fn u64(&mut self, u: u64) {
+        self.push(Value::from_u64(u))
+    }
+    fn f64(&mut self, f: f64) -> wampe2e::Result<()> {
+        self.push(Value::Float(f));
+        Ok(())
+    }
+    fn str(&mut self, s: &str) -> wampe2e::Result<()> {
+        self.size += s.len();
+        self.push(Value::String(s.to_owned()));
+        Ok(())
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.size += b.len();
+        self.push(Value::Bytes(b.to_vec()))
+    }
+    fn begin_list(&mut self) -> wampe2e::Result<()> {
+        self.open(Value::List(Vec::new()))
+    }
+    fn end_list(&mut self) {
+        self.close()
+    }
+    fn begin_map(&mut self) -> wampe2e::Result<()> {
+        self.open(Value::Map(Map::new()))
+    }
+    fn key(&mut self, k: &str) {
+        if let Some((_, key)) = self.stack.last_mut() {
+            *key = Some(k.to_owned());
+        }
+    }
+    fn end_map(&mut self) {
+        self.close()
+    }
+}
+
+/// Walks `obj` into core values (see [`walk`]); errors as the Python exception to
+/// raise, located under `name`.
+pub fn to_value(obj: &Bound<'_, PyAny>, name: &str, sink: &mut ValueSink) -> PyResult<()> {
+    let raised = RefCell::new(None);
+    walk(obj, sink, &raised).map_err(|e| located(e.within(name), &raised))
+}
 
 /// A Python value that writes itself as WAMP-JSON. A Python exception raised on
 /// the way is kept in `raised`; the core error carries its message and path.
@@ -27,7 +225,7 @@ pub struct PyJson<'a, 'py> {
 
 impl WriteJson for PyJson<'_, '_> {
     fn write_json(&self, w: &mut JsonWriter<'_>) -> wampe2e::Result<()> {
-        write(self.obj, w, self.raised)
+        walk(self.obj, w, self.raised)
     }
 }
 
@@ -39,9 +237,10 @@ fn raise(raised: &RefCell<Option<PyErr>>, e: PyErr) -> Error {
     Error::new(ErrorCode::UnsupportedValue, msg)
 }
 
-fn write(
+/// Walks a Python object into `w`, exact types first.
+fn walk(
     obj: &Bound<'_, PyAny>,
-    w: &mut JsonWriter<'_>,
+    w: &mut impl Sink,
     raised: &RefCell<Option<PyErr>>,
 ) -> wampe2e::Result<()> {
     // Exact types first: they are what payloads are made of, and cheapest to test.
@@ -113,7 +312,7 @@ fn write(
 
 fn int(
     obj: &Bound<'_, PyAny>,
-    w: &mut JsonWriter<'_>,
+    w: &mut impl Sink,
     raised: &RefCell<Option<PyErr>>,
 ) -> wampe2e::Result<()> {
     if let Ok(i) = obj.extract::<i64>() {
@@ -134,12 +333,12 @@ fn int(
 
 fn list<'py>(
     items: impl Iterator<Item = Bound<'py, PyAny>>,
-    w: &mut JsonWriter<'_>,
+    w: &mut impl Sink,
     raised: &RefCell<Option<PyErr>>,
 ) -> wampe2e::Result<()> {
     w.begin_list()?;
     for (i, item) in items.enumerate() {
-        write(&item, w, raised).map_err(|e| e.within(&format!("[{i}]")))?;
+        walk(&item, w, raised).map_err(|e| e.within(&format!("[{i}]")))?;
     }
     w.end_list();
     Ok(())
@@ -147,7 +346,7 @@ fn list<'py>(
 
 fn dict(
     d: &Bound<'_, PyDict>,
-    w: &mut JsonWriter<'_>,
+    w: &mut impl Sink,
     raised: &RefCell<Option<PyErr>>,
 ) -> wampe2e::Result<()> {
     w.begin_map()?;
@@ -163,7 +362,7 @@ fn dict(
         };
         let key = utf8(key).map_err(|e| raise(raised, e))?;
         w.key(&key);
-        write(&v, w, raised).map_err(|e| e.within(&format!("[{key:?}]")))?;
+        walk(&v, w, raised).map_err(|e| e.within(&format!("[{key:?}]")))?;
     }
     w.end_map();
     Ok(())
