@@ -41,15 +41,16 @@ export declare function _dialectInfo(options?: SealOptions | undefined | null): 
 export declare function _openBytes(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0: string | undefined | null, a1: string | undefined | null, a2: string | undefined | null, a3: string | undefined | null, a4: string | undefined | null, a5: string | undefined | null, a6: string | undefined | null, scratch: Buffer): number | Buffer
 
 /**
- * `openPayload` with compact codes and positional attributes. A JSON plaintext the
- * core checked (and found to mean the same to `JSON.parse`) comes back as text for
- * the wrapper to `JSON.parse` (V8 builds objects from JSON far faster than property
- * by property through N-API); anything else as the converted object.
+ * `openPayload` with compact codes and positional attributes. A plaintext the core
+ * checked (and found to mean the same to `JSON.parse`, binaries aside) comes back
+ * as JSON text for the wrapper to `JSON.parse` (V8 builds objects from JSON far
+ * faster than property by property through N-API); anything else as the
+ * converted object.
  */
-export declare function _openJson(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }
+export declare function _openJson(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): string | [string] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }
 
 /** `_openJson` as a promise (see [`OpenJsonTask`]). */
-export declare function _openJsonAsync(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): Promise<string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>
+export declare function _openJsonAsync(keyring: KeyRing, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): Promise<string | [string] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>
 
 /** `sealBytes` with compact codes. */
 export declare function _sealBytes(keyring: KeyRing, role: number, uri: string, plaintext: Uint8Array, dialect: number, scratch: Buffer): number | Buffer | [number | Buffer, string]

@@ -7,12 +7,12 @@
 
 use crate::convert::{CopiedBuffer, PayloadJs};
 use crate::{core_err, invalid, KeyRing, SealOptions};
-use napi::bindgen_prelude::{BufferSlice, Either};
+use napi::bindgen_prelude::{BufferSlice, Either, Either3};
 use napi_derive::napi;
 use wampe2e::builder::ValueBuilder;
 use wampe2e::dialects::ATTRIBUTE_NAMES;
 use wampe2e::json_writer::JsonText;
-use wampe2e::{Dialect, Envelope, Payload, Role, Sealer, Serializer, Value, WriteJson};
+use wampe2e::{Dialect, Envelope, Payload, Role, Sealer, Serializer, WriteJson};
 
 type Result<T> = crate::convert::Result<T>;
 
@@ -222,38 +222,57 @@ pub fn open_bytes(
 }
 
 /// CBOR/MessagePack payloads as the core's JSON text, when `JSON.parse` of it
-/// means the same as converting directly.
-fn as_json_text(p: &Payload) -> Option<String> {
+/// means the same as converting directly (binaries revived, see [`Opened`]).
+fn as_json_text(p: &Payload) -> Option<Opened> {
     let uri = p.uri.as_deref()?;
-    let equivalent = p.args.iter().flatten().all(json_equivalent)
-        && p.kwargs.iter().flatten().all(|(_, v)| json_equivalent(v));
-    if !equivalent {
+    let mut check = JsonEquivalence::default();
+    let equivalent = p
+        .args
+        .iter()
+        .flatten()
+        .chain(p.kwargs.iter().flatten().map(|(_, v)| v))
+        .all(|v| wampe2e::builder::replay(v, &mut check).is_ok());
+    if !equivalent || check.differs {
         return None;
     }
     let text =
         wampe2e::serialize_plaintext(Serializer::Json, uri, p.args.as_deref(), p.kwargs.as_ref())
             .ok()?;
-    String::from_utf8(text).ok()
-}
-
-/// [`JsonEquivalence`] over a parsed value.
-fn json_equivalent(v: &Value) -> bool {
-    let mut check = JsonEquivalence::default();
-    wampe2e::builder::replay(v, &mut check).is_ok() && !check.differs
+    String::from_utf8(text).ok().map(|t| check.opened(t))
 }
 
 /// Largest integer JS numbers hold exactly.
 const MAX_SAFE: u64 = (1 << 53) - 1;
 
+/// Binaries up to this many bytes in all are revived from JSON text by the wrapper
+/// (`Buffer.from(base64)` after `JSON.parse`); more come as N-API values. As
+/// measured: reviving a 64-byte binary costs 0.6 of making N-API objects and a
+/// `Buffer` (each with its own backing store), 1 KiB 0.9; from about 2 KiB the
+/// base64 decoded twice (the core checks it, then JS decodes it) and the longer
+/// JS string cost more.
+const REVIVE_LIMIT: usize = 1024;
+
 /// Parses without building anything, noting whether `JSON.parse` of the text gives
-/// the same JS values as converting directly: not for binaries or integers beyond
-/// 2^53 (those become `Buffer` and `BigInt`), where it stops the parse.
+/// the same JS values as converting directly: not for integers beyond 2^53 (those
+/// become `BigInt`), nor for binaries beyond [`REVIVE_LIMIT`], where it stops the
+/// parse. Binaries are checked (decoded) and counted: the wrapper revives them.
 #[derive(Default)]
 struct JsonEquivalence {
     differs: bool,
+    binary_bytes: usize,
+    binaries: bool,
 }
 
 impl JsonEquivalence {
+    /// `text` (which this check passed) as the wrapper should read it.
+    fn opened(&self, text: String) -> Opened {
+        if self.binaries {
+            Opened::JsonWithBinaries(text)
+        } else {
+            Opened::Json(text)
+        }
+    }
+
     fn differ(&mut self) -> wampe2e::Result<()> {
         self.differs = true;
         Err(wampe2e::Error::new(
@@ -287,12 +306,13 @@ impl ValueBuilder for JsonEquivalence {
     fn str(&mut self, _: &str) -> wampe2e::Result<()> {
         Ok(())
     }
-    fn bytes(&mut self, _: &[u8]) -> wampe2e::Result<()> {
-        self.differ()
-    }
-    fn json_binary(&mut self, _: &str) -> wampe2e::Result<()> {
-        // Not decoded here: the direct conversion that follows checks it.
-        self.differ()
+    fn bytes(&mut self, b: &[u8]) -> wampe2e::Result<()> {
+        self.binaries = true;
+        self.binary_bytes = self.binary_bytes.saturating_add(b.len());
+        if self.binary_bytes > REVIVE_LIMIT {
+            return self.differ();
+        }
+        Ok(())
     }
     fn list(&mut self, _: Vec<()>) -> wampe2e::Result<()> {
         Ok(())
@@ -305,14 +325,40 @@ impl ValueBuilder for JsonEquivalence {
     }
 }
 
-/// `openPayload` with compact codes and positional attributes. A JSON plaintext the
-/// core checked (and found to mean the same to `JSON.parse`) comes back as text for
-/// the wrapper to `JSON.parse` (V8 builds objects from JSON far faster than property
-/// by property through N-API); anything else as the converted object.
+/// An opened payload as the wrapper reads it.
+pub enum Opened {
+    /// JSON text that `JSON.parse` reads as converting directly would.
+    Json(String),
+    /// The same once its WAMP-JSON binaries (strings starting with U+0000, base64
+    /// the core checked) are revived as `Buffer`s.
+    JsonWithBinaries(String),
+    /// The core's values, converted through N-API.
+    Values(Payload),
+}
+
+/// What `_openJson` returns: JSON text, `[text]` (text with binaries to revive) or
+/// the converted object.
+type OpenedJs = Either3<String, Vec<String>, PayloadJs>;
+
+impl From<Opened> for OpenedJs {
+    fn from(o: Opened) -> OpenedJs {
+        match o {
+            Opened::Json(text) => Either3::A(text),
+            Opened::JsonWithBinaries(text) => Either3::B(vec![text]),
+            Opened::Values(p) => Either3::C(PayloadJs(p)),
+        }
+    }
+}
+
+/// `openPayload` with compact codes and positional attributes. A plaintext the core
+/// checked (and found to mean the same to `JSON.parse`, binaries aside) comes back
+/// as JSON text for the wrapper to `JSON.parse` (V8 builds objects from JSON far
+/// faster than property by property through N-API); anything else as the
+/// converted object.
 #[napi(
     js_name = "_openJson",
     catch_unwind,
-    ts_return_type = "string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
+    ts_return_type = "string | [string] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn open_json(
@@ -327,30 +373,28 @@ pub fn open_json(
     a4: Option<String>,
     a5: Option<String>,
     a6: Option<String>,
-) -> Result<Either<String, PayloadJs>> {
+) -> Result<OpenedJs> {
     let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
-    let opened = open_message(&keyring.0, self::role(role)?, &uri, &envelope).map_err(core_err)?;
-    Ok(match opened {
-        Either::A(text) => Either::A(text),
-        Either::B(p) => Either::B(PayloadJs(p)),
-    })
+    open_message(&keyring.0, self::role(role)?, &uri, &envelope)
+        .map(OpenedJs::from)
+        .map_err(core_err)
 }
 
 /// Opens `envelope`: JSON text when `JSON.parse` of it means the same as converting
-/// the core's values directly, else those values.
+/// the core's values directly (binaries aside), else those values.
 fn open_message(
     keyring: &wampe2e::KeyRing,
     role: Role,
     uri: &str,
     envelope: &Envelope,
-) -> wampe2e::Result<Either<String, Payload>> {
+) -> wampe2e::Result<Opened> {
     let decrypted = wampe2e::decrypt_payload(keyring, role, uri, envelope)?;
     if envelope.dialect.serializer() == Serializer::Json {
         let mut check = JsonEquivalence::default();
         let checked = decrypted.parse_with(uri, &mut check);
         if !check.differs && checked?.uri.is_some() {
             return String::from_utf8(decrypted.into_plaintext())
-                .map(Either::A)
+                .map(|text| check.opened(text))
                 .map_err(|_| {
                     wampe2e::Error::new(wampe2e::ErrorCode::InvalidUtf8, "plaintext is not UTF-8")
                 });
@@ -358,8 +402,8 @@ fn open_message(
     }
     let p = decrypted.parse_payload(uri)?;
     Ok(match as_json_text(&p) {
-        Some(text) => Either::A(text),
-        None => Either::B(p),
+        Some(opened) => opened,
+        None => Opened::Values(p),
     })
 }
 
@@ -433,8 +477,8 @@ pub struct OpenJsonTask {
 }
 
 impl napi::Task for OpenJsonTask {
-    type Output = std::result::Result<Either<String, Payload>, wampe2e::Error>;
-    type JsValue = Either<String, PayloadJs>;
+    type Output = std::result::Result<Opened, wampe2e::Error>;
+    type JsValue = OpenedJs;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         Ok(open_message(
@@ -446,10 +490,9 @@ impl napi::Task for OpenJsonTask {
     }
 
     fn resolve(&mut self, env: napi::Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        match output.map_err(|e| crate::rejection(&env, e))? {
-            Either::A(text) => Ok(Either::A(text)),
-            Either::B(p) => Ok(Either::B(PayloadJs(p))),
-        }
+        output
+            .map(OpenedJs::from)
+            .map_err(|e| crate::rejection(&env, e))
     }
 }
 
@@ -457,7 +500,7 @@ impl napi::Task for OpenJsonTask {
 #[napi(
     js_name = "_openJsonAsync",
     catch_unwind,
-    ts_return_type = "Promise<string | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>"
+    ts_return_type = "Promise<string | [string] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn open_json_async(
