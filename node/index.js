@@ -31,6 +31,18 @@ function bytesOut (r) {
   return b
 }
 
+// Each KeyRing's handle for the compact entry points (its core keyring in an N-API
+// external: cheaper to pass than the class instance), asked for once.
+const handles = new WeakMap()
+function handleOf (keyring) {
+  let h = handles.get(keyring)
+  if (h === undefined) {
+    h = native._keyringHandle(keyring)
+    handles.set(keyring, h)
+  }
+  return h
+}
+
 // Dialect info per (dialect, serializer, cipher) as the options name them; the native
 // side validates each combination once. Invalid ones are not cached: the general path
 // throws their error.
@@ -139,7 +151,7 @@ function sealPayload (keyring, role, uri, args, kwargs, options) {
   if (c === null) return native.sealPayload(keyring, role, uri, args, kwargs, options)
   let sealed
   try {
-    sealed = native._sealJson(keyring, c.r, c.message, c.d.code, scratch)
+    sealed = native._sealJson(handleOf(keyring), c.r, c.message, c.d.code, scratch)
   } catch (e) {
     if (retryGeneral(e)) return native.sealPayload(keyring, role, uri, args, kwargs, options)
     throw e
@@ -150,7 +162,7 @@ function sealPayload (keyring, role, uri, args, kwargs, options) {
 function openPayload (keyring, role, uri, attributes, payload) {
   const r = compactOpen(keyring, role, uri, attributes, payload)
   if (r === undefined) return native.openPayload(keyring, role, uri, attributes, payload)
-  return opened(native._openJson(keyring, r, uri, payload,
+  return opened(native._openJson(handleOf(keyring), r, uri, payload,
     attr(attributes, 0), attr(attributes, 1), attr(attributes, 2), attr(attributes, 3),
     attr(attributes, 4), attr(attributes, 5), attr(attributes, 6)))
 }
@@ -161,13 +173,13 @@ function sealBytes (keyring, role, uri, plaintext, options) {
   if (r === undefined || d === null || typeof uri !== 'string' || !(keyring instanceof native.KeyRing) || !(plaintext instanceof Uint8Array)) {
     return native.sealBytes(keyring, role, uri, plaintext, options)
   }
-  return envelope(d, native._sealBytes(keyring, r, uri, plaintext, d.code, scratch))
+  return envelope(d, native._sealBytes(handleOf(keyring), r, uri, plaintext, d.code, scratch))
 }
 
 function openBytes (keyring, role, uri, attributes, payload) {
   const r = compactOpen(keyring, role, uri, attributes, payload)
   if (r === undefined) return native.openBytes(keyring, role, uri, attributes, payload)
-  return bytesOut(native._openBytes(keyring, r, uri, payload,
+  return bytesOut(native._openBytes(handleOf(keyring), r, uri, payload,
     attr(attributes, 0), attr(attributes, 1), attr(attributes, 2), attr(attributes, 3),
     attr(attributes, 4), attr(attributes, 5), attr(attributes, 6), scratch))
 }
@@ -177,7 +189,7 @@ function openBytes (keyring, role, uri, attributes, payload) {
 function sealPayloadAsync (keyring, role, uri, args, kwargs, options) {
   const c = compactSeal(keyring, role, uri, args, kwargs, options)
   if (c === null) return native.sealPayloadAsync(keyring, role, uri, args, kwargs, options)
-  return native._sealJsonAsync(keyring, c.r, c.message, c.d.code).then(
+  return native._sealJsonAsync(handleOf(keyring), c.r, c.message, c.d.code).then(
     (sealed) => envelope(c.d, sealed.keyId == null ? sealed.payload : [sealed.payload, sealed.keyId]),
     (e) => {
       if (retryGeneral(e)) return native.sealPayloadAsync(keyring, role, uri, args, kwargs, options)
@@ -188,7 +200,7 @@ function sealPayloadAsync (keyring, role, uri, args, kwargs, options) {
 function openPayloadAsync (keyring, role, uri, attributes, payload) {
   const r = compactOpen(keyring, role, uri, attributes, payload)
   if (r === undefined) return native.openPayloadAsync(keyring, role, uri, attributes, payload)
-  return native._openJsonAsync(keyring, r, uri, payload,
+  return native._openJsonAsync(handleOf(keyring), r, uri, payload,
     attr(attributes, 0), attr(attributes, 1), attr(attributes, 2), attr(attributes, 3),
     attr(attributes, 4), attr(attributes, 5), attr(attributes, 6)).then(opened)
 }

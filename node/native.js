@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.KeyRing = nativeBinding.KeyRing
 module.exports._attributeNames = nativeBinding._attributeNames
 module.exports._dialectInfo = nativeBinding._dialectInfo
+module.exports._keyringHandle = nativeBinding._keyringHandle
 module.exports._openBytes = nativeBinding._openBytes
 module.exports._openJson = nativeBinding._openJson
 module.exports._openJsonAsync = nativeBinding._openJsonAsync
