@@ -152,7 +152,7 @@ pub fn seal_json(
     mut scratch: BufferSlice<'_>,
 ) -> Result<Sealed> {
     let (role, dialect) = (self::role(role)?, self::dialect(dialect)?);
-    seal_message(&**keyring, role, &message, dialect)
+    seal_message(keyring, role, &message, dialect)
         .map(|e| sealed(e, &mut scratch))
         .map_err(core_err)
 }
@@ -206,7 +206,7 @@ pub fn seal_bytes(
     mut scratch: BufferSlice<'_>,
 ) -> Result<Sealed> {
     let (role, dialect) = (self::role(role)?, self::dialect(dialect)?);
-    wampe2e::seal_bytes(&**keyring, role, &uri, plaintext, dialect)
+    wampe2e::seal_bytes(keyring, role, &uri, plaintext, dialect)
         .map(|e| sealed(e, &mut scratch))
         .map_err(core_err)
 }
@@ -233,7 +233,7 @@ pub fn open_bytes(
     mut scratch: BufferSlice<'_>,
 ) -> Result<Out> {
     let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
-    wampe2e::open_bytes(&**keyring, self::role(role)?, &uri, &envelope)
+    wampe2e::open_bytes(keyring, self::role(role)?, &uri, &envelope)
         .map(|plain| out(plain, &mut scratch))
         .map_err(core_err)
 }
@@ -392,7 +392,7 @@ pub fn open_json(
     a6: Option<String>,
 ) -> Result<OpenedJs> {
     let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
-    open_message(&**keyring, self::role(role)?, &uri, &envelope)
+    open_message(keyring, self::role(role)?, &uri, &envelope)
         .map(OpenedJs::from)
         .map_err(core_err)
 }
