@@ -4,13 +4,14 @@
 // async variants routed through compact native entry points where they apply.
 //
 // Why: every N-API call pays per argument, per property read and per object built.
-// Here role and dialect go down as small numbers, received attributes are read by
-// name in JS, plain-JSON values cross as one `JSON.stringify` string and opened
-// payloads come back as one string for `JSON.parse` (V8's own, fast). What the
+// Here the keyring goes down as a handle, role and dialect as small numbers,
+// received attributes are read by name in JS, plain-JSON values cross as one
+// `JSON.stringify` string and opened payloads come back as one string for
+// `JSON.parse` (V8's own, fast; small binaries revived from their base64). What the
 // values mean is still decided by the core: it parses that text and writes its own
-// plaintext, exactly as for values converted one by one. Anything else (binaries,
-// BigInt, NaN, cycles, odd options, invalid roles) takes the general native path,
-// which is also where every error message comes from.
+// plaintext, exactly as for values converted one by one. Anything else (binaries
+// when sealing, BigInt, NaN, cycles, odd options, invalid roles) takes the general
+// native path, which is also where every error message comes from.
 
 const native = require('./native.js')
 
