@@ -257,6 +257,112 @@ impl<'a> JsonText<'a> {
     }
 }
 
+impl<'a> JsonText<'a> {
+    /// The JSON plaintext `{"uri":…,"args":…,"kwargs":…}` of the message text
+    /// `[uri, args, kwargs]`, written in one pass: `start` is given the URI (first in
+    /// the text) and returns the buffer to write into (a [`crate::Sealer`]'s, chosen
+    /// by the URI); `args` and `kwargs` are then transcoded as they are parsed. The
+    /// same rules and errors as [`JsonText::message`] and writing each part through
+    /// [`crate::payload::WriteJson`]; `start`'s errors come back as they are.
+    pub fn message_plaintext(
+        text: &'a str,
+        start: impl FnOnce(&'a str) -> Result<Vec<u8>>,
+    ) -> Result<Vec<u8>> {
+        let mut failure = None;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let written = serde::de::Deserializer::deserialize_seq(
+            &mut de,
+            MessageVisitor {
+                start,
+                failure: &mut failure,
+            },
+        )
+        .and_then(|out| de.end().map(|()| out));
+        written.or_else(|e| match failure {
+            Some(f) => Err(f),
+            None => err(ErrorCode::InvalidJson, format!("json: {e}")),
+        })
+    }
+}
+
+/// Reads `[uri, args, kwargs]`, writing the plaintext as it goes.
+struct MessageVisitor<'f, F> {
+    start: F,
+    failure: &'f mut Option<crate::Error>,
+}
+
+impl<'de, F: FnOnce(&'de str) -> Result<Vec<u8>>> serde::de::Visitor<'de>
+    for MessageVisitor<'_, F>
+{
+    type Value = Vec<u8>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a message [uri, args, kwargs]")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Vec<u8>, A::Error> {
+        use serde::de::Error as _;
+        let length = |n| A::Error::invalid_length(n, &"a message [uri, args, kwargs]");
+        let uri: &'de str = seq.next_element()?.ok_or_else(|| length(0))?;
+        let mut out = (self.start)(uri).map_err(|e| fail(self.failure, e))?;
+        out.extend_from_slice(b"{\"uri\":");
+        let written = JsonWriter::new(&mut out, 1).str(uri);
+        written.map_err(|e| fail(self.failure, e))?;
+        for (i, (key, want, name)) in [
+            (&b",\"args\":"[..], RootKind::List, "args"),
+            (&b",\"kwargs\":"[..], RootKind::Map, "kwargs"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            out.extend_from_slice(key);
+            let start = out.len();
+            let mut w = JsonWriter::new(&mut out, 1);
+            let present = seq.next_element_seed(Transcode {
+                w: &mut w,
+                failure: &mut *self.failure,
+            });
+            let (root, complete) = (w.root(), w.is_complete());
+            match present {
+                Ok(Some(())) => {}
+                Ok(None) => return Err(length(i + 1)),
+                Err(e) => {
+                    if let Some(f) = self.failure.take() {
+                        *self.failure = Some(f.within(name));
+                    }
+                    return Err(e);
+                }
+            }
+            let null = out.get(start..) == Some(&b"null"[..]);
+            if !null && (root != want || !complete) {
+                let kind = if want == RootKind::List {
+                    "list"
+                } else {
+                    "map"
+                };
+                let e = crate::Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("{name}: expected one {kind}"),
+                );
+                return Err(fail(self.failure, e));
+            }
+        }
+        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(length(4));
+        }
+        out.push(b'}');
+        Ok(out)
+    }
+}
+
+/// Keeps `e` (its code) for the caller and gives serde an error to stop with.
+fn fail<E: serde::de::Error>(slot: &mut Option<crate::Error>, e: crate::Error) -> E {
+    let msg = e.message().to_owned();
+    slot.get_or_insert(e);
+    E::custom(msg)
+}
+
 impl crate::payload::WriteJson for JsonText<'_> {
     fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()> {
         let mut failure = None;
@@ -572,6 +678,52 @@ mod tests {
         assert!(k.is_none());
         assert!(JsonText::message(r#"["com.x",[1]]"#).is_err());
         assert!(JsonText::message(r#"["com.\"x",null,null]"#).is_err());
+    }
+
+    #[test]
+    fn a_message_is_written_in_one_pass_as_part_by_part() {
+        let one_pass = |t: &str| JsonText::message_plaintext(t, |_| Ok(Vec::new()));
+        for text in [
+            r#"["com.x",[1,{"x":2.5,"y":"\u0000AQI="}],{"k":[null,true]}]"#,
+            r#"["com.x",null,null]"#,
+            r#" [ "com.x" , [ ] , { } ] "#,
+            r#"["com.é",["é\n"],null]"#,
+        ] {
+            let (uri, [a, k]) = JsonText::message(text).unwrap();
+            let mut part_by_part = Vec::new();
+            crate::payload::write_json_plaintext(
+                &mut part_by_part,
+                Some(uri),
+                a.as_ref().map(|a| a as &dyn crate::payload::WriteJson),
+                k.as_ref().map(|k| k as &dyn crate::payload::WriteJson),
+            )
+            .unwrap();
+            assert_eq!(one_pass(text).unwrap(), part_by_part, "{text}");
+        }
+        let code = |t: &str| one_pass(t).unwrap_err().code();
+        assert_eq!(code(r#"["com.x",[1]]"#), ErrorCode::InvalidJson);
+        assert_eq!(code(r#"["com.x",[1],null,4]"#), ErrorCode::InvalidJson);
+        assert_eq!(code(r#"["com.\"x",null,null]"#), ErrorCode::InvalidJson);
+        assert_eq!(code(r#"["com.x",[1],null] x"#), ErrorCode::InvalidJson);
+        assert_eq!(code(r#"[null,null,null]"#), ErrorCode::InvalidJson);
+        assert_eq!(code(r#"["\u0000x",null,null]"#), ErrorCode::InvalidJson); // escaped
+        assert_eq!(
+            code(r#"["com.x",{"a":1},null]"#),
+            ErrorCode::InvalidArgument
+        );
+        assert_eq!(code(r#"["com.x",null,[1]]"#), ErrorCode::InvalidArgument);
+        assert_eq!(code(r#"["com.x",1,null]"#), ErrorCode::InvalidArgument);
+        let e = one_pass(r#"["com.x",null,{"b":"\u0000!!"}]"#).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidBase64);
+        assert!(e.message().starts_with("kwargs"), "{}", e.message());
+        let deep = format!(r#"["com.x",{}1{},null]"#, "[".repeat(100), "]".repeat(100));
+        assert_eq!(code(&deep), ErrorCode::UnsupportedValue);
+        // `start` is given the URI first; its errors come back as they are.
+        let refused = JsonText::message_plaintext(r#"["com.x",null,null]"#, |uri| {
+            assert_eq!(uri, "com.x");
+            err(ErrorCode::KeyNotFound, "no key")
+        });
+        assert_eq!(refused.unwrap_err().code(), ErrorCode::KeyNotFound);
     }
 
     #[test]

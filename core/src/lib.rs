@@ -53,8 +53,8 @@ pub use keyring::{BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, Sym
 pub use keys::{ed25519_public_to_x25519, key_id, DataKey, KeyPair, PublicKey, SecretKey};
 pub use payload::{
     args_from_json, args_from_value, decrypt_payload, kwargs_from_json, kwargs_from_value,
-    open_bytes, open_payload, open_payload_and_plaintext, seal_bytes, seal_payload,
-    serialize_plaintext, Decrypted, Payload, SealBuffer, Sealer, WriteJson,
+    open_bytes, open_payload, open_payload_and_plaintext, seal_bytes, seal_json_message,
+    seal_payload, serialize_plaintext, Decrypted, Payload, SealBuffer, Sealer, WriteJson,
 };
 pub use serializer::Serializer;
 pub use value::{Map, Value};

@@ -164,7 +164,7 @@ impl WriteJson for Map {
 
 /// Appends `{"uri":…,"args":…,"kwargs":…}` as Autobahn|Python writes it; `args` must
 /// write a list and `kwargs` a map.
-fn write_json_plaintext(
+pub(crate) fn write_json_plaintext(
     out: &mut Vec<u8>,
     uri: Option<&str>,
     args: Option<&dyn WriteJson>,
@@ -317,6 +317,14 @@ impl<'u> Sealer<'u> {
         kwargs: Option<&dyn WriteJson>,
         body_hint: usize,
     ) -> Result<SealBuffer> {
+        let mut buf = self.json_buffer(body_hint)?;
+        write_json_plaintext(&mut buf, Some(self.uri), args, kwargs)?;
+        Ok(SealBuffer(buf))
+    }
+
+    /// The buffer a JSON plaintext is written into; `InvalidArgument` unless the
+    /// dialect's serializer is JSON.
+    fn json_buffer(&self, body_hint: usize) -> Result<Vec<u8>> {
         if self.dialect.serializer() != Serializer::Json {
             return err(
                 ErrorCode::InvalidArgument,
@@ -326,9 +334,7 @@ impl<'u> Sealer<'u> {
                 ),
             );
         }
-        let mut buf = self.buffer(body_hint.max(64))?;
-        write_json_plaintext(&mut buf, Some(self.uri), args, kwargs)?;
-        Ok(SealBuffer(buf))
+        self.buffer(body_hint.max(64))
     }
 
     /// The plaintext of `args`/`kwargs` values in the dialect's serializer.
@@ -352,6 +358,32 @@ impl<'u> Sealer<'u> {
             key_id: sending_key_id(&self.entry, self.dialect),
             payload: buf,
         })
+    }
+}
+
+/// Seals the JSON text of a message `[uri, args, kwargs]` (e.g. a JavaScript
+/// `JSON.stringify` result) in a JSON dialect: the same plaintext and envelope as
+/// sealing its values, in one pass over the text (see
+/// [`crate::json_writer::JsonText::message_plaintext`]). Non-JSON dialects are
+/// `InvalidArgument` (read the parts with `JsonText::message` instead).
+///
+/// Errors: those of [`seal_payload`], and `InvalidJson` / `InvalidBase64` for the text.
+pub fn seal_json_message(
+    keyring: &KeyRing,
+    role: Role,
+    text: &str,
+    dialect: Dialect,
+) -> Result<Envelope> {
+    let mut sealer = None;
+    let plaintext = crate::json_writer::JsonText::message_plaintext(text, |uri| {
+        let s = Sealer::new(keyring, role, uri, dialect)?;
+        let buffer = s.json_buffer(text.len() + 32)?;
+        sealer = Some(s);
+        Ok(buffer)
+    })?;
+    match sealer {
+        Some(s) => s.seal(SealBuffer(plaintext)),
+        None => err(ErrorCode::InvalidJson, "json: no message"),
     }
 }
 

@@ -144,6 +144,11 @@ proptest! {
         let env = sealer.seal(plaintext).unwrap();
         let plain = wampe2e::decrypt_payload(&ring, Role::Responder, "com.x", &env).unwrap();
         prop_assert_eq!(plain.plaintext(), &via_values[..]);
+        // The whole message as one text, in one pass.
+        let message = format!("[\"com.x\",{args_text},{kwargs_text}]");
+        let env1 = wampe2e::seal_json_message(&ring, Role::Originator, &message, Dialect::Cryptobox).unwrap();
+        let plain1 = wampe2e::decrypt_payload(&ring, Role::Responder, "com.x", &env1).unwrap();
+        prop_assert_eq!(plain1.plaintext(), &via_values[..]);
         // Parsed back through the builder interface, as bindings do.
         let opened = plain.parse_payload("com.x").unwrap();
         prop_assert_eq!(opened.args, Some(args));

@@ -27,6 +27,24 @@ fuzz_target!(|input: (u8, Vec<u8>)| {
                 assert_eq!(out, via_value, "transcoded JSON differs from the value path");
             }
         }
-        let _ = wampe2e::json_writer::JsonText::message(text);
+        // A whole message in one pass: what part-by-part writing gives, or an error.
+        let one_pass = wampe2e::json_writer::JsonText::message_plaintext(text, |_| Ok(Vec::new()));
+        if let Ok(one_pass) = one_pass {
+            let (uri, [a, k]) = wampe2e::json_writer::JsonText::message(text).expect("one pass accepted it");
+            let mut part_by_part = Vec::new();
+            let mut w = wampe2e::json_writer::JsonWriter::new(&mut part_by_part, 0);
+            w.begin_map().expect("map");
+            w.key("uri");
+            w.str(uri).expect("uri");
+            for (name, part) in [("args", a), ("kwargs", k)] {
+                w.key(name);
+                match part {
+                    Some(t) => t.write_json(&mut w).expect("part"),
+                    None => w.null(),
+                }
+            }
+            w.end_map();
+            assert_eq!(one_pass, part_by_part, "one-pass message differs from part by part");
+        }
     }
 });

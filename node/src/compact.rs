@@ -13,7 +13,7 @@ use std::sync::Arc;
 use wampe2e::builder::ValueBuilder;
 use wampe2e::dialects::ATTRIBUTE_NAMES;
 use wampe2e::json_writer::JsonText;
-use wampe2e::{Dialect, Envelope, Payload, Role, Sealer, Serializer, WriteJson};
+use wampe2e::{Dialect, Envelope, Payload, Role, Serializer};
 
 type Result<T> = crate::convert::Result<T>;
 
@@ -158,23 +158,17 @@ pub fn seal_json(
 }
 
 /// Seals the JSON text of `[uri, args, kwargs]`: JSON dialects written straight from
-/// the text, others through the core's values.
+/// the text in one pass, others through the core's values.
 fn seal_message(
     keyring: &wampe2e::KeyRing,
     role: Role,
     message: &str,
     dialect: Dialect,
 ) -> wampe2e::Result<Envelope> {
-    let (uri, [args, kwargs]) = JsonText::message(message)?;
     if dialect.serializer() == Serializer::Json {
-        let sealer = Sealer::new(keyring, role, uri, dialect)?;
-        let plaintext = sealer.json_plaintext(
-            args.as_ref().map(|a| a as &dyn WriteJson),
-            kwargs.as_ref().map(|k| k as &dyn WriteJson),
-            message.len() + 32,
-        )?;
-        return sealer.seal(plaintext);
+        return wampe2e::seal_json_message(keyring, role, message, dialect);
     }
+    let (uri, [args, kwargs]) = JsonText::message(message)?;
     let value = |t: Option<JsonText<'_>>| {
         t.map(|t| wampe2e::serializer::read_json(t.0.as_bytes()))
             .transpose()
