@@ -7,7 +7,7 @@
 // Here the keyring goes down as a handle, role and dialect as small numbers,
 // received attributes are read by name in JS, plain-JSON values cross as one
 // `JSON.stringify` string and opened payloads come back as one string for
-// `JSON.parse` (V8's own, fast; small binaries revived from their base64). What the
+// `JSON.parse` (V8's own, fast; small binaries alongside, in the scratch buffer). What the
 // values mean is still decided by the core: it parses that text and writes its own
 // plaintext, exactly as for values converted one by one. Anything else (binaries
 // when sealing, BigInt, NaN, cycles, odd options, invalid roles) takes the general
@@ -165,7 +165,7 @@ function openPayload (keyring, role, uri, attributes, payload) {
   if (r === undefined) return native.openPayload(keyring, role, uri, attributes, payload)
   return opened(native._openJson(handleOf(keyring), r, uri, payload,
     attr(attributes, 0), attr(attributes, 1), attr(attributes, 2), attr(attributes, 3),
-    attr(attributes, 4), attr(attributes, 5), attr(attributes, 6)))
+    attr(attributes, 4), attr(attributes, 5), attr(attributes, 6), scratch))
 }
 
 function sealBytes (keyring, role, uri, plaintext, options) {
@@ -206,33 +206,41 @@ function openPayloadAsync (keyring, role, uri, attributes, payload) {
     attr(attributes, 4), attr(attributes, 5), attr(attributes, 6)).then(opened)
 }
 
-// `v` (from JSON.parse) with its WAMP-JSON binaries (strings starting with U+0000;
-// the core checked their base64) as Buffers, as the general path returns them.
+// `v` (from JSON.parse) with its binaries as Buffers, as the general path returns
+// them: the core wrote each as "\u0000start-end", its byte range in `side`.
 // Walked in JS: a JSON.parse reviver costs several times more.
-function revived (v) {
-  if (typeof v === 'string') return v.charCodeAt(0) === 0 ? Buffer.from(v.slice(1), 'base64') : v
+function revived (v, side) {
+  if (typeof v === 'string') {
+    if (v.charCodeAt(0) !== 0) return v
+    const dash = v.indexOf('-')
+    const start = +v.slice(1, dash)
+    const b = Buffer.allocUnsafe(+v.slice(dash + 1) - start)
+    side.copy(b, 0, start, start + b.length)
+    return b
+  }
   if (typeof v !== 'object' || v === null) return v
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = revived(v[i])
+    for (let i = 0; i < v.length; i++) v[i] = revived(v[i], side)
     return v
   }
   for (const k of Object.keys(v)) {
     const x = v[k]
-    const y = revived(x)
+    const y = revived(x, side)
     // Defined, not assigned: a "__proto__" key stays an own property.
     if (y !== x) Object.defineProperty(v, k, { value: y, writable: true, enumerable: true, configurable: true })
   }
   return v
 }
 
-// An opened payload from a compact entry point: JSON text, [JSON text] whose
-// binaries are to be revived, or the converted object.
+// An opened payload from a compact entry point: JSON text, [JSON text, side buffer
+// (or its length in `scratch`)] for text with binaries, or the converted object.
 function opened (r) {
   if (typeof r === 'object' && !Array.isArray(r)) return r
   const p = JSON.parse(typeof r === 'string' ? r : r[0])
   if (typeof r !== 'string') {
-    if (p.args != null) revived(p.args)
-    if (p.kwargs != null) revived(p.kwargs)
+    const side = typeof r[1] === 'number' ? scratch : r[1]
+    if (p.args != null) revived(p.args, side)
+    if (p.kwargs != null) revived(p.kwargs, side)
   }
   return { uri: p.uri ?? null, args: p.args ?? null, kwargs: p.kwargs ?? null }
 }

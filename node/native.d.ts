@@ -57,10 +57,10 @@ export declare function _openBytes(keyring: ExternalObject<'KeyRing'>, role: num
  * faster than property by property through N-API); anything else as the
  * converted object.
  */
-export declare function _openJson(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): string | [string] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }
+export declare function _openJson(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, payload: Uint8Array, a0: string | undefined | null, a1: string | undefined | null, a2: string | undefined | null, a3: string | undefined | null, a4: string | undefined | null, a5: string | undefined | null, a6: string | undefined | null, scratch: Buffer): string | [string, number | Buffer] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }
 
 /** `_openJson` as a promise (see [`OpenJsonTask`]). */
-export declare function _openJsonAsync(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): Promise<string | [string] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>
+export declare function _openJsonAsync(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): Promise<string | [string, Buffer] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>
 
 /** `sealBytes` with compact codes. */
 export declare function _sealBytes(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, plaintext: Uint8Array, dialect: number, scratch: Buffer): number | Buffer | [number | Buffer, string]

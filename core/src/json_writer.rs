@@ -42,6 +42,8 @@ pub struct JsonWriter<'a> {
     root: RootKind,
     roots: usize,
     misused: bool,
+    /// Where binaries go when written out of band ([`JsonWriter::with_side_binaries`]).
+    side: Option<&'a mut Vec<u8>>,
 }
 
 impl<'a> JsonWriter<'a> {
@@ -57,6 +59,23 @@ impl<'a> JsonWriter<'a> {
             root: RootKind::Nothing,
             roots: 0,
             misused: false,
+            side: None,
+        }
+    }
+
+    /// A writer whose binaries go out of band: their bytes are appended to `side`,
+    /// and the text holds `"\u0000start-end"` (their byte range in `side`, decimal)
+    /// instead of `"\u0000" + base64`. Not WAMP-JSON: for a binding that hands the
+    /// text to its own JSON parser and takes binaries from `side`, rather than
+    /// decoding base64 a second time.
+    pub fn with_side_binaries(
+        out: &'a mut Vec<u8>,
+        enclosing: usize,
+        side: &'a mut Vec<u8>,
+    ) -> Self {
+        JsonWriter {
+            side: Some(side),
+            ..JsonWriter::new(out, enclosing)
         }
     }
 
@@ -185,10 +204,18 @@ impl<'a> JsonWriter<'a> {
         Ok(())
     }
 
-    /// Binary, as `"\u0000" + base64`.
+    /// Binary, as `"\u0000" + base64` (or out of band, see
+    /// [`JsonWriter::with_side_binaries`]).
     pub fn bytes(&mut self, b: &[u8]) {
         self.before_value(RootKind::Scalar);
         self.out.extend_from_slice(b"\"\\u0000");
+        if let Some(side) = self.side.as_deref_mut() {
+            let start = side.len();
+            side.extend_from_slice(b);
+            let range = format!("{start}-{}\"", side.len());
+            self.out.extend_from_slice(range.as_bytes());
+            return;
+        }
         let start = self.out.len();
         self.out.resize(start + b.len().div_ceil(3) * 4, 0);
         let written = self
@@ -678,6 +705,23 @@ mod tests {
         assert!(k.is_none());
         assert!(JsonText::message(r#"["com.x",[1]]"#).is_err());
         assert!(JsonText::message(r#"["com.\"x",null,null]"#).is_err());
+    }
+
+    #[test]
+    fn binaries_can_go_out_of_band() {
+        let (mut out, mut side) = (Vec::new(), Vec::new());
+        let mut w = JsonWriter::with_side_binaries(&mut out, 0, &mut side);
+        crate::payload::WriteJson::write_json(
+            &JsonText(r#"[1,"\u0000AQI=",{"b":"\u0000","c":"\u0000/w=="}]"#),
+            &mut w,
+        )
+        .unwrap();
+        assert!(w.is_complete());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"[1,"\u00000-2",{"b":"\u00002-2","c":"\u00002-3"}]"#
+        );
+        assert_eq!(side, [1, 2, 255]);
     }
 
     #[test]

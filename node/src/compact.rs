@@ -5,15 +5,15 @@
 //! return as little as possible. The public functions keep the checked, fully general
 //! path (`sealPayload` etc. in `lib.rs`) for every value these do not take.
 
-use crate::convert::{CopiedBuffer, PayloadJs};
+use crate::convert::{CopiedBuffer, Pair, PayloadJs};
 use crate::{core_err, invalid, KeyRing, SealOptions};
 use napi::bindgen_prelude::{BufferSlice, Either, Either3, External};
 use napi_derive::napi;
 use std::sync::Arc;
 use wampe2e::builder::ValueBuilder;
 use wampe2e::dialects::ATTRIBUTE_NAMES;
-use wampe2e::json_writer::JsonText;
-use wampe2e::{Dialect, Envelope, Payload, Role, Serializer};
+use wampe2e::json_writer::{JsonText, JsonWriter};
+use wampe2e::{Dialect, Envelope, Payload, Role, Serializer, WriteJson};
 
 type Result<T> = crate::convert::Result<T>;
 
@@ -233,7 +233,7 @@ pub fn open_bytes(
 }
 
 /// CBOR/MessagePack payloads as the core's JSON text, when `JSON.parse` of it
-/// means the same as converting directly (binaries revived, see [`Opened`]).
+/// means the same as converting directly (binaries aside, see [`Opened`]).
 fn as_json_text(p: &Payload) -> Option<Opened> {
     let uri = p.uri.as_deref()?;
     let mut check = JsonEquivalence::default();
@@ -246,22 +246,55 @@ fn as_json_text(p: &Payload) -> Option<Opened> {
     if !equivalent || check.differs {
         return None;
     }
-    let text =
-        wampe2e::serialize_plaintext(Serializer::Json, uri, p.args.as_deref(), p.kwargs.as_ref())
-            .ok()?;
-    String::from_utf8(text).ok().map(|t| check.opened(t))
+    let args = p.args.as_deref();
+    let args = args.as_ref().map(|a| a as &dyn WriteJson);
+    let kwargs = p.kwargs.as_ref().map(|k| k as &dyn WriteJson);
+    json_with_side_binaries((256, check.binary_bytes), |w| {
+        w.begin_map()?;
+        w.key("uri");
+        w.str(uri)?;
+        for (name, part) in [("args", args), ("kwargs", kwargs)] {
+            w.key(name);
+            match part {
+                Some(v) => v.write_json(w)?,
+                None => w.null(),
+            }
+        }
+        w.end_map();
+        Ok(())
+    })
+}
+
+/// JSON text written by `write`, binaries out of band (see [`Opened::JsonWithBinaries`]).
+fn json_with_side_binaries(
+    capacity: (usize, usize),
+    write: impl FnOnce(&mut JsonWriter<'_>) -> wampe2e::Result<()>,
+) -> Option<Opened> {
+    let (mut text, mut side) = (
+        Vec::with_capacity(capacity.0),
+        Vec::with_capacity(capacity.1),
+    );
+    let mut w = JsonWriter::with_side_binaries(&mut text, 0, &mut side);
+    write(&mut w).ok()?;
+    if !w.is_complete() {
+        return None;
+    }
+    let text = String::from_utf8(text).ok()?;
+    Some(if side.is_empty() && !text.contains("\"\\u0000") {
+        Opened::Json(text)
+    } else {
+        Opened::JsonWithBinaries(text, side)
+    })
 }
 
 /// Largest integer JS numbers hold exactly.
 const MAX_SAFE: u64 = (1 << 53) - 1;
 
-/// Binaries up to this many bytes in all are revived from JSON text by the wrapper
-/// (`Buffer.from(base64)` after `JSON.parse`); more come as N-API values. As
-/// measured: reviving a 64-byte binary costs 0.6 of making N-API objects and a
-/// `Buffer` (each with its own backing store), 1 KiB 0.9; from about 2 KiB the
-/// base64 decoded twice (the core checks it, then JS decodes it) and the longer
-/// JS string cost more.
-const REVIVE_LIMIT: usize = 1024;
+/// Binaries up to this many bytes in all come out of band with the JSON text (see
+/// [`Opened::JsonWithBinaries`]); more come as N-API values. Measured against those
+/// (one binary argument): 0.7 of their time at 64 B, 0.8 at 1 KiB, 0.95 at 4 KiB,
+/// 1.1 at 16 KiB (the text is parsed twice, once to check it, once to write it).
+const REVIVE_LIMIT: usize = 4096;
 
 /// Parses without building anything, noting whether `JSON.parse` of the text gives
 /// the same JS values as converting directly: not for integers beyond 2^53 (those
@@ -275,13 +308,13 @@ struct JsonEquivalence {
 }
 
 impl JsonEquivalence {
-    /// `text` (which this check passed) as the wrapper should read it.
-    fn opened(&self, text: String) -> Opened {
-        if self.binaries {
-            Opened::JsonWithBinaries(text)
-        } else {
-            Opened::Json(text)
+    fn binary(&mut self, len: usize) -> wampe2e::Result<()> {
+        self.binaries = true;
+        self.binary_bytes = self.binary_bytes.saturating_add(len);
+        if self.binary_bytes > REVIVE_LIMIT {
+            return self.differ();
         }
+        Ok(())
     }
 
     fn differ(&mut self) -> wampe2e::Result<()> {
@@ -318,12 +351,13 @@ impl ValueBuilder for JsonEquivalence {
         Ok(())
     }
     fn bytes(&mut self, b: &[u8]) -> wampe2e::Result<()> {
-        self.binaries = true;
-        self.binary_bytes = self.binary_bytes.saturating_add(b.len());
-        if self.binary_bytes > REVIVE_LIMIT {
-            return self.differ();
-        }
-        Ok(())
+        self.binary(b.len())
+    }
+    fn json_binary(&mut self, base64: &str) -> wampe2e::Result<()> {
+        // Not decoded here: writing the text with side binaries decodes (and checks)
+        // it once; bad base64 then falls back to the values path and its error.
+        let padding = base64.bytes().rev().take(2).filter(|&b| b == b'=').count();
+        self.binary((base64.len() / 4 * 3).saturating_sub(padding))
     }
     fn list(&mut self, _: Vec<()>) -> wampe2e::Result<()> {
         Ok(())
@@ -340,24 +374,31 @@ impl ValueBuilder for JsonEquivalence {
 pub enum Opened {
     /// JSON text that `JSON.parse` reads as converting directly would.
     Json(String),
-    /// The same once its WAMP-JSON binaries (strings starting with U+0000, base64
-    /// the core checked) are revived as `Buffer`s.
-    JsonWithBinaries(String),
+    /// The same, but binaries are strings `"\u0000start-end"` naming their byte
+    /// range in the side buffer (the core's [`JsonWriter::with_side_binaries`]), which
+    /// the wrapper turns into `Buffer`s. Cheaper than base64 for JS to decode again,
+    /// and than N-API `Buffer`s (each with its own backing store) when small.
+    JsonWithBinaries(String, Vec<u8>),
     /// The core's values, converted through N-API.
     Values(Payload),
 }
 
-/// What `_openJson` returns: JSON text, `[text]` (text with binaries to revive) or
-/// the converted object.
-type OpenedJs = Either3<String, Vec<String>, PayloadJs>;
+/// What `_openJson` returns: JSON text, `[text, side]` (see
+/// [`Opened::JsonWithBinaries`]; `side` as for [`Out`]) or the converted object.
+type OpenedJs = Either3<String, Pair<String, Out>, PayloadJs>;
 
-impl From<Opened> for OpenedJs {
-    fn from(o: Opened) -> OpenedJs {
-        match o {
-            Opened::Json(text) => Either3::A(text),
-            Opened::JsonWithBinaries(text) => Either3::B(vec![text]),
-            Opened::Values(p) => Either3::C(PayloadJs(p)),
-        }
+/// `o` for JS; a side buffer goes to `scratch` when there is one and it fits.
+fn opened_js(o: Opened, scratch: Option<&mut [u8]>) -> OpenedJs {
+    match o {
+        Opened::Json(text) => Either3::A(text),
+        Opened::JsonWithBinaries(text, side) => Either3::B(Pair(
+            text,
+            match scratch {
+                Some(scratch) => out(side, scratch),
+                None => Either::B(CopiedBuffer(side)),
+            },
+        )),
+        Opened::Values(p) => Either3::C(PayloadJs(p)),
     }
 }
 
@@ -369,7 +410,7 @@ impl From<Opened> for OpenedJs {
 #[napi(
     js_name = "_openJson",
     catch_unwind,
-    ts_return_type = "string | [string] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
+    ts_return_type = "string | [string, number | Buffer] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn open_json(
@@ -384,10 +425,11 @@ pub fn open_json(
     a4: Option<String>,
     a5: Option<String>,
     a6: Option<String>,
+    mut scratch: BufferSlice<'_>,
 ) -> Result<OpenedJs> {
     let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
     open_message(keyring, self::role(role)?, &uri, &envelope)
-        .map(OpenedJs::from)
+        .map(|o| opened_js(o, Some(&mut scratch)))
         .map_err(core_err)
 }
 
@@ -404,11 +446,24 @@ fn open_message(
         let mut check = JsonEquivalence::default();
         let checked = decrypted.parse_with(uri, &mut check);
         if !check.differs && checked?.uri.is_some() {
-            return String::from_utf8(decrypted.into_plaintext())
-                .map(|text| check.opened(text))
-                .map_err(|_| {
-                    wampe2e::Error::new(wampe2e::ErrorCode::InvalidUtf8, "plaintext is not UTF-8")
-                });
+            if !check.binaries {
+                return String::from_utf8(decrypted.into_plaintext())
+                    .map(Opened::Json)
+                    .map_err(|_| {
+                        wampe2e::Error::new(
+                            wampe2e::ErrorCode::InvalidUtf8,
+                            "plaintext is not UTF-8",
+                        )
+                    });
+            }
+            // Transcoded with the binaries out of band (else, below, as values).
+            let text = std::str::from_utf8(decrypted.plaintext()).unwrap_or_default();
+            let capacity = (text.len(), check.binary_bytes);
+            if let Some(opened) =
+                json_with_side_binaries(capacity, |w| JsonText(text).write_json(w))
+            {
+                return Ok(opened);
+            }
         }
     }
     let p = decrypted.parse_payload(uri)?;
@@ -502,7 +557,7 @@ impl napi::Task for OpenJsonTask {
 
     fn resolve(&mut self, env: napi::Env, output: Self::Output) -> napi::Result<Self::JsValue> {
         output
-            .map(OpenedJs::from)
+            .map(|o| opened_js(o, None))
             .map_err(|e| crate::rejection(&env, e))
     }
 }
@@ -511,7 +566,7 @@ impl napi::Task for OpenJsonTask {
 #[napi(
     js_name = "_openJsonAsync",
     catch_unwind,
-    ts_return_type = "Promise<string | [string] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>"
+    ts_return_type = "Promise<string | [string, Buffer] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn open_json_async(

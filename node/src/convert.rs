@@ -200,6 +200,29 @@ pub fn js_kwargs(env: &Env, u: Option<Unknown>) -> Result<Option<Map>> {
     }
 }
 
+/// Two values handed to JS as a two-element array (napi-rs converts tuples but
+/// does not name their type, which `Either` needs).
+pub struct Pair<A, B>(pub A, pub B);
+
+impl<A, B> napi::bindgen_prelude::TypeName for Pair<A, B> {
+    fn type_name() -> &'static str {
+        "Array"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl<A: ToNapiValue, B: ToNapiValue> ToNapiValue for Pair<A, B> {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        val: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        // SAFETY: the caller's contract (a live `env`), passed on.
+        unsafe { <(A, B)>::to_napi_value(env, (val.0, val.1)) }
+    }
+}
+
 /// Bytes handed to JS as a `Buffer` holding a copy: for the payload sizes WAMP
 /// carries, one memcpy is cheaper than an external buffer's finalizer and GC work.
 pub struct CopiedBuffer(pub Vec<u8>);

@@ -41,8 +41,8 @@ const CASES = {
   undefinedInside: [[1, undefined, 3], { a: undefined, b: 2 }],
   binary: [[Buffer.from([0, 1, 2]), new Uint8Array([255])], { b: Buffer.alloc(0) }],
   binaryNested: [null, { a: [{ b: [Buffer.from('xyz')] }], s: 'a\u0000b' }],
-  binaryAtReviveLimit: [[Buffer.alloc(512, 1), Buffer.alloc(512, 2)], null],
-  binaryBeyondReviveLimit: [[Buffer.alloc(512, 1)], { b: Buffer.alloc(513, 2) }],
+  binaryAtReviveLimit: [[Buffer.alloc(2048, 1), Buffer.alloc(2048, 2)], null],
+  binaryBeyondReviveLimit: [[Buffer.alloc(2048, 1)], { b: Buffer.alloc(2049, 2) }],
   binaryAndBigint: [[Buffer.from([1]), 2n ** 60n], null],
   bigint: [[10n, 2n ** 63n - 1n], { u: 2n ** 64n - 1n }],
   nulString: [['\u0000AAAA'], null],
@@ -117,13 +117,13 @@ test('the compact path is the one taken for plain values, and only for them', as
       outcome(() => w.sealPayload(sealer, 'originator', 'com.x', ...CASES[name]))
     }
     assert.equal(calls._sealJson, 1, 'values JSON text cannot carry take the general path')
-    // Opened binaries come as JSON text to revive up to the binding's limit (1 KiB in all).
+    // Opened binaries come with JSON text (out of band) up to the binding's limit (4 KiB in all).
     const kind = (r) => typeof r === 'string' ? 'text' : Array.isArray(r) ? 'revive' : 'values'
     const kinds = {}
     for (const name of ['small', 'binary', 'binaryNested', 'binaryAtReviveLimit', 'binaryBeyondReviveLimit', 'binaryAndBigint']) {
       for (const options of [undefined, { dialect: 'ppt', serializer: 'msgpack' }]) {
         const e = native.sealPayload(sealer, 'originator', 'com.x', ...CASES[name], options)
-        const r = saved._openJson(native._keyringHandle(opener), 1, 'com.x', e.payload, ...native._attributeNames().map((n) => e.attributes[n]))
+        const r = saved._openJson(native._keyringHandle(opener), 1, 'com.x', e.payload, ...native._attributeNames().map((n) => e.attributes[n]), Buffer.alloc(65536))
         kinds[`${name} ${options ? 'msgpack' : 'json'}`] = kind(r)
       }
     }
