@@ -83,6 +83,9 @@ pub fn xor_keystream(
 ) {
     let counter = u64::from(counter);
     let mut done_blocks = 0usize;
+    // The 4- and 8-block code in its AVX-512VL build (see the module docs).
+    #[cfg(target_arch = "x86_64")]
+    let vl = backend == Backend::Avx512;
     #[cfg(target_arch = "x86_64")]
     {
         if backend == Backend::Avx512 && avx512_cpuid::get() {
@@ -91,29 +94,15 @@ pub fn xor_keystream(
         }
         if matches!(backend, Backend::Avx2 | Backend::Avx512) && avx2_cpuid::get() {
             let rest = data.get_mut(done_blocks * 64..).unwrap_or_default();
+            let at = counter + done_blocks as u64;
             // SAFETY: AVX2 is present (checked just above).
-            done_blocks += unsafe {
-                x86::xor_blocks8(
-                    backend == Backend::Avx512,
-                    key,
-                    nonce,
-                    counter + done_blocks as u64,
-                    rest,
-                )
-            };
+            done_blocks += unsafe { x86::xor_blocks8(vl, key, nonce, at, rest) };
         }
         if backend != Backend::Scalar {
             let rest = data.get_mut(done_blocks * 64..).unwrap_or_default();
+            let at = counter + done_blocks as u64;
             // SAFETY: SSE2 is part of the x86-64 baseline.
-            done_blocks += unsafe {
-                x86::xor_blocks4(
-                    backend == Backend::Avx512,
-                    key,
-                    nonce,
-                    counter + done_blocks as u64,
-                    rest,
-                )
-            };
+            done_blocks += unsafe { x86::xor_blocks4(vl, key, nonce, at, rest) };
         }
     }
     let rest = data.get_mut(done_blocks * 64..).unwrap_or_default();
@@ -128,7 +117,7 @@ pub fn xor_keystream(
             // than the scalar path's setup and per-block cost.
             let mut ks = zeroize::Zeroizing::new([0u8; 256]);
             // SAFETY: SSE2 is part of the x86-64 baseline.
-            unsafe { x86::xor_blocks4(backend == Backend::Avx512, key, nonce, block, &mut ks[..]) };
+            unsafe { x86::xor_blocks4(vl, key, nonce, block, &mut ks[..]) };
             for (d, k) in rest.iter_mut().zip(ks.iter()) {
                 *d ^= k;
             }
