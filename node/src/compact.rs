@@ -249,7 +249,7 @@ fn as_json_text(p: &Payload) -> Option<Opened> {
     let args = p.args.as_deref();
     let args = args.as_ref().map(|a| a as &dyn WriteJson);
     let kwargs = p.kwargs.as_ref().map(|k| k as &dyn WriteJson);
-    json_with_side_binaries((256, check.binary_bytes), |w| {
+    json_with_side_binaries(check.binaries, (256, check.binary_bytes), |w| {
         w.begin_map()?;
         w.key("uri");
         w.str(uri)?;
@@ -265,8 +265,10 @@ fn as_json_text(p: &Payload) -> Option<Opened> {
     })
 }
 
-/// JSON text written by `write`, binaries out of band (see [`Opened::JsonWithBinaries`]).
+/// JSON text written by `write`, binaries (if it has any) out of band (see
+/// [`Opened::JsonWithBinaries`]).
 fn json_with_side_binaries(
+    binaries: bool,
     capacity: (usize, usize),
     write: impl FnOnce(&mut JsonWriter<'_>) -> wampe2e::Result<()>,
 ) -> Option<Opened> {
@@ -280,10 +282,10 @@ fn json_with_side_binaries(
         return None;
     }
     let text = String::from_utf8(text).ok()?;
-    Some(if side.is_empty() && !text.contains("\"\\u0000") {
-        Opened::Json(text)
-    } else {
+    Some(if binaries {
         Opened::JsonWithBinaries(text, side)
+    } else {
+        Opened::Json(text)
     })
 }
 
@@ -294,12 +296,13 @@ const MAX_SAFE: u64 = (1 << 53) - 1;
 /// [`Opened::JsonWithBinaries`]); more come as N-API values. Measured against those
 /// (one binary argument): 0.7 of their time at 64 B, 0.8 at 1 KiB, 0.95 at 4 KiB,
 /// 1.1 at 16 KiB (the text is parsed twice, once to check it, once to write it).
-const REVIVE_LIMIT: usize = 4096;
+const OUT_OF_BAND_LIMIT: usize = 4096;
 
 /// Parses without building anything, noting whether `JSON.parse` of the text gives
 /// the same JS values as converting directly: not for integers beyond 2^53 (those
-/// become `BigInt`), nor for binaries beyond [`REVIVE_LIMIT`], where it stops the
-/// parse. Binaries are checked (decoded) and counted: the wrapper revives them.
+/// become `BigInt`), nor for binaries beyond [`OUT_OF_BAND_LIMIT`], where it stops the
+/// parse. Binaries are counted (the wrapper gets them out of band); WAMP-JSON ones
+/// are decoded, and so checked, once, when the text is written for the wrapper.
 #[derive(Default)]
 struct JsonEquivalence {
     differs: bool,
@@ -311,7 +314,7 @@ impl JsonEquivalence {
     fn binary(&mut self, len: usize) -> wampe2e::Result<()> {
         self.binaries = true;
         self.binary_bytes = self.binary_bytes.saturating_add(len);
-        if self.binary_bytes > REVIVE_LIMIT {
+        if self.binary_bytes > OUT_OF_BAND_LIMIT {
             return self.differ();
         }
         Ok(())
@@ -460,7 +463,7 @@ fn open_message(
             let text = std::str::from_utf8(decrypted.plaintext()).unwrap_or_default();
             let capacity = (text.len(), check.binary_bytes);
             if let Some(opened) =
-                json_with_side_binaries(capacity, |w| JsonText(text).write_json(w))
+                json_with_side_binaries(true, capacity, |w| JsonText(text).write_json(w))
             {
                 return Ok(opened);
             }
@@ -527,7 +530,7 @@ pub fn seal_json_async(
     dialect: u32,
 ) -> Result<napi::bindgen_prelude::AsyncTask<SealJsonTask>> {
     Ok(napi::bindgen_prelude::AsyncTask::new(SealJsonTask {
-        keyring: std::sync::Arc::clone(keyring),
+        keyring: Arc::clone(keyring),
         role: self::role(role)?,
         dialect: self::dialect(dialect)?,
         message,
@@ -583,7 +586,7 @@ pub fn open_json_async(
     a6: Option<String>,
 ) -> Result<napi::bindgen_prelude::AsyncTask<OpenJsonTask>> {
     Ok(napi::bindgen_prelude::AsyncTask::new(OpenJsonTask {
-        keyring: std::sync::Arc::clone(keyring),
+        keyring: Arc::clone(keyring),
         role: self::role(role)?,
         envelope: envelope([a0, a1, a2, a3, a4, a5, a6], payload)?,
         uri,
