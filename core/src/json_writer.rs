@@ -531,31 +531,58 @@ pub(crate) fn write_json_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(bytes.get(run_start..i).unwrap_or_default());
-        if escape.is_empty() {
-            // Control characters are below 0x20: "\u00" and two lowercase hex digits.
-            out.extend_from_slice(b"\\u00");
-            out.push(b'0' + (b >> 4));
-            out.push(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'));
-        } else {
-            out.extend_from_slice(escape);
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none needs escaping (most strings, wholly).
+        while let Some(word) = bytes
+            .get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        {
+            if needs_escape(u64::from_le_bytes(word)) {
+                break;
+            }
+            i += 8;
         }
-        run_start = i + 1;
+        let end = (i + 8).min(bytes.len());
+        while i < end {
+            let b = bytes.get(i).copied().unwrap_or(0);
+            i += 1;
+            let escape: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                0x00..=0x1f => b"",
+                _ => continue,
+            };
+            out.extend_from_slice(bytes.get(run_start..i - 1).unwrap_or_default());
+            if escape.is_empty() {
+                // Control characters are below 0x20: "\u00" and two lowercase hex digits.
+                out.extend_from_slice(b"\\u00");
+                out.push(b'0' + (b >> 4));
+                out.push(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'));
+            } else {
+                out.extend_from_slice(escape);
+            }
+            run_start = i;
+        }
     }
     out.extend_from_slice(bytes.get(run_start..).unwrap_or_default());
     out.push(b'"');
+}
+
+/// Whether any of the eight bytes of `w` is `"`, `\` or below 0x20 (the bit tricks
+/// of "determine if a word has a byte less than n": exact for "any").
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    (below(w, 0x20) | below(quote, 1) | below(backslash, 1)) != 0
 }
 
 const HEX: [u8; 16] = *b"0123456789abcdef";
@@ -705,6 +732,42 @@ mod tests {
         assert!(k.is_none());
         assert!(JsonText::message(r#"["com.x",[1]]"#).is_err());
         assert!(JsonText::message(r#"["com.\"x",null,null]"#).is_err());
+    }
+
+    /// Byte by byte, as `write_json_str` was before it learned to skip eight at a time.
+    fn escaped_byte_by_byte(s: &str) -> Vec<u8> {
+        let mut out = vec![b'"'];
+        for c in s.chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                '\u{8}' => out.extend_from_slice(b"\\b"),
+                '\u{c}' => out.extend_from_slice(b"\\f"),
+                c if (c as u32) < 0x20 => {
+                    out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+                }
+                c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            }
+        }
+        out.push(b'"');
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn strings_escape_as_byte_by_byte(
+            s in proptest::string::string_regex("[a-z\"\\\\\\x00-\\x1f\\x7f é€😀]{0,40}").unwrap(),
+            any in proptest::prelude::any::<String>(),
+        ) {
+            for s in [&s, &any] {
+                let mut out = Vec::new();
+                write_json_str(s, &mut out);
+                proptest::prop_assert_eq!(out, escaped_byte_by_byte(s));
+            }
+        }
     }
 
     #[test]
