@@ -95,9 +95,7 @@ pub(crate) struct Ctx<'b, B> {
 
 impl<B> Ctx<'_, B> {
     fn fail<E: de::Error>(&mut self, e: crate::Error) -> E {
-        let msg = e.message().to_owned();
-        self.failure.get_or_insert(e);
-        E::custom(msg)
+        keep_failure(&mut self.failure, e)
     }
 
     /// The parse error as a core error: a kept failure first, else `code` with serde's message.
@@ -107,10 +105,27 @@ impl<B> Ctx<'_, B> {
         prefix: &str,
         e: impl fmt::Display,
     ) -> crate::Error {
-        self.failure
-            .take()
-            .unwrap_or_else(|| crate::Error::new(code, format!("{prefix}: {e}")))
+        failure_or(self.failure.take(), code, prefix, e)
     }
+}
+
+/// Keeps the first core error `e` of a serde visit in `slot` (serde errors carry
+/// only a message, not its code) and gives serde an error to stop with.
+pub(crate) fn keep_failure<E: de::Error>(slot: &mut Option<crate::Error>, e: crate::Error) -> E {
+    let msg = e.message().to_owned();
+    slot.get_or_insert(e);
+    E::custom(msg)
+}
+
+/// The error a serde visit ended with: the kept core error, else `code` with
+/// serde's message after `prefix`.
+pub(crate) fn failure_or(
+    kept: Option<crate::Error>,
+    code: ErrorCode,
+    prefix: &str,
+    e: impl fmt::Display,
+) -> crate::Error {
+    kept.unwrap_or_else(|| crate::Error::new(code, format!("{prefix}: {e}")))
 }
 
 /// Decodes a WAMP-JSON binary string (`"\u0000" + base64`).

@@ -4,6 +4,7 @@
 //! [`crate::Value`]; bindings drive it straight from their own values, so a large
 //! payload is never copied into an intermediate tree.
 
+use crate::builder::{failure_or, keep_failure};
 use crate::error::{err, ErrorCode, Result};
 use crate::serializer::MAX_DEPTH;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -305,10 +306,7 @@ impl<'a> JsonText<'a> {
             },
         )
         .and_then(|out| de.end().map(|()| out));
-        written.or_else(|e| match failure {
-            Some(f) => Err(f),
-            None => err(ErrorCode::InvalidJson, format!("json: {e}")),
-        })
+        written.map_err(|e| failure_or(failure, ErrorCode::InvalidJson, "json", e))
     }
 }
 
@@ -332,10 +330,10 @@ impl<'de, F: FnOnce(&'de str) -> Result<Vec<u8>>> serde::de::Visitor<'de>
         use serde::de::Error as _;
         let length = |n| A::Error::invalid_length(n, &"a message [uri, args, kwargs]");
         let uri: &'de str = seq.next_element()?.ok_or_else(|| length(0))?;
-        let mut out = (self.start)(uri).map_err(|e| fail(self.failure, e))?;
+        let mut out = (self.start)(uri).map_err(|e| keep_failure(self.failure, e))?;
         out.extend_from_slice(b"{\"uri\":");
         let written = JsonWriter::new(&mut out, 1).str(uri);
-        written.map_err(|e| fail(self.failure, e))?;
+        written.map_err(|e| keep_failure(self.failure, e))?;
         for (i, (key, want, name)) in [
             (&b",\"args\":"[..], RootKind::List, "args"),
             (&b",\"kwargs\":"[..], RootKind::Map, "kwargs"),
@@ -372,7 +370,7 @@ impl<'de, F: FnOnce(&'de str) -> Result<Vec<u8>>> serde::de::Visitor<'de>
                     ErrorCode::InvalidArgument,
                     format!("{name}: expected one {kind}"),
                 );
-                return Err(fail(self.failure, e));
+                return Err(keep_failure(self.failure, e));
             }
         }
         if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
@@ -381,13 +379,6 @@ impl<'de, F: FnOnce(&'de str) -> Result<Vec<u8>>> serde::de::Visitor<'de>
         out.push(b'}');
         Ok(out)
     }
-}
-
-/// Keeps `e` (its code) for the caller and gives serde an error to stop with.
-fn fail<E: serde::de::Error>(slot: &mut Option<crate::Error>, e: crate::Error) -> E {
-    let msg = e.message().to_owned();
-    slot.get_or_insert(e);
-    E::custom(msg)
 }
 
 impl crate::payload::WriteJson for JsonText<'_> {
@@ -402,10 +393,7 @@ impl crate::payload::WriteJson for JsonText<'_> {
             &mut de,
         )
         .and_then(|()| de.end());
-        written.or_else(|e| match failure {
-            Some(f) => Err(f),
-            None => err(ErrorCode::InvalidJson, format!("json: {e}")),
-        })
+        written.map_err(|e| failure_or(failure, ErrorCode::InvalidJson, "json", e))
     }
 }
 
@@ -417,11 +405,7 @@ struct Transcode<'t, 'w> {
 
 impl Transcode<'_, '_> {
     fn done<E: serde::de::Error>(self, r: Result<()>) -> std::result::Result<(), E> {
-        r.map_err(|e| {
-            let msg = e.message().to_owned();
-            self.failure.get_or_insert(e);
-            E::custom(msg)
-        })
+        r.map_err(|e| keep_failure(self.failure, e))
     }
 }
 
