@@ -52,9 +52,10 @@ pub use error::{Error, ErrorCode, Result};
 pub use keyring::{BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, SymmetricKey};
 pub use keys::{ed25519_public_to_x25519, key_id, DataKey, KeyPair, PublicKey, SecretKey};
 pub use payload::{
-    args_from_json, args_from_value, decrypt_payload, kwargs_from_json, kwargs_from_value,
-    open_bytes, open_payload, open_payload_and_plaintext, seal_bytes, seal_json_message,
-    seal_payload, serialize_plaintext, Decrypted, Payload, SealBuffer, Sealer, WriteJson,
+    args_from_json, args_from_value, decrypt_payload, json_plaintext_with_side_binaries,
+    kwargs_from_json, kwargs_from_value, open_bytes, open_payload, open_payload_and_plaintext,
+    seal_bytes, seal_json_message, seal_payload, serialize_plaintext, Decrypted, Payload,
+    SealBuffer, Sealer, WriteJson,
 };
 pub use serializer::Serializer;
 pub use value::{Map, Value};

@@ -115,6 +115,7 @@ impl Plaintext<'_> {
         match serializer {
             Serializer::Json => write_json_plaintext(
                 out,
+                None,
                 self.uri,
                 self.args.as_ref().map(|a| a as &dyn WriteJson),
                 self.kwargs.map(|m| m as &dyn WriteJson),
@@ -163,9 +164,11 @@ impl WriteJson for Map {
 }
 
 /// Appends `{"uri":…,"args":…,"kwargs":…}` as Autobahn|Python writes it; `args` must
-/// write a list and `kwargs` a map.
+/// write a list and `kwargs` a map. With `side`, binaries go out of band (see
+/// [`JsonWriter::with_side_binaries`]).
 pub(crate) fn write_json_plaintext(
     out: &mut Vec<u8>,
+    mut side: Option<&mut Vec<u8>>,
     uri: Option<&str>,
     args: Option<&dyn WriteJson>,
     kwargs: Option<&dyn WriteJson>,
@@ -175,38 +178,60 @@ pub(crate) fn write_json_plaintext(
         Some(u) => JsonWriter::new(out, 1).str(u)?,
         None => out.extend_from_slice(b"null"),
     }
-    out.extend_from_slice(b",\"args\":");
-    write_json_part(out, args, RootKind::List, "args")?;
-    out.extend_from_slice(b",\"kwargs\":");
-    write_json_part(out, kwargs, RootKind::Map, "kwargs")?;
+    for (key, part, want, name) in [
+        (&b",\"args\":"[..], args, RootKind::List, "args"),
+        (&b",\"kwargs\":"[..], kwargs, RootKind::Map, "kwargs"),
+    ] {
+        out.extend_from_slice(key);
+        let Some(part) = part else {
+            out.extend_from_slice(b"null");
+            continue;
+        };
+        let mut w = match side.as_deref_mut() {
+            Some(side) => JsonWriter::with_side_binaries(out, 1, side),
+            None => JsonWriter::new(out, 1),
+        };
+        part.write_json(&mut w).map_err(|e| e.within(name))?;
+        check_json_part(&w, want, name)?;
+    }
     out.push(b'}');
     Ok(())
 }
 
-fn write_json_part(
-    out: &mut Vec<u8>,
-    part: Option<&dyn WriteJson>,
-    want: RootKind,
-    name: &str,
-) -> Result<()> {
-    let Some(part) = part else {
-        out.extend_from_slice(b"null");
+/// Checks that `w` wrote one `want` (a list for `args`, a map for `kwargs`).
+pub(crate) fn check_json_part(w: &JsonWriter<'_>, want: RootKind, name: &str) -> Result<()> {
+    if w.root() == want && w.is_complete() {
         return Ok(());
-    };
-    let mut w = JsonWriter::new(out, 1);
-    part.write_json(&mut w).map_err(|e| e.within(name))?;
-    if w.root() != want || !w.is_complete() {
-        let kind = if want == RootKind::List {
-            "list"
-        } else {
-            "map"
-        };
-        return err(
-            ErrorCode::InvalidArgument,
-            format!("{name}: expected one {kind}"),
-        );
     }
-    Ok(())
+    let kind = if want == RootKind::List {
+        "list"
+    } else {
+        "map"
+    };
+    err(
+        ErrorCode::InvalidArgument,
+        format!("{name}: expected one {kind}"),
+    )
+}
+
+/// The JSON plaintext of a payload as [`serialize_plaintext`] writes it, but with
+/// its binaries out of band, appended to `side` (see
+/// [`JsonWriter::with_side_binaries`]: not WAMP-JSON, for bindings).
+pub fn json_plaintext_with_side_binaries(
+    uri: &str,
+    args: Option<&[Value]>,
+    kwargs: Option<&Map>,
+    side: &mut Vec<u8>,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_json_plaintext(
+        &mut out,
+        Some(side),
+        Some(uri),
+        args.as_ref().map(|a| a as &dyn WriteJson),
+        kwargs.map(|m| m as &dyn WriteJson),
+    )?;
+    Ok(out)
 }
 
 /// The serialized plaintext of a payload, exactly as [`seal_payload`] encrypts it
@@ -318,7 +343,7 @@ impl<'u> Sealer<'u> {
         body_hint: usize,
     ) -> Result<SealBuffer> {
         let mut buf = self.json_buffer(body_hint)?;
-        write_json_plaintext(&mut buf, Some(self.uri), args, kwargs)?;
+        write_json_plaintext(&mut buf, None, Some(self.uri), args, kwargs)?;
         Ok(SealBuffer(buf))
     }
 

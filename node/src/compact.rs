@@ -246,42 +246,19 @@ fn as_json_text(p: &Payload) -> Option<Opened> {
     if !equivalent || check.differs {
         return None;
     }
-    let args = p.args.as_deref();
-    let args = args.as_ref().map(|a| a as &dyn WriteJson);
-    let kwargs = p.kwargs.as_ref().map(|k| k as &dyn WriteJson);
-    json_with_side_binaries(check.binaries, (256, check.binary_bytes), |w| {
-        w.begin_map()?;
-        w.key("uri");
-        w.str(uri)?;
-        for (name, part) in [("args", args), ("kwargs", kwargs)] {
-            w.key(name);
-            match part {
-                Some(v) => v.write_json(w)?,
-                None => w.null(),
-            }
-        }
-        w.end_map();
-        Ok(())
+    json_with_side_binaries(check.binaries, |side| {
+        wampe2e::json_plaintext_with_side_binaries(uri, p.args.as_deref(), p.kwargs.as_ref(), side)
     })
 }
 
-/// JSON text written by `write`, binaries (if it has any) out of band (see
-/// [`Opened::JsonWithBinaries`]).
+/// JSON text written by `write`, its binaries (if it has any) out of band in the
+/// side buffer `write` is given (see [`Opened::JsonWithBinaries`]).
 fn json_with_side_binaries(
     binaries: bool,
-    capacity: (usize, usize),
-    write: impl FnOnce(&mut JsonWriter<'_>) -> wampe2e::Result<()>,
+    write: impl FnOnce(&mut Vec<u8>) -> wampe2e::Result<Vec<u8>>,
 ) -> Option<Opened> {
-    let (mut text, mut side) = (
-        Vec::with_capacity(capacity.0),
-        Vec::with_capacity(capacity.1),
-    );
-    let mut w = JsonWriter::with_side_binaries(&mut text, 0, &mut side);
-    write(&mut w).ok()?;
-    if !w.is_complete() {
-        return None;
-    }
-    let text = String::from_utf8(text).ok()?;
+    let mut side = Vec::new();
+    let text = String::from_utf8(write(&mut side).ok()?).ok()?;
     Some(if binaries {
         Opened::JsonWithBinaries(text, side)
     } else {
@@ -461,10 +438,18 @@ fn open_message(
             }
             // Transcoded with the binaries out of band (else, below, as values).
             let text = std::str::from_utf8(decrypted.plaintext()).unwrap_or_default();
-            let capacity = (text.len(), check.binary_bytes);
-            if let Some(opened) =
-                json_with_side_binaries(true, capacity, |w| JsonText(text).write_json(w))
-            {
+            if let Some(opened) = json_with_side_binaries(true, |side| {
+                let mut out = Vec::with_capacity(text.len());
+                let mut w = JsonWriter::with_side_binaries(&mut out, 0, side);
+                JsonText(text).write_json(&mut w)?;
+                if !w.is_complete() {
+                    return Err(wampe2e::Error::new(
+                        wampe2e::ErrorCode::InvalidJson,
+                        "json: not one value",
+                    ));
+                }
+                Ok(out)
+            }) {
                 return Ok(opened);
             }
         }
