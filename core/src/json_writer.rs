@@ -126,10 +126,7 @@ impl<'a> JsonWriter<'a> {
 
     fn open(&mut self, bracket: u8, kind: RootKind) -> Result<()> {
         if self.base_depth + self.depth >= MAX_DEPTH {
-            return err(
-                ErrorCode::UnsupportedValue,
-                format!("value nests deeper than {MAX_DEPTH} levels"),
-            );
+            return crate::serializer::too_deep("value");
         }
         self.before_value(kind);
         self.out.push(bracket);

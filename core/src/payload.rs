@@ -7,7 +7,7 @@ use crate::dialects::{Dialect, Envelope};
 use crate::error::{err, ErrorCode, Result};
 use crate::json_writer::{JsonWriter, RootKind};
 use crate::keyring::{KeyEntry, KeyMaterial, KeyRing, Role};
-use crate::serializer::{write_value, Serializer, MAX_DEPTH};
+use crate::serializer::{too_deep, write_value, Serializer, MAX_DEPTH};
 use crate::value::{Map, Value};
 use serde::ser::{Serialize, SerializeMap};
 
@@ -122,10 +122,7 @@ impl Plaintext<'_> {
             ),
             Serializer::Cbor | Serializer::Msgpack => {
                 if self.depth() > MAX_DEPTH {
-                    return err(
-                        ErrorCode::UnsupportedValue,
-                        format!("payload nests deeper than {MAX_DEPTH} levels"),
-                    );
+                    return too_deep("payload");
                 }
                 serializer.write_binary(self, out)
             }

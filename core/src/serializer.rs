@@ -8,6 +8,14 @@ use std::str::FromStr;
 /// Deepest list/map nesting accepted for serialization (parsers allow at least this much).
 pub const MAX_DEPTH: usize = 100;
 
+/// The error for `what` ("value", "payload") nesting deeper than [`MAX_DEPTH`].
+pub(crate) fn too_deep<T>(what: &str) -> Result<T> {
+    err(
+        ErrorCode::UnsupportedValue,
+        format!("{what} nests deeper than {MAX_DEPTH} levels"),
+    )
+}
+
 /// A payload serializer, named as on the wire (`enc_serializer` / `ppt_serializer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Serializer {
@@ -37,10 +45,7 @@ impl Serializer {
             Serializer::Json => write_json(value, out),
             Serializer::Cbor | Serializer::Msgpack => {
                 if value.depth() > MAX_DEPTH {
-                    return err(
-                        ErrorCode::UnsupportedValue,
-                        format!("value nests deeper than {MAX_DEPTH} levels"),
-                    );
+                    return too_deep("value");
                 }
                 self.write_binary(value, out)
             }
