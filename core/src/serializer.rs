@@ -8,8 +8,9 @@ use std::str::FromStr;
 /// Deepest list/map nesting accepted for serialization (parsers allow at least this much).
 pub const MAX_DEPTH: usize = 100;
 
-/// The error for `what` ("value", "payload") nesting deeper than [`MAX_DEPTH`].
-pub(crate) fn too_deep<T>(what: &str) -> Result<T> {
+/// The error for `what` ("value", "payload") nesting deeper than [`MAX_DEPTH`]
+/// (bindings that check the depth themselves give the same).
+pub fn too_deep<T>(what: &str) -> Result<T> {
     err(
         ErrorCode::UnsupportedValue,
         format!("{what} nests deeper than {MAX_DEPTH} levels"),

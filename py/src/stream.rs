@@ -148,10 +148,7 @@ impl ValueSink {
     fn open(&mut self, container: Value) -> wampe2e::Result<()> {
         // The plaintext map encloses args and kwargs: one level already open.
         if 1 + self.stack.len() >= MAX_DEPTH {
-            return Err(Error::new(
-                ErrorCode::UnsupportedValue,
-                format!("value nests deeper than {MAX_DEPTH} levels"),
-            ));
+            return wampe2e::serializer::too_deep("value");
         }
         self.stack.push((container, None));
         Ok(())
