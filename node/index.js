@@ -26,9 +26,13 @@ const scratch = Buffer.allocUnsafeSlow(64 * 1024)
 
 // A result of a compact entry point as a Buffer of its own.
 function bytesOut (r) {
-  if (typeof r !== 'number') return r
-  const b = Buffer.allocUnsafe(r)
-  scratch.copy(b, 0, 0, r)
+  return typeof r === 'number' ? copied(scratch, 0, r) : r
+}
+
+// Bytes start..end of `src` in a Buffer of their own (pooled when small).
+function copied (src, start, end) {
+  const b = Buffer.allocUnsafe(end - start)
+  src.copy(b, 0, start, end)
   return b
 }
 
@@ -213,10 +217,7 @@ function revived (v, side) {
   if (typeof v === 'string') {
     if (v.charCodeAt(0) !== 0) return v
     const dash = v.indexOf('-')
-    const start = +v.slice(1, dash)
-    const b = Buffer.allocUnsafe(+v.slice(dash + 1) - start)
-    side.copy(b, 0, start, start + b.length)
-    return b
+    return copied(side, +v.slice(1, dash), +v.slice(dash + 1))
   }
   if (typeof v !== 'object' || v === null) return v
   if (Array.isArray(v)) {
