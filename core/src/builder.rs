@@ -4,7 +4,7 @@
 //! [`ValueTree`] builds the core's own [`Value`].
 
 use crate::error::{err, ErrorCode, Result};
-use crate::serializer::Serializer;
+use crate::serializer::{too_deep, Serializer, MAX_DEPTH};
 use crate::value::Value;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -91,6 +91,29 @@ pub(crate) struct Ctx<'b, B> {
     pub(crate) builder: &'b mut B,
     pub(crate) json: bool,
     pub(crate) failure: Option<crate::Error>,
+    /// Lists and maps open around the value being parsed: every reader stops at
+    /// [`MAX_DEPTH`], before the recursion can exhaust a thread's stack.
+    pub(crate) depth: usize,
+}
+
+impl<'b, B> Ctx<'b, B> {
+    pub(crate) fn new(builder: &'b mut B, json: bool) -> Self {
+        Ctx {
+            builder,
+            json,
+            failure: None,
+            depth: 0,
+        }
+    }
+
+    /// Enters a list or map; `UnsupportedValue` beyond [`MAX_DEPTH`].
+    fn enter<E: de::Error>(&mut self) -> std::result::Result<(), E> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.fail(too_deep::<()>("plaintext").unwrap_err()));
+        }
+        Ok(())
+    }
 }
 
 impl<B> Ctx<'_, B> {
@@ -220,19 +243,23 @@ impl<'de, B: ValueBuilder> Visitor<'de> for ValueSeed<'_, '_, B> {
         build!(self.0, self.0.builder.bytes(b))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<B::Value, A::Error> {
+        self.0.enter()?;
         // Cap the pre-allocation: the length hint comes from untrusted input.
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(v) = seq.next_element_seed(ValueSeed(&mut *self.0))? {
             items.push(v);
         }
+        self.0.depth -= 1;
         build!(self.0, self.0.builder.list(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<B::Value, A::Error> {
+        self.0.enter()?;
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         while let Some(k) = map.next_key_seed(KeySeed(&mut *self.0))? {
             let v = map.next_value_seed(ValueSeed(&mut *self.0))?;
             entries.push((k, v));
         }
+        self.0.depth -= 1;
         build!(self.0, self.0.builder.map(entries))
     }
 }
@@ -405,8 +432,32 @@ impl<'de, B: ValueBuilder> Visitor<'de> for PartSeed<'_, '_, B> {
     }
 }
 
-/// The whole plaintext: a map of `uri`, `args`, `kwargs` (null = absent, later keys
-/// win, other keys ignored).
+/// Which of `uri`, `args`, `kwargs` a plaintext map had so far: each may appear
+/// once. A duplicate is `InvalidPayload`, so that no two parsers (first wins, last
+/// wins) can show two receivers different payloads from one sender.
+#[derive(Default)]
+struct Parts(u8);
+
+impl Parts {
+    fn first(&mut self, part: Part) -> Result<()> {
+        let (bit, name) = match part {
+            Part::Uri => (1, "uri"),
+            Part::Args => (2, "args"),
+            Part::Kwargs => (4, "kwargs"),
+        };
+        if self.0 & bit != 0 {
+            return err(
+                ErrorCode::InvalidPayload,
+                format!("plaintext has the key {name:?} twice"),
+            );
+        }
+        self.0 |= bit;
+        Ok(())
+    }
+}
+
+/// The whole plaintext: a map of `uri`, `args`, `kwargs` (null = absent, each at
+/// most once, other keys ignored).
 pub(crate) struct PlaintextSeed<'c, 'b, B>(pub(crate) &'c mut Ctx<'b, B>);
 
 impl<'de, B: ValueBuilder> DeserializeSeed<'de> for PlaintextSeed<'_, '_, B> {
@@ -481,12 +532,16 @@ impl<'de, B: ValueBuilder> Visitor<'de> for PlaintextSeed<'_, '_, B> {
             args: None,
             kwargs: None,
         };
+        let mut seen = Parts::default();
         while let Some(part) = map.next_key_seed(PartName)? {
             let Some(part) = part else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            // Null is absent (and leaves an earlier duplicate key's value alone).
+            if let Err(e) = seen.first(part) {
+                return Err(self.0.fail(e));
+            }
+            // Null is absent.
             match (part, map.next_value_seed(PartSeed(&mut *self.0, part))?) {
                 (_, PartValue::Absent) => {}
                 (_, PartValue::Uri(u)) => opened.uri = Some(u),
@@ -516,6 +571,9 @@ macro_rules! run_seed {
                 let mut rest = $bytes;
                 let parsed = {
                     let mut de = rmp_serde::Deserializer::new(&mut rest);
+                    // Ctx stops at MAX_DEPTH first (with its error code); this is
+                    // rmp-serde's own guard, in case it ever recurses without us.
+                    de.set_max_depth(2 * MAX_DEPTH);
                     $seed.deserialize(&mut de)
                 };
                 let parsed =
@@ -535,11 +593,7 @@ pub fn parse_plaintext<B: ValueBuilder>(
     bytes: &[u8],
     builder: &mut B,
 ) -> Result<Opened<B::Value>> {
-    let mut ctx = Ctx {
-        builder,
-        json: serializer == Serializer::Json,
-        failure: None,
-    };
+    let mut ctx = Ctx::new(builder, serializer == Serializer::Json);
     run_seed!(serializer, bytes, ctx, PlaintextSeed(&mut ctx), {
         let value = Serializer::Cbor.read(bytes)?;
         opened_from_value(value, ctx.builder)
@@ -552,15 +606,14 @@ pub fn parse_value<B: ValueBuilder>(
     bytes: &[u8],
     builder: &mut B,
 ) -> Result<B::Value> {
-    let mut ctx = Ctx {
-        builder,
-        json: serializer == Serializer::Json,
-        failure: None,
-    };
+    let mut ctx = Ctx::new(builder, serializer == Serializer::Json);
     run_seed!(serializer, bytes, ctx, ValueSeed(&mut ctx), {
         let mut rest = bytes;
-        let value: Value = ciborium::from_reader(&mut rest)
-            .or_else(|e| err(ErrorCode::InvalidCbor, format!("cbor: {e}")))?;
+        let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_DEPTH)
+            .or_else(|e| match e {
+                ciborium::de::Error::RecursionLimitExceeded => too_deep("plaintext"),
+                e => err(ErrorCode::InvalidCbor, format!("cbor: {e}")),
+            })?;
         trailing(ErrorCode::InvalidCbor, "cbor", rest)?;
         replay(&value, ctx.builder)
     })
@@ -620,7 +673,17 @@ fn opened_from_value<B: ValueBuilder>(value: Value, b: &mut B) -> Result<Opened<
         args: None,
         kwargs: None,
     };
+    let mut seen = Parts::default();
     for (k, v) in entries {
+        let part = match k.as_str() {
+            "uri" => Some(Part::Uri),
+            "args" => Some(Part::Args),
+            "kwargs" => Some(Part::Kwargs),
+            _ => None,
+        };
+        if let Some(part) = part {
+            seen.first(part)?;
+        }
         match (k.as_str(), v) {
             (_, Value::Null) => {}
             ("uri", Value::String(s)) => opened.uri = Some(s),

@@ -61,11 +61,22 @@ pub enum ErrorCode {
     Panic = 24,
     /// An argument is out of range or otherwise invalid (role, dialect, buffer size, ...).
     InvalidArgument = 25,
+    /// A message arrived unencrypted on a URI the keyring has a key for (strict mode).
+    UnexpectedPlaintext = 26,
+    /// A ciphertext this keyring sealed came back to be opened in the role that
+    /// sealed it (a router reflecting a CALL as its RESULT, a YIELD as an INVOCATION).
+    Reflected = 27,
+    /// The router's `Details.topic`/`procedure` is not covered by the local
+    /// subscription or registration it was delivered on.
+    PatternMismatch = 28,
+    /// The key has sealed as many messages as its cipher safely allows (AES-256-GCM
+    /// with random nonces: 2^32); rotate it.
+    KeyExhausted = 29,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order: bindings use this to prove they map them all.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::InvalidKey,
         ErrorCode::KeyNotFound,
         ErrorCode::KeyIncomplete,
@@ -91,6 +102,10 @@ impl ErrorCode {
         ErrorCode::NullArgument,
         ErrorCode::Panic,
         ErrorCode::InvalidArgument,
+        ErrorCode::UnexpectedPlaintext,
+        ErrorCode::Reflected,
+        ErrorCode::PatternMismatch,
+        ErrorCode::KeyExhausted,
     ];
 
     /// The stable number of this code.
@@ -131,6 +146,10 @@ impl ErrorCode {
             ErrorCode::NullArgument => "WAMPE2E_NULL_ARGUMENT",
             ErrorCode::Panic => "WAMPE2E_PANIC",
             ErrorCode::InvalidArgument => "WAMPE2E_INVALID_ARGUMENT",
+            ErrorCode::UnexpectedPlaintext => "WAMPE2E_UNEXPECTED_PLAINTEXT",
+            ErrorCode::Reflected => "WAMPE2E_REFLECTED",
+            ErrorCode::PatternMismatch => "WAMPE2E_PATTERN_MISMATCH",
+            ErrorCode::KeyExhausted => "WAMPE2E_KEY_EXHAUSTED",
         }
     }
 
@@ -168,6 +187,12 @@ impl ErrorCode {
             ErrorCode::NullArgument => "required argument is NULL\0",
             ErrorCode::Panic => "internal panic (bug)\0",
             ErrorCode::InvalidArgument => "invalid argument\0",
+            ErrorCode::UnexpectedPlaintext => "unencrypted message on a URI that has a key\0",
+            ErrorCode::Reflected => "own ciphertext came back (reflection)\0",
+            ErrorCode::PatternMismatch => {
+                "router's URI is outside the local subscription or registration\0"
+            }
+            ErrorCode::KeyExhausted => "key has sealed its limit of messages; rotate it\0",
         }
     }
 }

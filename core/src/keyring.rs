@@ -5,9 +5,10 @@ use crate::error::{err, ErrorCode, Result};
 use crate::keys::{DataKey, PublicKey, SecretKey};
 use crate::secretbox::XSalsaKey;
 use aes_gcm::{Aes256Gcm, KeyInit};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Which side of a WAMP interaction we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -172,13 +173,29 @@ impl fmt::Debug for BoxKey {
     }
 }
 
+/// AES-256-GCM with random 96-bit nonces stays within NIST SP 800-38D's bound
+/// (collision probability below 2^-32) for at most 2^32 messages per key: the
+/// seal after that many fails with `KeyExhausted`.
+pub const AES_GCM_SEAL_LIMIT: u64 = 1 << 32;
+
+/// Seals after which a data key should be rotated (half of [`AES_GCM_SEAL_LIMIT`]);
+/// see [`SymmetricKey::aes_seal_count`].
+pub const AES_GCM_SEAL_WARNING: u64 = 1 << 31;
+
 /// A symmetric data key with its id, and both ciphers' states precomputed.
+///
+/// One data key serves both ppt ciphers, as the spec's peers use it: a router that
+/// flips `ppt_cipher` gets `DecryptionFailed` (the two constructions share no state,
+/// and each authenticates its own layout under its own key schedule). Seals with
+/// AES-256-GCM are counted per key, shared by clones, and stop at
+/// [`AES_GCM_SEAL_LIMIT`]; XSalsa20-Poly1305's 192-bit random nonces need no limit.
 #[derive(Clone)]
 pub struct SymmetricKey {
     key_id: String,
     key: DataKey,
     pub(crate) secretbox: XSalsaKey,
     pub(crate) aes: Aes256Gcm,
+    pub(crate) aes_seals: Arc<AtomicU64>,
 }
 
 impl SymmetricKey {
@@ -194,12 +211,34 @@ impl SymmetricKey {
             key,
             secretbox,
             aes,
+            aes_seals: Arc::new(AtomicU64::new(0)),
         })
     }
 
     /// The key id.
     pub fn key_id(&self) -> &str {
         &self.key_id
+    }
+
+    /// How many payloads this key has sealed with AES-256-GCM. Rotate the key when
+    /// this passes [`AES_GCM_SEAL_WARNING`]; at [`AES_GCM_SEAL_LIMIT`] sealing stops.
+    pub fn aes_seal_count(&self) -> u64 {
+        self.aes_seals.load(Ordering::Relaxed)
+    }
+
+    /// Counts one AES-256-GCM seal, or refuses it past the limit.
+    pub(crate) fn count_aes_seal(&self) -> Result<()> {
+        if self.aes_seals.fetch_add(1, Ordering::Relaxed) >= AES_GCM_SEAL_LIMIT {
+            self.aes_seals.store(AES_GCM_SEAL_LIMIT, Ordering::Relaxed);
+            return err(
+                ErrorCode::KeyExhausted,
+                format!(
+                    "data key {:?} has sealed 2^32 messages with aes256gcm; rotate it",
+                    self.key_id
+                ),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -208,6 +247,7 @@ impl fmt::Debug for SymmetricKey {
         f.debug_struct("SymmetricKey")
             .field("key_id", &self.key_id)
             .field("key", &self.key)
+            .field("aes_seals", &self.aes_seal_count())
             .finish()
     }
 }
@@ -268,7 +308,65 @@ struct Inner {
     /// only lengths that can match.
     prefix_lens: BTreeMap<usize, usize>,
     default: Option<Arc<KeyEntry>>,
+    /// Data keys added by id only ([`KeyRing::add_symmetric_key`]): they open
+    /// payloads on URIs that no entry (and no default) covers.
     by_key_id: HashMap<String, Arc<KeyEntry>>,
+}
+
+impl Inner {
+    fn insert(&mut self, prefix: &str, entry: Arc<KeyEntry>) {
+        if prefix.is_empty() {
+            self.default = Some(entry);
+        } else if self.by_prefix.insert(prefix.to_owned(), entry).is_none() {
+            *self.prefix_lens.entry(prefix.len()).or_insert(0) += 1;
+        }
+    }
+
+    fn get(&self, prefix: &str) -> Option<Arc<KeyEntry>> {
+        if prefix.is_empty() {
+            self.default.clone()
+        } else {
+            self.by_prefix.get(prefix).cloned()
+        }
+    }
+}
+
+/// How many seals a keyring remembers to refuse reflections (per keyring, both
+/// roles together): about 0.6 MiB when full.
+pub const REMEMBERED_SEALS: usize = 16384;
+
+/// The first bytes of every recent seal's nonce, with the role that sealed it:
+/// a ciphertext opened in the role that sealed it was reflected by the router
+/// (a CALL sent back as its RESULT, a YIELD as an INVOCATION). The nonces are
+/// random, so 16 bytes identify a seal.
+#[derive(Default)]
+pub(crate) struct SealMemory {
+    seen: HashSet<(Role, [u8; 16])>,
+    order: VecDeque<(Role, [u8; 16])>,
+}
+
+fn nonce_tag(sealed: &[u8]) -> Option<[u8; 16]> {
+    sealed.get(..16)?.try_into().ok()
+}
+
+impl SealMemory {
+    pub(crate) fn remember(&mut self, role: Role, sealed: &[u8]) {
+        let Some(tag) = nonce_tag(sealed) else {
+            return;
+        };
+        if self.order.len() >= REMEMBERED_SEALS {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        if self.seen.insert((role, tag)) {
+            self.order.push_back((role, tag));
+        }
+    }
+
+    pub(crate) fn sealed_here(&self, role: Role, sealed: &[u8]) -> bool {
+        nonce_tag(sealed).is_some_and(|tag| self.seen.contains(&(role, tag)))
+    }
 }
 
 /// A thread-safe keyring. Lookups take a read lock and clone an `Arc`, so
@@ -276,6 +374,7 @@ struct Inner {
 #[derive(Default)]
 pub struct KeyRing {
     inner: RwLock<Inner>,
+    seals: Arc<Mutex<SealMemory>>,
 }
 
 impl fmt::Debug for KeyRing {
@@ -306,29 +405,49 @@ impl KeyRing {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Maps URIs starting with `prefix` to `entry`; the empty prefix sets the
-    /// default entry (as Autobahn's `set_key("")`). A symmetric entry is also
-    /// found by its key id.
-    pub fn set(&self, prefix: &str, entry: impl Into<KeyEntry>) {
-        let entry = Arc::new(entry.into());
-        let mut inner = self.write();
-        if let KeyMaterial::Symmetric(k) = &entry.material {
-            inner.by_key_id.insert(k.key_id.clone(), entry.clone());
-        }
-        if prefix.is_empty() {
-            inner.default = Some(entry);
-        } else if inner.by_prefix.insert(prefix.to_owned(), entry).is_none() {
-            *inner.prefix_lens.entry(prefix.len()).or_insert(0) += 1;
-        }
+    /// The memory of recent seals (see [`REMEMBERED_SEALS`]).
+    pub(crate) fn seals(&self) -> &Arc<Mutex<SealMemory>> {
+        &self.seals
     }
 
-    /// Adds a symmetric key found only by its key id (for opening `ppt_keyid`).
+    /// `Reflected` if this keyring sealed `sealed` in `role` itself, recently.
+    pub(crate) fn check_not_reflected(&self, role: Role, sealed: &[u8]) -> Result<()> {
+        let memory = self.seals.lock().unwrap_or_else(|p| p.into_inner());
+        if memory.sealed_here(role, sealed) {
+            return err(
+                ErrorCode::Reflected,
+                format!(
+                    "this keyring sealed the payload itself as the {role:?}: the router sent it back"
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Maps URIs starting with `prefix` to `entry`; the empty prefix sets the
+    /// default entry (as Autobahn's `set_key("")`). A symmetric entry opens only
+    /// payloads whose `ppt_keyid` is its own key id.
+    pub fn set(&self, prefix: &str, entry: impl Into<KeyEntry>) {
+        let entry = Arc::new(entry.into());
+        self.write().insert(prefix, entry);
+    }
+
+    /// Adds a symmetric key found only by its key id: it opens payloads whose
+    /// `ppt_keyid` names it on URIs that no entry (and no default) covers. A key id
+    /// never selects a key for a URI whose entry holds another key.
     pub fn add_symmetric_key(&self, key: SymmetricKey) {
         let id = key.key_id.clone();
         self.write().by_key_id.insert(id, Arc::new(key.into()));
     }
 
-    /// Removes the entry for exactly `prefix` (the default for ""). Returns whether one was there.
+    /// Whether a message on `uri` must arrive sealed: the keyring has an entry (or
+    /// a default) for it. Key-id-only data keys do not count (they are not bound to URIs).
+    pub fn expects_sealed(&self, uri: &str) -> bool {
+        self.select(uri).is_some()
+    }
+
+    /// Removes the entry for exactly `prefix` (the default for ""): its keys no
+    /// longer seal or open anything. Returns whether one was there.
     pub fn remove(&self, prefix: &str) -> bool {
         let mut inner = self.write();
         if prefix.is_empty() {
@@ -346,7 +465,7 @@ impl KeyRing {
         true
     }
 
-    /// Removes a symmetric key from the key-id index. Returns whether one was there.
+    /// Removes a key added by [`KeyRing::add_symmetric_key`]. Returns whether one was there.
     pub fn remove_key_id(&self, key_id: &str) -> bool {
         self.write().by_key_id.remove(key_id).is_some()
     }
@@ -372,7 +491,7 @@ impl KeyRing {
         })
     }
 
-    /// The symmetric entry with this key id, if any.
+    /// The key-id-only data key with this id, if any (see [`KeyRing::add_symmetric_key`]).
     pub fn by_key_id(&self, key_id: &str) -> Option<Arc<KeyEntry>> {
         self.read().by_key_id.get(key_id).cloned()
     }
@@ -381,15 +500,10 @@ impl KeyRing {
     /// with fresh ones from the OS RNG; peers' public keys are kept. Returns the new
     /// public keys to distribute. Symmetric entries get a fresh key under the same id.
     pub fn rotate(&self, prefix: &str) -> Result<RotatedKeys> {
-        let current = {
-            let inner = self.read();
-            if prefix.is_empty() {
-                inner.default.clone()
-            } else {
-                inner.by_prefix.get(prefix).cloned()
-            }
-        }
-        .ok_or_else(|| {
+        // One write lock from read to replace: a concurrent set or remove is
+        // either before the rotation or after it, never undone by it.
+        let mut inner = self.write();
+        let current = inner.get(prefix).ok_or_else(|| {
             crate::Error::new(
                 ErrorCode::KeyNotFound,
                 format!("no key entry for prefix {prefix:?}"),
@@ -412,13 +526,11 @@ impl KeyRing {
                 },
             ),
         };
-        self.set(
-            prefix,
-            KeyEntry {
-                material,
-                allow_missing_uri: current.allow_missing_uri,
-            },
-        );
+        let entry = KeyEntry {
+            material,
+            allow_missing_uri: current.allow_missing_uri,
+        };
+        inner.insert(prefix, Arc::new(entry));
         Ok(rotated)
     }
 }
@@ -494,6 +606,33 @@ mod tests {
             ring.rotate("nope").unwrap_err().code(),
             ErrorCode::KeyNotFound
         );
+    }
+
+    #[test]
+    fn aes_gcm_stops_at_its_seal_limit_and_xsalsa_does_not() {
+        use crate::{seal_payload, Cipher, Dialect, Serializer};
+        let key = SymmetricKey::new("k", DataKey::generate().unwrap()).unwrap();
+        let ring = KeyRing::new();
+        ring.set("", key.clone());
+        let dialect = |cipher| Dialect::Passthru {
+            serializer: Serializer::Json,
+            cipher,
+        };
+        let seal = |cipher| seal_payload(&ring, Role::Originator, "u", None, None, dialect(cipher));
+        seal(Cipher::Aes256Gcm).unwrap();
+        assert_eq!(key.aes_seal_count(), 1, "clones share the count");
+        key.aes_seals
+            .store(AES_GCM_SEAL_LIMIT - 1, std::sync::atomic::Ordering::Relaxed);
+        seal(Cipher::Aes256Gcm).unwrap();
+        for _ in 0..3 {
+            let e = seal(Cipher::Aes256Gcm).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::KeyExhausted);
+        }
+        assert_eq!(key.aes_seal_count(), AES_GCM_SEAL_LIMIT);
+        seal(Cipher::XSalsa20Poly1305).unwrap();
+        // A rotated key starts counting afresh.
+        ring.rotate("").unwrap();
+        seal(Cipher::Aes256Gcm).unwrap();
     }
 
     #[test]

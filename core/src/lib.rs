@@ -36,6 +36,7 @@ pub mod builder;
 mod cipher;
 pub mod dialects;
 pub mod error;
+pub mod inbound;
 pub mod json_writer;
 pub mod keyring;
 pub mod keys;
@@ -49,7 +50,11 @@ pub mod value;
 pub use cipher::Cipher;
 pub use dialects::{Dialect, Envelope};
 pub use error::{Error, ErrorCode, Result};
-pub use keyring::{BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, SymmetricKey};
+pub use inbound::{decide, Arrival, Delivery, MatchPolicy, MessageKind};
+pub use keyring::{
+    BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, SymmetricKey, AES_GCM_SEAL_LIMIT,
+    AES_GCM_SEAL_WARNING, REMEMBERED_SEALS,
+};
 pub use keys::{ed25519_public_to_x25519, key_id, DataKey, KeyPair, PublicKey, SecretKey};
 pub use payload::{
     args_from_json, args_from_value, decrypt_payload, json_plaintext_with_side_binaries,

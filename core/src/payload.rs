@@ -6,7 +6,7 @@ use crate::cipher::{Cipher, CipherKey};
 use crate::dialects::{Dialect, Envelope};
 use crate::error::{err, ErrorCode, Result};
 use crate::json_writer::{JsonWriter, RootKind};
-use crate::keyring::{KeyEntry, KeyMaterial, KeyRing, Role};
+use crate::keyring::{KeyEntry, KeyMaterial, KeyRing, Role, SealMemory};
 use crate::serializer::{too_deep, write_value, Serializer, MAX_DEPTH};
 use crate::value::{Map, Value};
 use serde::ser::{Serialize, SerializeMap};
@@ -295,6 +295,7 @@ pub struct Sealer<'u> {
     role: Role,
     uri: &'u str,
     dialect: Dialect,
+    seals: std::sync::Arc<std::sync::Mutex<SealMemory>>,
 }
 
 /// A plaintext written by a [`Sealer`], with room for the cipher's nonce and tag.
@@ -323,6 +324,7 @@ impl<'u> Sealer<'u> {
             role,
             uri,
             dialect,
+            seals: keyring.seals().clone(),
         })
     }
 
@@ -371,10 +373,24 @@ impl<'u> Sealer<'u> {
         Ok(SealBuffer(buf))
     }
 
-    /// Encrypts a plaintext written by this sealer under a fresh OS-random nonce.
+    /// Encrypts a plaintext written by this sealer under a fresh OS-random nonce,
+    /// and remembers the nonce so that the ciphertext is refused if the router sends
+    /// it back to this keyring in the same role (`Reflected`).
+    ///
+    /// Errors: `PayloadTooLarge`, `RandomFailed`, `KeyExhausted` (AES-256-GCM).
     pub fn seal(&self, plaintext: SealBuffer) -> Result<Envelope> {
         let mut buf = plaintext.0;
-        cipher_key(&self.entry, self.role, self.dialect)?.seal_in_place(&mut buf)?;
+        let key = cipher_key(&self.entry, self.role, self.dialect)?;
+        if let (KeyMaterial::Symmetric(s), Cipher::Aes256Gcm) =
+            (&self.entry.material, self.dialect.cipher())
+        {
+            s.count_aes_seal()?;
+        }
+        key.seal_in_place(&mut buf)?;
+        self.seals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remember(self.role, &buf);
         Ok(Envelope {
             dialect: self.dialect,
             key_id: sending_key_id(&self.entry, self.dialect),
@@ -442,29 +458,53 @@ pub fn seal_bytes(
     sealer.seal(SealBuffer(buf))
 }
 
-/// Finds the entry that opens `envelope` on `uri`: for passthru, a symmetric key
-/// named by `ppt_keyid` first; otherwise the keyring's selection for `uri`.
+/// Finds the entry that opens `envelope` on `uri`: the keyring's selection for
+/// `uri`. A `ppt_keyid` authorizes nothing by itself: on a URI whose entry is a data
+/// key it must name that key; only on a URI that no entry covers does it select a
+/// key-id-only data key ([`KeyRing::add_symmetric_key`]). (A key-pair entry's box
+/// authenticates the peer; its key id is informational.)
 fn opening_entry(
     keyring: &KeyRing,
     uri: &str,
     envelope: &Envelope,
 ) -> Result<std::sync::Arc<KeyEntry>> {
-    if let (Dialect::Passthru { .. }, Some(id)) = (envelope.dialect, &envelope.key_id) {
-        if let Some(e) = keyring.by_key_id(id) {
-            return Ok(e);
-        }
-        let entry = keyring.select_or_err(uri)?;
-        if let KeyMaterial::Symmetric(s) = &entry.material {
-            if s.key_id() != id {
-                return err(
-                    ErrorCode::KeyNotFound,
-                    format!("no data key with ppt_keyid {id:?}"),
-                );
-            }
-        }
-        return Ok(entry);
+    let key_id = match (envelope.dialect, &envelope.key_id) {
+        (Dialect::Passthru { .. }, Some(id)) => Some(id.as_str()),
+        _ => None,
+    };
+    match (keyring.select(uri), key_id) {
+        (Some(entry), Some(id)) => match &entry.material {
+            KeyMaterial::Symmetric(s) if s.key_id() != id => err(
+                ErrorCode::KeyNotFound,
+                format!(
+                    "ppt_keyid {id:?} is not the data key of the entry for {uri:?} (a key id only selects the URI's own key)"
+                ),
+            ),
+            _ => Ok(entry),
+        },
+        (Some(entry), None) => Ok(entry),
+        (None, Some(id)) => keyring.by_key_id(id).ok_or_else(|| {
+            crate::Error::new(
+                ErrorCode::KeyNotFound,
+                format!("no key for URI {uri:?} and no data key with ppt_keyid {id:?}"),
+            )
+        }),
+        (None, None) => keyring.select_or_err(uri),
     }
-    keyring.select_or_err(uri)
+}
+
+/// Decrypts with the entry for `uri`, refusing a ciphertext this keyring sealed
+/// in the same role (`Reflected`).
+fn decrypt(
+    keyring: &KeyRing,
+    role: Role,
+    uri: &str,
+    envelope: &Envelope,
+) -> Result<(Vec<u8>, bool)> {
+    let entry = opening_entry(keyring, uri, envelope)?;
+    let plain = cipher_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
+    keyring.check_not_reflected(role, &envelope.payload)?;
+    Ok((plain, entry.allow_missing_uri))
 }
 
 /// Decrypts `envelope` received on `uri` as `role`, without interpreting the plaintext.
@@ -474,8 +514,7 @@ pub fn open_bytes(
     uri: &str,
     envelope: &Envelope,
 ) -> Result<Vec<u8>> {
-    let entry = opening_entry(keyring, uri, envelope)?;
-    cipher_key(&entry, role, envelope.dialect)?.open(&envelope.payload)
+    decrypt(keyring, role, uri, envelope).map(|(plain, _)| plain)
 }
 
 /// Opens `envelope` received on `uri` as `role`: decrypts, parses, and checks
@@ -483,8 +522,9 @@ pub fn open_bytes(
 /// another URI is caught with `UriMismatch`).
 ///
 /// Errors: `KeyNotFound`, `KeyIncomplete`, `WrongKeyKind`, `TruncatedCiphertext`,
-/// `DecryptionFailed`, `PayloadTooLarge`, `InvalidUtf8`/`InvalidJson`/`InvalidCbor`/
-/// `InvalidMsgpack`/`InvalidBase64`, `InvalidPayload`, `UriMismatch`, `MissingUri`.
+/// `DecryptionFailed`, `Reflected`, `PayloadTooLarge`, `InvalidUtf8`/`InvalidJson`/
+/// `InvalidCbor`/`InvalidMsgpack`/`InvalidBase64`, `InvalidPayload`, `UnsupportedValue`
+/// (nesting deeper than `MAX_DEPTH`), `UriMismatch`, `MissingUri`.
 pub fn open_payload(
     keyring: &KeyRing,
     role: Role,
@@ -524,12 +564,11 @@ pub fn decrypt_payload(
     uri: &str,
     envelope: &Envelope,
 ) -> Result<Decrypted> {
-    let entry = opening_entry(keyring, uri, envelope)?;
-    let plain = cipher_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
+    let (plain, allow_missing_uri) = decrypt(keyring, role, uri, envelope)?;
     Ok(Decrypted {
         plain,
         serializer: envelope.dialect.serializer(),
-        allow_missing_uri: entry.allow_missing_uri,
+        allow_missing_uri,
     })
 }
 

@@ -113,11 +113,8 @@ impl Serialize for Value {
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut ctx = crate::builder::Ctx {
-            builder: &mut crate::builder::ValueTree,
-            json: false,
-            failure: None,
-        };
+        let mut tree = crate::builder::ValueTree;
+        let mut ctx = crate::builder::Ctx::new(&mut tree, false);
         d.deserialize_any(crate::builder::ValueSeed(&mut ctx))
     }
 }
