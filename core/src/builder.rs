@@ -109,10 +109,10 @@ impl<'b, B> Ctx<'b, B> {
     /// Enters a list or map; `UnsupportedValue` beyond [`MAX_DEPTH`].
     fn enter<E: de::Error>(&mut self) -> std::result::Result<(), E> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.fail(too_deep::<()>("plaintext").unwrap_err()));
+        match self.depth {
+            d if d > MAX_DEPTH => too_deep("plaintext").map_err(|e| self.fail(e)),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 

@@ -216,13 +216,18 @@ impl KeyPair {
 /// Converts an Ed25519 public key into the X25519 public key of the same identity
 /// (libsodium's `crypto_sign_ed25519_pk_to_curve25519`).
 pub fn ed25519_public_to_x25519(what: &str, ed25519_public: &[u8; KEY_LEN]) -> Result<PublicKey> {
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(ed25519_public).or_else(|_| {
-        err(
+    // As libsodium's crypto_sign_ed25519_pk_to_curve25519: a point that does not
+    // decompress, is not in canonical encoding, or is of small order is refused.
+    let point = curve25519_dalek::edwards::CompressedEdwardsY(*ed25519_public)
+        .decompress()
+        .filter(|p| p.compress().to_bytes() == *ed25519_public && !p.is_small_order());
+    let Some(point) = point else {
+        return err(
             ErrorCode::InvalidKey,
-            format!("{what}: not a valid Ed25519 public key"),
-        )
-    })?;
-    Ok(PublicKey(vk.to_montgomery().to_bytes()))
+            format!("{what}: not a valid Ed25519 public key (canonical, not of small order)"),
+        );
+    };
+    Ok(PublicKey(point.to_montgomery().to_bytes()))
 }
 
 /// A symmetric 32-byte data key (for `ppt_cipher` xsalsa20poly1305 / aes256gcm).
@@ -318,5 +323,32 @@ mod tests {
             .verifying_key()
             .to_bytes();
         assert_eq!(ed25519_public_to_x25519("p", &ed_pub).unwrap(), pair.public);
+    }
+
+    #[test]
+    fn ed25519_small_order_and_non_canonical_points_are_refused() {
+        let identity = {
+            let mut b = [0u8; 32];
+            b[0] = 1;
+            b
+        };
+        // y = p + 1: the identity again, in a non-canonical encoding.
+        let non_canonical = {
+            let mut b = [0xffu8; 32];
+            b[0] = 0xee;
+            b[31] = 0x7f;
+            b
+        };
+        // y = -1: the point (0, -1), of order two.
+        let order_two = {
+            let mut b = [0xffu8; 32];
+            b[0] = 0xec;
+            b[31] = 0x7f;
+            b
+        };
+        for bad in [identity, non_canonical, order_two] {
+            let e = ed25519_public_to_x25519("p", &bad).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::InvalidKey);
+        }
     }
 }

@@ -544,7 +544,7 @@ pub fn open_payload_and_plaintext(
 ) -> Result<(Payload, Vec<u8>)> {
     let decrypted = decrypt_payload(keyring, role, uri, envelope)?;
     let payload = decrypted.parse_payload(uri)?;
-    Ok((payload, decrypted.plain))
+    Ok((payload, decrypted.into_plaintext()))
 }
 
 /// A decrypted payload not yet parsed: bindings parse it straight into their own
@@ -554,6 +554,27 @@ pub struct Decrypted {
     plain: Vec<u8>,
     serializer: Serializer,
     allow_missing_uri: bool,
+}
+
+/// A parse error of a decrypted plaintext without the parser's own words: serde,
+/// base64 and UTF-8 messages quote the input they choke on, and that input is the
+/// secret plaintext (an application may log the error, or send it back through
+/// the router). The code and wampe2e's own messages (which quote nothing) stay.
+fn withhold_quotes(e: crate::Error) -> crate::Error {
+    match e.code() {
+        ErrorCode::InvalidJson
+        | ErrorCode::InvalidCbor
+        | ErrorCode::InvalidMsgpack
+        | ErrorCode::InvalidBase64
+        | ErrorCode::InvalidUtf8 => crate::Error::new(
+            e.code(),
+            format!(
+                "decrypted plaintext: {} (the parser's details are withheld: they could quote it)",
+                e.code().description()
+            ),
+        ),
+        _ => e,
+    }
 }
 
 /// Decrypts `envelope` received on `uri` as `role` (errors as [`open_payload`]'s,
@@ -572,6 +593,14 @@ pub fn decrypt_payload(
     })
 }
 
+impl Drop for Decrypted {
+    /// The decrypted plaintext is wiped unless a binding took it
+    /// ([`Decrypted::into_plaintext`]).
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.plain);
+    }
+}
+
 impl Decrypted {
     /// The plaintext's length in bytes.
     pub fn len(&self) -> usize {
@@ -585,8 +614,8 @@ impl Decrypted {
 
     /// The decrypted plaintext, e.g. JSON text a binding hands to its own parser
     /// after [`Decrypted::parse_with`] checked it.
-    pub fn into_plaintext(self) -> Vec<u8> {
-        self.plain
+    pub fn into_plaintext(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.plain)
     }
 
     /// Whether the plaintext is empty (never a valid payload).
@@ -631,7 +660,8 @@ impl Decrypted {
         uri: &str,
         builder: &mut B,
     ) -> Result<Opened<B::Value>> {
-        let opened = parse_plaintext(self.serializer, &self.plain, builder)?;
+        let opened =
+            parse_plaintext(self.serializer, &self.plain, builder).map_err(withhold_quotes)?;
         match &opened.uri {
             Some(inner) if inner == uri => {}
             // The inner URI is part of the secret plaintext: do not echo it.

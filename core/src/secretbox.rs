@@ -13,7 +13,7 @@ use poly1305::universal_hash::KeyInit;
 use poly1305::Poly1305;
 use salsa20::cipher::consts::U10;
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Keystream bytes made up front: four blocks, one SSE2 pass.
 const HEAD: usize = 256;
@@ -42,18 +42,20 @@ impl XSalsaKey {
         if bool::from(shared.ct_eq(&[0u8; 32])) {
             return err(ErrorCode::InvalidKey, "public key is of small order");
         }
-        let k = salsa20::hsalsa::<U10>((&*shared).into(), &Default::default());
+        let mut k = salsa20::hsalsa::<U10>((&*shared).into(), &Default::default());
         let mut out = Zeroizing::new([0u8; 32]);
         out.copy_from_slice(&k);
+        k.as_mut_slice().zeroize();
         Ok(XSalsaKey(out))
     }
 
     /// The per-message keystream: HSalsa20 subkey, and its first bytes made up front.
     fn stream(&self, backend: Backend, nonce: &[u8; 24]) -> Stream {
         let (n16, n8) = nonce.split_at(16);
-        let sub = salsa20::hsalsa::<U10>((&*self.0).into(), n16.into());
+        let mut sub = salsa20::hsalsa::<U10>((&*self.0).into(), n16.into());
         let mut subkey = Zeroizing::new([0u8; 32]);
         subkey.copy_from_slice(&sub);
+        sub.as_mut_slice().zeroize();
         let mut nonce8 = [0u8; 8];
         nonce8.copy_from_slice(n8);
         // With a SIMD backend one SSE2 pass makes four blocks as cheaply as one.

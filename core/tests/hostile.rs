@@ -355,3 +355,51 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn errors_after_decryption_never_quote_the_plaintext() {
+    let ring = KeyRing::new();
+    ring.set("", data("k"));
+    // Parser errors: base64 names the offending byte and its offset, JSON the
+    // position; after decryption both describe the secret, so they are withheld.
+    let parser_errors: [(Serializer, &[u8]); 4] = [
+        (
+            Serializer::Json,
+            br#"{"uri":"com.x","args":["\u0000SECRETxx!"]}"#,
+        ),
+        (
+            Serializer::Json,
+            br#"{"uri":"com.x","args":[1],"kwargs":{"a":SECRET}}"#,
+        ),
+        (
+            Serializer::Msgpack,
+            &[0x81, 0xa3, b'u', b'r', b'i', 0xc1, b'S'],
+        ),
+        (
+            Serializer::Cbor,
+            &[0xa1, 0x63, b'u', b'r', b'i', 0x64, b'S', 0xff, b'C', b'R'],
+        ),
+    ];
+    for (serializer, plain) in parser_errors {
+        let d = ppt(serializer, Cipher::XSalsa20Poly1305);
+        let env = seal_bytes(&ring, Role::Originator, "com.x", plain, d).unwrap();
+        let e = open_payload(&ring, Role::Responder, "com.x", &env).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("withheld"), "{text}");
+        for leak in ["SECRET", "symbol", "offset", "column"] {
+            assert!(!text.contains(leak), "{text}");
+        }
+    }
+    // wampe2e's own messages name the part, never its content.
+    let env = seal_bytes(
+        &ring,
+        Role::Originator,
+        "com.x",
+        br#"{"uri":"com.x","args":"SECRET"}"#,
+        ppt(Serializer::Json, Cipher::XSalsa20Poly1305),
+    )
+    .unwrap();
+    let e = open_payload(&ring, Role::Responder, "com.x", &env).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidPayload);
+    assert!(!e.to_string().contains("SECRET"), "{e}");
+}
