@@ -138,12 +138,58 @@ enum wampe2e_result
    * An argument is out of range (role, dialect, buffer size, ...).
    */
   WAMPE2E_ERR_INVALID_ARGUMENT = 25,
+  /**
+   * A message arrived unencrypted on a URI the keyring has a key for, or in
+   * answer to an encrypted CALL (strict `wampe2e_inbound_decide`).
+   */
+  WAMPE2E_ERR_UNEXPECTED_PLAINTEXT = 26,
+  /**
+   * A ciphertext this keyring sealed came back to be opened in the role that
+   * sealed it (the router reflected a CALL as its RESULT, a YIELD as an INVOCATION).
+   */
+  WAMPE2E_ERR_REFLECTED = 27,
+  /**
+   * The router's `Details.topic`/`procedure` is not covered by the local
+   * subscription or registration the message was delivered on.
+   */
+  WAMPE2E_ERR_PATTERN_MISMATCH = 28,
+  /**
+   * The data key has sealed as many messages as AES-256-GCM with random nonces
+   * safely allows (2^32); rotate it.
+   */
+  WAMPE2E_ERR_KEY_EXHAUSTED = 29,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum wampe2e_result wampe2e_result;
 #else
 typedef uint32_t wampe2e_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What to do with a message `wampe2e_inbound_decide` accepted.
+ */
+enum wampe2e_delivery
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Open the payload with `wampe2e_open_payload` (or `wampe2e_open_bytes`) for
+   * the returned URI, in the kind's role.
+   */
+  WAMPE2E_DELIVERY_OPEN = 0,
+  /**
+   * Deliver the plaintext message as it is, on the returned URI.
+   */
+  WAMPE2E_DELIVERY_PLAIN = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wampe2e_delivery wampe2e_delivery;
+#else
+typedef uint32_t wampe2e_delivery;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -252,6 +298,70 @@ typedef uint32_t wampe2e_cipher;
 #endif // __cplusplus
 
 /**
+ * The kind of WAMP message that arrived (pass as `uint32_t kind`).
+ */
+enum wampe2e_message_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * EVENT, on a subscription: opened as `WAMPE2E_ROLE_RESPONDER`.
+   */
+  WAMPE2E_MESSAGE_KIND_EVENT = 0,
+  /**
+   * INVOCATION, on a registration: opened as `WAMPE2E_ROLE_RESPONDER`.
+   */
+  WAMPE2E_MESSAGE_KIND_INVOCATION = 1,
+  /**
+   * RESULT of our CALL: opened as `WAMPE2E_ROLE_ORIGINATOR`.
+   */
+  WAMPE2E_MESSAGE_KIND_RESULT = 2,
+  /**
+   * ERROR answering our CALL: opened as `WAMPE2E_ROLE_ORIGINATOR`.
+   */
+  WAMPE2E_MESSAGE_KIND_ERROR = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wampe2e_message_kind wampe2e_message_kind;
+#else
+typedef uint32_t wampe2e_message_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A subscription's or registration's match policy, as WAMP names it (pass as
+ * `uint32_t match_policy`).
+ */
+enum wampe2e_match
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * `"exact"` (WAMP's default; also for RESULT and ERROR).
+   */
+  WAMPE2E_MATCH_EXACT = 0,
+  /**
+   * `"prefix"`: URIs starting with the pattern.
+   */
+  WAMPE2E_MATCH_PREFIX = 1,
+  /**
+   * `"wildcard"`: as many dot-separated components as the pattern; an empty
+   * component matches any one component.
+   */
+  WAMPE2E_MATCH_WILDCARD = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wampe2e_match wampe2e_match;
+#else
+typedef uint32_t wampe2e_match;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A sealed payload plus the attributes that go into the WAMP message's
  * Options/Details. Made by `wampe2e_seal_payload`/`wampe2e_seal_bytes` or from a
  * received message by `wampe2e_envelope_new`; freed by `wampe2e_envelope_free`.
@@ -343,6 +453,66 @@ wampe2e_result wampe2e_last_error_message(char *buf, size_t len, size_t *written
 void wampe2e_buf_free(wampe2e_buf *buf);
 
 /**
+ * The inbound decision: call it for every EVENT, INVOCATION, RESULT and ERROR
+ * before the application sees it. The router chooses whether a message is
+ * encrypted and which URI `Details.topic`/`procedure` names; this decides from
+ * what the client knows locally which URI the payload must be opened for, or
+ * whether a plaintext may be delivered.
+ *
+ * Arguments, per `kind` (`wampe2e_message_kind`):
+ * - EVENT: `local_uri` = the subscription's topic, `match_policy` = its match
+ *   (`wampe2e_match`), `router_uri` = `Details.topic` (NULL if absent).
+ * - INVOCATION: `local_uri` = the registration's procedure, `match_policy` = its
+ *   match, `router_uri` = `Details.procedure` (NULL if absent).
+ * - RESULT: `local_uri` = the procedure this client called, `WAMPE2E_MATCH_EXACT`,
+ *   `router_uri` = NULL, `request_sealed` = whether that CALL was encrypted.
+ * - ERROR (answering a CALL): `local_uri` = the message's error URI,
+ *   `WAMPE2E_MATCH_EXACT`, `router_uri` = NULL, `request_sealed` as for RESULT.
+ *
+ * `sealed`: the message carries an encrypted payload (`enc_algo` or `ppt_scheme`
+ * in Details). `strict`: pass true; false is the opt-out for migrating peers to
+ * encryption (plaintext on keyed URIs is then delivered; URIs are still checked).
+ *
+ * On success writes `*delivery` and the URI (`*uri`, a library-owned UTF-8 buffer,
+ * not NUL-terminated; free it with `wampe2e_buf_free`):
+ * - `WAMPE2E_DELIVERY_OPEN`: open the payload with `wampe2e_envelope_new` +
+ *   `wampe2e_open_payload` for exactly this URI and the kind's role:
+ *   `WAMPE2E_ROLE_RESPONDER` for EVENT and INVOCATION, `WAMPE2E_ROLE_ORIGINATOR`
+ *   for RESULT and ERROR. Opening fails if the payload was sealed for another
+ *   URI (`URI_MISMATCH`) or is this keyring's own ciphertext sent back
+ *   (`REFLECTED`).
+ * - `WAMPE2E_DELIVERY_PLAIN`: deliver the message's plaintext arguments.
+ *
+ * On any error (here or when opening): drop an EVENT; answer an INVOCATION with
+ * an ERROR carrying the code (e.g. `wampe2e_result_message`), never a plaintext
+ * YIELD; fail the pending call for a RESULT or ERROR.
+ *
+ * Errors: `NULL_ARGUMENT` (ring, local_uri, delivery or uri), `INVALID_UTF8`,
+ * `INVALID_ARGUMENT` (kind or match_policy out of range), `PATTERN_MISMATCH` (an
+ * exact subscription/registration got another `router_uri`; a prefix/wildcard one
+ * got a `router_uri` outside its pattern, or none), `UNEXPECTED_PLAINTEXT`
+ * (strict: a plaintext on a URI the keyring has an entry for, or a RESULT/ERROR
+ * answering an encrypted CALL, except the router's own `wamp.error.*` errors).
+ *
+ * # Safety
+ * `ring` is a live keyring; `local_uri` valid for `local_uri_len` bytes;
+ * `router_uri` NULL or valid for `router_uri_len` bytes; `delivery` and `uri`
+ * writable.
+ */
+wampe2e_result wampe2e_inbound_decide(const wampe2e_keyring *ring,
+                                      uint32_t kind,
+                                      const char *local_uri,
+                                      size_t local_uri_len,
+                                      uint32_t match_policy,
+                                      const char *router_uri,
+                                      size_t router_uri_len,
+                                      bool sealed,
+                                      bool request_sealed,
+                                      bool strict,
+                                      wampe2e_delivery *delivery,
+                                      wampe2e_buf *uri);
+
+/**
  * Creates an empty keyring and writes it to `*out`.
  *
  * # Safety
@@ -414,8 +584,9 @@ wampe2e_result wampe2e_keyring_set_data_key(const wampe2e_keyring *ring,
                                             size_t key_len);
 
 /**
- * Removes the entry for exactly `prefix` ("" = the default); `*removed` (if not
- * NULL) says whether there was one.
+ * Removes the entry for exactly `prefix` ("" = the default): its keys no longer
+ * seal or open anything (revocation). `*removed` (if not NULL) says whether
+ * there was one.
  *
  * # Safety
  * `ring` is a live keyring; `prefix` valid for `prefix_len` bytes; `removed` NULL or writable.
@@ -424,6 +595,38 @@ wampe2e_result wampe2e_keyring_remove(const wampe2e_keyring *ring,
                                       const char *prefix,
                                       size_t prefix_len,
                                       bool *removed);
+
+/**
+ * Removes the data key added with `wampe2e_keyring_set_data_key(ring, NULL, 0,
+ * key_id, ...)` (found only by its key id); it no longer opens anything.
+ * `*removed` (if not NULL) says whether there was one. Entries set for a prefix
+ * are removed with `wampe2e_keyring_remove`.
+ *
+ * Errors: `NULL_ARGUMENT` (ring or key_id), `INVALID_UTF8`.
+ *
+ * # Safety
+ * `ring` is a live keyring; `key_id` valid for `key_id_len` bytes; `removed` NULL or writable.
+ */
+wampe2e_result wampe2e_keyring_remove_key_id(const wampe2e_keyring *ring,
+                                             const char *key_id,
+                                             size_t key_id_len,
+                                             bool *removed);
+
+/**
+ * Writes to `*expects` whether a message on `uri` must arrive encrypted: the
+ * keyring has an entry (or a default) covering it. Data keys found only by key
+ * id do not count (they are not bound to URIs). `wampe2e_inbound_decide` uses
+ * this in strict mode.
+ *
+ * Errors: `NULL_ARGUMENT` (ring, uri or expects), `INVALID_UTF8`.
+ *
+ * # Safety
+ * `ring` is a live keyring; `uri` valid for `uri_len` bytes; `expects` writable.
+ */
+wampe2e_result wampe2e_keyring_expects_sealed(const wampe2e_keyring *ring,
+                                              const char *uri,
+                                              size_t uri_len,
+                                              bool *expects);
 
 /**
  * Generates an X25519 key pair from the OS RNG and writes both keys as
@@ -540,7 +743,8 @@ wampe2e_result wampe2e_envelope_attribute(const wampe2e_envelope *env,
  *
  * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT`, `INVALID_UTF8`, `INVALID_JSON`,
  * `INVALID_BASE64`, `KEY_NOT_FOUND`, `KEY_INCOMPLETE`, `WRONG_KEY_KIND`,
- * `UNSUPPORTED_VALUE`, `PAYLOAD_TOO_LARGE`, `RANDOM_FAILED`.
+ * `UNSUPPORTED_VALUE`, `PAYLOAD_TOO_LARGE`, `RANDOM_FAILED`, `KEY_EXHAUSTED`
+ * (AES-256-GCM data key past its seal limit).
  *
  * # Safety
  * `ring` is a live keyring; strings valid for their lengths (args/kwargs may be
@@ -567,7 +771,8 @@ wampe2e_result wampe2e_seal_payload(const wampe2e_keyring *ring,
  * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT`, `INVALID_UTF8`, `KEY_NOT_FOUND`,
  * `KEY_INCOMPLETE`, `WRONG_KEY_KIND`, `TRUNCATED_CIPHERTEXT`, `DECRYPTION_FAILED`,
  * `PAYLOAD_TOO_LARGE`, `INVALID_JSON`/`INVALID_CBOR`/`INVALID_MSGPACK`/
- * `INVALID_BASE64`, `INVALID_PAYLOAD`, `URI_MISMATCH`, `MISSING_URI`.
+ * `INVALID_BASE64`, `INVALID_PAYLOAD`, `URI_MISMATCH`, `MISSING_URI`,
+ * `REFLECTED` (this keyring sealed `env` itself in `role`: the router sent it back).
  *
  * # Safety
  * `ring` and `env` are live; `uri` valid for `uri_len` bytes; `args_json` and
@@ -583,7 +788,8 @@ wampe2e_result wampe2e_open_payload(const wampe2e_keyring *ring,
 
 /**
  * Seals bytes the caller serialized itself (no URI binding inside the
- * plaintext: the caller owns its format). Key selection as `wampe2e_seal_payload`.
+ * plaintext: the caller owns its format). Key selection and errors as
+ * `wampe2e_seal_payload`.
  *
  * # Safety
  * `ring` is live; `uri` and `plaintext` valid for their lengths; `out` writable.
@@ -601,7 +807,8 @@ wampe2e_result wampe2e_seal_bytes(const wampe2e_keyring *ring,
 
 /**
  * Decrypts `env` into the plaintext bytes, without parsing them. Free `out`
- * with `wampe2e_buf_free`.
+ * with `wampe2e_buf_free`. Refuses this keyring's own ciphertext in the role
+ * that sealed it (`REFLECTED`), as `wampe2e_open_payload` does.
  *
  * # Safety
  * `ring` and `env` are live; `uri` valid for `uri_len` bytes; `out` writable.

@@ -2,7 +2,7 @@
 
 use crate::error::null;
 use std::os::raw::c_char;
-use wampe2e::{Cipher, Dialect, Error, ErrorCode, Role, Serializer};
+use wampe2e::{Cipher, Dialect, Error, ErrorCode, MatchPolicy, MessageKind, Role, Serializer};
 
 fn too_long(what: &str) -> Error {
     Error::new(
@@ -131,5 +131,26 @@ pub(crate) fn dialect(dialect: u32, serializer: u32, cipher: u32) -> Result<Dial
         )),
         1 => Ok(Dialect::Passthru { serializer, cipher }),
         v => Err(invalid("dialect", v)),
+    }
+}
+
+/// `wampe2e_message_kind` as received.
+pub(crate) fn message_kind(value: u32) -> Result<MessageKind, Error> {
+    match value {
+        0 => Ok(MessageKind::Event),
+        1 => Ok(MessageKind::Invocation),
+        2 => Ok(MessageKind::Result),
+        3 => Ok(MessageKind::Error),
+        v => Err(invalid("kind", v)),
+    }
+}
+
+/// `wampe2e_match` as received.
+pub(crate) fn match_policy(value: u32) -> Result<MatchPolicy, Error> {
+    match value {
+        0 => Ok(MatchPolicy::Exact),
+        1 => Ok(MatchPolicy::Prefix),
+        2 => Ok(MatchPolicy::Wildcard),
+        v => Err(invalid("match_policy", v)),
     }
 }

@@ -62,6 +62,18 @@ pub enum wampe2e_result {
     WAMPE2E_ERR_PANIC = 24,
     /// An argument is out of range (role, dialect, buffer size, ...).
     WAMPE2E_ERR_INVALID_ARGUMENT = 25,
+    /// A message arrived unencrypted on a URI the keyring has a key for, or in
+    /// answer to an encrypted CALL (strict `wampe2e_inbound_decide`).
+    WAMPE2E_ERR_UNEXPECTED_PLAINTEXT = 26,
+    /// A ciphertext this keyring sealed came back to be opened in the role that
+    /// sealed it (the router reflected a CALL as its RESULT, a YIELD as an INVOCATION).
+    WAMPE2E_ERR_REFLECTED = 27,
+    /// The router's `Details.topic`/`procedure` is not covered by the local
+    /// subscription or registration the message was delivered on.
+    WAMPE2E_ERR_PATTERN_MISMATCH = 28,
+    /// The data key has sealed as many messages as AES-256-GCM with random nonces
+    /// safely allows (2^32); rotate it.
+    WAMPE2E_ERR_KEY_EXHAUSTED = 29,
 }
 
 impl From<ErrorCode> for wampe2e_result {
@@ -93,6 +105,10 @@ impl From<ErrorCode> for wampe2e_result {
             ErrorCode::NullArgument => WAMPE2E_ERR_NULL_ARGUMENT,
             ErrorCode::Panic => WAMPE2E_ERR_PANIC,
             ErrorCode::InvalidArgument => WAMPE2E_ERR_INVALID_ARGUMENT,
+            ErrorCode::UnexpectedPlaintext => WAMPE2E_ERR_UNEXPECTED_PLAINTEXT,
+            ErrorCode::Reflected => WAMPE2E_ERR_REFLECTED,
+            ErrorCode::PatternMismatch => WAMPE2E_ERR_PATTERN_MISMATCH,
+            ErrorCode::KeyExhausted => WAMPE2E_ERR_KEY_EXHAUSTED,
         }
     }
 }

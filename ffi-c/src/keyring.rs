@@ -146,8 +146,9 @@ pub unsafe extern "C" fn wampe2e_keyring_set_data_key(
     })
 }
 
-/// Removes the entry for exactly `prefix` ("" = the default); `*removed` (if not
-/// NULL) says whether there was one.
+/// Removes the entry for exactly `prefix` ("" = the default): its keys no longer
+/// seal or open anything (revocation). `*removed` (if not NULL) says whether
+/// there was one.
 ///
 /// # Safety
 /// `ring` is a live keyring; `prefix` valid for `prefix_len` bytes; `removed` NULL or writable.
@@ -167,6 +168,61 @@ pub unsafe extern "C" fn wampe2e_keyring_remove(
             // SAFETY: non-NULL and writable per the contract.
             unsafe { removed.write(was) };
         }
+        Ok(())
+    })
+}
+
+/// Removes the data key added with `wampe2e_keyring_set_data_key(ring, NULL, 0,
+/// key_id, ...)` (found only by its key id); it no longer opens anything.
+/// `*removed` (if not NULL) says whether there was one. Entries set for a prefix
+/// are removed with `wampe2e_keyring_remove`.
+///
+/// Errors: `NULL_ARGUMENT` (ring or key_id), `INVALID_UTF8`.
+///
+/// # Safety
+/// `ring` is a live keyring; `key_id` valid for `key_id_len` bytes; `removed` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn wampe2e_keyring_remove_key_id(
+    ring: *const wampe2e_keyring,
+    key_id: *const c_char,
+    key_id_len: usize,
+    removed: *mut bool,
+) -> wampe2e_result {
+    ffi_guard(|| {
+        // SAFETY: forwarded caller contract.
+        let (ring, key_id) =
+            unsafe { (obj("ring", ring)?, str_arg("key_id", key_id, key_id_len)?) };
+        let was = ring.0.remove_key_id(key_id);
+        if !removed.is_null() {
+            // SAFETY: non-NULL and writable per the contract.
+            unsafe { removed.write(was) };
+        }
+        Ok(())
+    })
+}
+
+/// Writes to `*expects` whether a message on `uri` must arrive encrypted: the
+/// keyring has an entry (or a default) covering it. Data keys found only by key
+/// id do not count (they are not bound to URIs). `wampe2e_inbound_decide` uses
+/// this in strict mode.
+///
+/// Errors: `NULL_ARGUMENT` (ring, uri or expects), `INVALID_UTF8`.
+///
+/// # Safety
+/// `ring` is a live keyring; `uri` valid for `uri_len` bytes; `expects` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wampe2e_keyring_expects_sealed(
+    ring: *const wampe2e_keyring,
+    uri: *const c_char,
+    uri_len: usize,
+    expects: *mut bool,
+) -> wampe2e_result {
+    ffi_guard(|| {
+        out_ptr("expects", expects)?;
+        // SAFETY: forwarded caller contract.
+        let (ring, uri) = unsafe { (obj("ring", ring)?, str_arg("uri", uri, uri_len)?) };
+        // SAFETY: checked non-NULL above.
+        unsafe { expects.write(ring.0.expects_sealed(uri)) };
         Ok(())
     })
 }

@@ -11,12 +11,14 @@
 mod args;
 mod buf;
 mod error;
+mod inbound;
 mod keyring;
 mod keys;
 mod payload;
 
 pub use buf::{wampe2e_buf, wampe2e_buf_free};
 pub use error::wampe2e_result;
+pub use inbound::*;
 pub use keyring::*;
 pub use keys::*;
 pub use payload::*;

@@ -192,7 +192,8 @@ pub unsafe extern "C" fn wampe2e_envelope_attribute(
 ///
 /// Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT`, `INVALID_UTF8`, `INVALID_JSON`,
 /// `INVALID_BASE64`, `KEY_NOT_FOUND`, `KEY_INCOMPLETE`, `WRONG_KEY_KIND`,
-/// `UNSUPPORTED_VALUE`, `PAYLOAD_TOO_LARGE`, `RANDOM_FAILED`.
+/// `UNSUPPORTED_VALUE`, `PAYLOAD_TOO_LARGE`, `RANDOM_FAILED`, `KEY_EXHAUSTED`
+/// (AES-256-GCM data key past its seal limit).
 ///
 /// # Safety
 /// `ring` is a live keyring; strings valid for their lengths (args/kwargs may be
@@ -246,7 +247,8 @@ pub unsafe extern "C" fn wampe2e_seal_payload(
 /// Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT`, `INVALID_UTF8`, `KEY_NOT_FOUND`,
 /// `KEY_INCOMPLETE`, `WRONG_KEY_KIND`, `TRUNCATED_CIPHERTEXT`, `DECRYPTION_FAILED`,
 /// `PAYLOAD_TOO_LARGE`, `INVALID_JSON`/`INVALID_CBOR`/`INVALID_MSGPACK`/
-/// `INVALID_BASE64`, `INVALID_PAYLOAD`, `URI_MISMATCH`, `MISSING_URI`.
+/// `INVALID_BASE64`, `INVALID_PAYLOAD`, `URI_MISMATCH`, `MISSING_URI`,
+/// `REFLECTED` (this keyring sealed `env` itself in `role`: the router sent it back).
 ///
 /// # Safety
 /// `ring` and `env` are live; `uri` valid for `uri_len` bytes; `args_json` and
@@ -287,7 +289,8 @@ pub unsafe extern "C" fn wampe2e_open_payload(
 }
 
 /// Seals bytes the caller serialized itself (no URI binding inside the
-/// plaintext: the caller owns its format). Key selection as `wampe2e_seal_payload`.
+/// plaintext: the caller owns its format). Key selection and errors as
+/// `wampe2e_seal_payload`.
 ///
 /// # Safety
 /// `ring` is live; `uri` and `plaintext` valid for their lengths; `out` writable.
@@ -324,7 +327,8 @@ pub unsafe extern "C" fn wampe2e_seal_bytes(
 }
 
 /// Decrypts `env` into the plaintext bytes, without parsing them. Free `out`
-/// with `wampe2e_buf_free`.
+/// with `wampe2e_buf_free`. Refuses this keyring's own ciphertext in the role
+/// that sealed it (`REFLECTED`), as `wampe2e_open_payload` does.
 ///
 /// # Safety
 /// `ring` and `env` are live; `uri` valid for `uri_len` bytes; `out` writable.

@@ -47,6 +47,20 @@ int main() {
     wampe2e_buf_free(&k);
     wampe2e_result r = wampe2e_open_payload(ring.get(), WAMPE2E_ROLE_RESPONDER, "x", 1, env.get(), &a, &k);
     check(r == WAMPE2E_ERR_URI_MISMATCH, "typed enum result");
+
+    // The inbound decision: a typed delivery out-parameter, the URI in a wampe2e_buf.
+    wampe2e_delivery delivery = WAMPE2E_DELIVERY_PLAIN;
+    wampe2e_buf decided{};
+    check(wampe2e_inbound_decide(ring.get(), WAMPE2E_MESSAGE_KIND_EVENT, "com.example.", 12, WAMPE2E_MATCH_PREFIX,
+                                 uri.data(), uri.size(), true, false, true, &delivery, &decided) == WAMPE2E_OK,
+          "decide");
+    check(delivery == WAMPE2E_DELIVERY_OPEN, "delivery");
+    check(std::string(reinterpret_cast<char *>(decided.ptr), decided.len) == uri, "decided uri");
+    wampe2e_buf_free(&decided);
+    check(wampe2e_inbound_decide(ring.get(), WAMPE2E_MESSAGE_KIND_EVENT, uri.data(), uri.size(), WAMPE2E_MATCH_EXACT,
+                                 nullptr, 0, false, false, true, &delivery, &decided) ==
+              WAMPE2E_ERR_UNEXPECTED_PLAINTEXT,
+          "strict plaintext");
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

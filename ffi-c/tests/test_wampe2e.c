@@ -1,6 +1,7 @@
 /*
  * C tests of libwampe2e: every function, every error code reachable from C,
- * concurrent use of one keyring, and the Autobahn vectors in tests/vectors/.
+ * the inbound decision, concurrent use of one keyring, and the Autobahn vectors
+ * in tests/vectors/.
  * Run from tests/vectors/ (reads autobahn_cryptobox.json). Prints "N passed, N failed".
  */
 #define _GNU_SOURCE /* memmem */
@@ -135,10 +136,12 @@ static void make_rings(wampe2e_keyring **pub, wampe2e_keyring **sub) {
 static void test_version_and_messages(void) {
     CHECK(strcmp(wampe2e_version(), WAMPE2E_VERSION) == 0);
     CHECK(strcmp(wampe2e_result_message(WAMPE2E_OK), "ok") == 0);
-    for (unsigned c = 1; c <= WAMPE2E_ERR_INVALID_ARGUMENT; c++) {
+    for (unsigned c = 1; c <= WAMPE2E_ERR_KEY_EXHAUSTED; c++) {
         const char *m = wampe2e_result_message(c);
         CHECK(m != NULL && strlen(m) > 0 && strcmp(m, "unknown result code") != 0);
     }
+    /* WAMPE2E_ERR_KEY_EXHAUSTED (29) is the last code. */
+    CHECK(strcmp(wampe2e_result_message(WAMPE2E_ERR_KEY_EXHAUSTED + 1), "unknown result code") == 0);
     CHECK(strcmp(wampe2e_result_message(9999), "unknown result code") == 0);
 }
 
@@ -302,6 +305,7 @@ static void test_raw_bytes_and_plaintext_errors(void) {
         {"{\"uri\":", WAMPE2E_SERIALIZER_JSON, WAMPE2E_ERR_INVALID_JSON},
         {"{\"uri\":\"\xff\"}", WAMPE2E_SERIALIZER_JSON, WAMPE2E_ERR_INVALID_UTF8},
         {"{\"uri\":\"u\",\"args\":[\"\\u0000!!\"]}", WAMPE2E_SERIALIZER_JSON, WAMPE2E_ERR_INVALID_BASE64},
+        {"{\"uri\":\"u\",\"uri\":\"u\"}", WAMPE2E_SERIALIZER_JSON, WAMPE2E_ERR_INVALID_PAYLOAD},
         {"\xff\xff", WAMPE2E_SERIALIZER_CBOR, WAMPE2E_ERR_INVALID_CBOR},
         {"\xc1", WAMPE2E_SERIALIZER_MSGPACK, WAMPE2E_ERR_INVALID_MSGPACK},
     };
@@ -435,6 +439,247 @@ static void test_keys(void) {
     EXPECT(wampe2e_ed25519_to_x25519(S("short"), sec, pub), WAMPE2E_ERR_INVALID_KEY);
 }
 
+/* ---- the inbound decision ---- */
+
+/* wampe2e_inbound_decide; on WAMPE2E_OK checks the delivery and the URI, and frees it.
+ * On failure checks that the out-parameters were not touched. */
+static void decide(const wampe2e_keyring *ring, uint32_t kind, const char *local, uint32_t policy,
+                   const char *router, bool sealed, bool request_sealed, bool strict, wampe2e_result expected,
+                   uint32_t want_delivery, const char *want_uri) {
+    wampe2e_delivery delivery = (wampe2e_delivery)99;
+    wampe2e_buf uri = {0};
+    EXPECT(wampe2e_inbound_decide(ring, kind, S(local), policy, router, router ? strlen(router) : 0, sealed,
+                                  request_sealed, strict, &delivery, &uri),
+           expected);
+    if (expected == WAMPE2E_OK) {
+        CHECK(delivery == want_delivery);
+        CHECK(uri.ptr != NULL && uri.len == strlen(want_uri) && memcmp(uri.ptr, want_uri, uri.len) == 0);
+    } else {
+        CHECK(delivery == 99 && uri.ptr == NULL && uri.len == 0);
+    }
+    wampe2e_buf_free(&uri);
+}
+
+static const uint32_t KINDS[] = {WAMPE2E_MESSAGE_KIND_EVENT, WAMPE2E_MESSAGE_KIND_INVOCATION,
+                                 WAMPE2E_MESSAGE_KIND_RESULT, WAMPE2E_MESSAGE_KIND_ERROR};
+
+static void test_inbound_decide(void) {
+    char key[WAMPE2E_KEY_BASE64_SIZE];
+    EXPECT(wampe2e_generate_data_key(key), WAMPE2E_OK);
+    wampe2e_keyring *ring;
+    EXPECT(wampe2e_keyring_new(&ring), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_shared_key(ring, S("com.secret."), S(key)), WAMPE2E_OK);
+    const uint32_t OPEN = WAMPE2E_DELIVERY_OPEN, PLAIN = WAMPE2E_DELIVERY_PLAIN, EXACT = WAMPE2E_MATCH_EXACT;
+
+    /* Strict: every kind must arrive sealed on a keyed URI; not strict delivers it; unkeyed URIs pass. */
+    for (int i = 0; i < 4; i++) {
+        decide(ring, KINDS[i], "com.secret.x", EXACT, NULL, true, false, true, WAMPE2E_OK, OPEN, "com.secret.x");
+        decide(ring, KINDS[i], "com.secret.x", EXACT, NULL, false, false, true, WAMPE2E_ERR_UNEXPECTED_PLAINTEXT, 0, NULL);
+        decide(ring, KINDS[i], "com.secret.x", EXACT, NULL, false, false, false, WAMPE2E_OK, PLAIN, "com.secret.x");
+        decide(ring, KINDS[i], "org.public.x", EXACT, NULL, false, false, true, WAMPE2E_OK, PLAIN, "org.public.x");
+    }
+
+    /* Answers to an encrypted CALL must be encrypted, except the router's own wamp.error.* errors. */
+    decide(ring, WAMPE2E_MESSAGE_KIND_RESULT, "org.public.proc", EXACT, NULL, false, true, true,
+           WAMPE2E_ERR_UNEXPECTED_PLAINTEXT, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_RESULT, "org.public.proc", EXACT, NULL, false, true, false, WAMPE2E_OK, PLAIN,
+           "org.public.proc");
+    decide(ring, WAMPE2E_MESSAGE_KIND_ERROR, "com.app.error.forged", EXACT, NULL, false, true, true,
+           WAMPE2E_ERR_UNEXPECTED_PLAINTEXT, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_ERROR, "wamp.error.no_such_procedure", EXACT, NULL, false, true, true,
+           WAMPE2E_OK, PLAIN, "wamp.error.no_such_procedure");
+    decide(ring, WAMPE2E_MESSAGE_KIND_ERROR, "com.app.error.plain", EXACT, NULL, false, false, true, WAMPE2E_OK,
+           PLAIN, "com.app.error.plain");
+
+    /* Exact: the local URI; the router's, if sent, must be the same. */
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com.secret.b", EXACT, "com.secret.b", true, false, true, WAMPE2E_OK,
+           OPEN, "com.secret.b");
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com.secret.b", EXACT, "com.secret.a", true, false, true,
+           WAMPE2E_ERR_PATTERN_MISMATCH, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com.secret.b", EXACT, "com.secret.a", false, false, false,
+           WAMPE2E_ERR_PATTERN_MISMATCH, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com.secret.b", EXACT, "", true, false, true,
+           WAMPE2E_ERR_PATTERN_MISMATCH, 0, NULL);
+
+    /* Prefix and wildcard: the router's URI, only if the local pattern covers it. */
+    decide(ring, WAMPE2E_MESSAGE_KIND_INVOCATION, "com.secret.", WAMPE2E_MATCH_PREFIX, "com.secret.deep.proc", true,
+           false, true, WAMPE2E_OK, OPEN, "com.secret.deep.proc");
+    decide(ring, WAMPE2E_MESSAGE_KIND_INVOCATION, "com.secret.", WAMPE2E_MATCH_PREFIX, "com.other.proc", true, false,
+           true, WAMPE2E_ERR_PATTERN_MISMATCH, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_INVOCATION, "com.secret.", WAMPE2E_MATCH_PREFIX, NULL, true, false, true,
+           WAMPE2E_ERR_PATTERN_MISMATCH, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com.", WAMPE2E_MATCH_PREFIX, "com.secret.e", false, false, true,
+           WAMPE2E_ERR_UNEXPECTED_PLAINTEXT, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com.", WAMPE2E_MATCH_PREFIX, "com.public.e", false, false, true,
+           WAMPE2E_OK, PLAIN, "com.public.e");
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com..event", WAMPE2E_MATCH_WILDCARD, "com.secret.event", true, false,
+           true, WAMPE2E_OK, OPEN, "com.secret.event");
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com..event", WAMPE2E_MATCH_WILDCARD, "com.secret.x.event", true, false,
+           true, WAMPE2E_ERR_PATTERN_MISMATCH, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com..event", WAMPE2E_MATCH_WILDCARD, NULL, true, false, true,
+           WAMPE2E_ERR_PATTERN_MISMATCH, 0, NULL);
+
+    /* Bad arguments: out-of-range enums, NULLs, invalid UTF-8. */
+    decide(ring, 4, "com.secret.x", EXACT, NULL, true, false, true, WAMPE2E_ERR_INVALID_ARGUMENT, 0, NULL);
+    decide(ring, 0xffffffffu, "com.secret.x", EXACT, NULL, true, false, true, WAMPE2E_ERR_INVALID_ARGUMENT, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com.secret.x", 3, NULL, true, false, true, WAMPE2E_ERR_INVALID_ARGUMENT,
+           0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "com.secret.x", EXACT, "\xff", true, false, true,
+           WAMPE2E_ERR_INVALID_UTF8, 0, NULL);
+    decide(ring, WAMPE2E_MESSAGE_KIND_EVENT, "\xfe", EXACT, NULL, true, false, true, WAMPE2E_ERR_INVALID_UTF8, 0, NULL);
+    wampe2e_delivery delivery;
+    wampe2e_buf uri = {0};
+    EXPECT(wampe2e_inbound_decide(NULL, 0, S("u"), 0, NULL, 0, true, false, true, &delivery, &uri),
+           WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_inbound_decide(ring, 0, NULL, 0, 0, NULL, 0, true, false, true, &delivery, &uri),
+           WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_inbound_decide(ring, 0, S("u"), 0, NULL, 0, true, false, true, NULL, &uri),
+           WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_inbound_decide(ring, 0, S("u"), 0, NULL, 0, true, false, true, &delivery, NULL),
+           WAMPE2E_ERR_NULL_ARGUMENT);
+    CHECK(uri.ptr == NULL);
+    char msg[256];
+    size_t n = 0;
+    EXPECT(wampe2e_inbound_decide(ring, 0, S("com.secret.b"), 0, S("com.secret.a"), true, false, true, &delivery,
+                                  &uri),
+           WAMPE2E_ERR_PATTERN_MISMATCH);
+    EXPECT(wampe2e_last_error_message(msg, sizeof msg, &n), WAMPE2E_OK);
+    CHECK(strstr(msg, "WAMPE2E_PATTERN_MISMATCH") != NULL);
+    wampe2e_keyring_free(ring);
+}
+
+/* The whole client flow: decide, then open for the decided URI in the kind's role. */
+static void test_inbound_then_open(void) {
+    wampe2e_keyring *pub, *sub;
+    make_rings(&pub, &sub);
+    wampe2e_envelope *env = NULL;
+    EXPECT(wampe2e_seal_payload(pub, WAMPE2E_ROLE_ORIGINATOR, S("com.example.x"), S("[7]"), NULL, 0,
+                                WAMPE2E_DIALECT_CRYPTOBOX, 0, 0, &env),
+           WAMPE2E_OK);
+
+    /* A prefix subscription on com.example., Details.topic = com.example.x: opened. */
+    wampe2e_delivery delivery = WAMPE2E_DELIVERY_PLAIN;
+    wampe2e_buf uri = {0}, a = {0}, k = {0};
+    EXPECT(wampe2e_inbound_decide(sub, WAMPE2E_MESSAGE_KIND_EVENT, S("com.example."), WAMPE2E_MATCH_PREFIX,
+                                  S("com.example.x"), true, false, true, &delivery, &uri),
+           WAMPE2E_OK);
+    CHECK(delivery == WAMPE2E_DELIVERY_OPEN);
+    EXPECT(wampe2e_open_payload(sub, WAMPE2E_ROLE_RESPONDER, (const char *)uri.ptr, uri.len, env, &a, &k),
+           WAMPE2E_OK);
+    CHECK(a.len == 3 && memcmp(a.ptr, "[7]", 3) == 0);
+    wampe2e_buf_free(&uri);
+    wampe2e_buf_free(&a);
+    wampe2e_buf_free(&k);
+
+    /* The router names another topic under the prefix: the decision takes it, opening refuses. */
+    EXPECT(wampe2e_inbound_decide(sub, WAMPE2E_MESSAGE_KIND_EVENT, S("com.example."), WAMPE2E_MATCH_PREFIX,
+                                  S("com.example.y"), true, false, true, &delivery, &uri),
+           WAMPE2E_OK);
+    EXPECT(wampe2e_open_payload(sub, WAMPE2E_ROLE_RESPONDER, (const char *)uri.ptr, uri.len, env, &a, &k),
+           WAMPE2E_ERR_URI_MISMATCH);
+    wampe2e_buf_free(&uri);
+
+    /* Reflection: the router sends the CALL the publisher sealed back as its RESULT. */
+    EXPECT(wampe2e_inbound_decide(pub, WAMPE2E_MESSAGE_KIND_RESULT, S("com.example.x"), WAMPE2E_MATCH_EXACT, NULL,
+                                  0, true, true, true, &delivery, &uri),
+           WAMPE2E_OK);
+    CHECK(delivery == WAMPE2E_DELIVERY_OPEN);
+    EXPECT(wampe2e_open_payload(pub, WAMPE2E_ROLE_ORIGINATOR, (const char *)uri.ptr, uri.len, env, &a, &k),
+           WAMPE2E_ERR_REFLECTED);
+    CHECK(a.ptr == NULL && k.ptr == NULL);
+    wampe2e_buf raw = {0};
+    EXPECT(wampe2e_open_bytes(pub, WAMPE2E_ROLE_ORIGINATOR, (const char *)uri.ptr, uri.len, env, &raw),
+           WAMPE2E_ERR_REFLECTED);
+    CHECK(raw.ptr == NULL);
+    wampe2e_buf_free(&uri);
+
+    /* The same with a shared key and ppt: sealed as the responder (a YIELD), sent back as an INVOCATION. */
+    char key[WAMPE2E_KEY_BASE64_SIZE];
+    EXPECT(wampe2e_generate_data_key(key), WAMPE2E_OK);
+    wampe2e_keyring *both;
+    EXPECT(wampe2e_keyring_new(&both), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_data_key(both, S("com."), S("k1"), S(key)), WAMPE2E_OK);
+    wampe2e_envelope *yield = NULL;
+    EXPECT(wampe2e_seal_payload(both, WAMPE2E_ROLE_RESPONDER, S("com.proc"), S("[1]"), NULL, 0, WAMPE2E_DIALECT_PPT,
+                                WAMPE2E_SERIALIZER_CBOR, WAMPE2E_CIPHER_AES256GCM, &yield),
+           WAMPE2E_OK);
+    EXPECT(wampe2e_open_payload(both, WAMPE2E_ROLE_RESPONDER, S("com.proc"), yield, &a, &k), WAMPE2E_ERR_REFLECTED);
+    EXPECT(wampe2e_open_payload(both, WAMPE2E_ROLE_ORIGINATOR, S("com.proc"), yield, &a, &k), WAMPE2E_OK);
+    wampe2e_buf_free(&a);
+    wampe2e_buf_free(&k);
+
+    wampe2e_envelope_free(env);
+    wampe2e_envelope_free(yield);
+    wampe2e_keyring_free(pub);
+    wampe2e_keyring_free(sub);
+    wampe2e_keyring_free(both);
+}
+
+static void test_expects_sealed_and_remove_key_id(void) {
+    char key[WAMPE2E_KEY_BASE64_SIZE];
+    EXPECT(wampe2e_generate_data_key(key), WAMPE2E_OK);
+    wampe2e_keyring *sender, *ring;
+    EXPECT(wampe2e_keyring_new(&sender), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_new(&ring), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_data_key(sender, S("com."), S("team-1"), S(key)), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_data_key(ring, NULL, 0, S("team-1"), S(key)), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_data_key(ring, S("org.keyed."), S("team-2"), S(key)), WAMPE2E_OK);
+
+    /* Key-id-only keys are not bound to URIs: they do not make a URI expect encryption. */
+    bool expects = true;
+    EXPECT(wampe2e_keyring_expects_sealed(ring, S("com.add"), &expects), WAMPE2E_OK);
+    CHECK(!expects);
+    EXPECT(wampe2e_keyring_expects_sealed(ring, S("org.keyed.x"), &expects), WAMPE2E_OK);
+    CHECK(expects);
+    EXPECT(wampe2e_keyring_expects_sealed(ring, S("org.keyed"), &expects), WAMPE2E_OK);
+    CHECK(!expects);
+    EXPECT(wampe2e_keyring_expects_sealed(NULL, S("x"), &expects), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_expects_sealed(ring, NULL, 0, &expects), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_expects_sealed(ring, S("x"), NULL), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_expects_sealed(ring, "\xff", 1, &expects), WAMPE2E_ERR_INVALID_UTF8);
+
+    /* Removing the prefix entry revokes it: nothing expected, nothing opened. */
+    wampe2e_envelope *keyed = NULL;
+    EXPECT(wampe2e_seal_payload(ring, WAMPE2E_ROLE_ORIGINATOR, S("org.keyed.x"), S("[1]"), NULL, 0,
+                                WAMPE2E_DIALECT_PPT, 0, 0, &keyed),
+           WAMPE2E_OK);
+    bool removed = false;
+    EXPECT(wampe2e_keyring_remove(ring, S("org.keyed."), &removed), WAMPE2E_OK);
+    CHECK(removed);
+    EXPECT(wampe2e_keyring_expects_sealed(ring, S("org.keyed.x"), &expects), WAMPE2E_OK);
+    CHECK(!expects);
+    wampe2e_buf a = {0}, k = {0};
+    EXPECT(wampe2e_open_payload(ring, WAMPE2E_ROLE_RESPONDER, S("org.keyed.x"), keyed, &a, &k),
+           WAMPE2E_ERR_KEY_NOT_FOUND);
+
+    /* The key-id-only key opens until it is removed by its id. */
+    wampe2e_envelope *env = NULL;
+    EXPECT(wampe2e_seal_payload(sender, WAMPE2E_ROLE_ORIGINATOR, S("com.add"), S("[2,3]"), NULL, 0,
+                                WAMPE2E_DIALECT_PPT, WAMPE2E_SERIALIZER_MSGPACK, WAMPE2E_CIPHER_XSALSA20POLY1305, &env),
+           WAMPE2E_OK);
+    EXPECT(wampe2e_open_payload(ring, WAMPE2E_ROLE_RESPONDER, S("com.add"), env, &a, &k), WAMPE2E_OK);
+    CHECK(a.len == 5 && memcmp(a.ptr, "[2,3]", 5) == 0);
+    wampe2e_buf_free(&a);
+    wampe2e_buf_free(&k);
+    EXPECT(wampe2e_keyring_remove_key_id(ring, S("team-2"), &removed), WAMPE2E_OK);
+    CHECK(!removed); /* team-2 was a prefix entry, not a key-id-only key */
+    EXPECT(wampe2e_keyring_remove_key_id(ring, S("team-1"), &removed), WAMPE2E_OK);
+    CHECK(removed);
+    EXPECT(wampe2e_open_payload(ring, WAMPE2E_ROLE_RESPONDER, S("com.add"), env, &a, &k), WAMPE2E_ERR_KEY_NOT_FOUND);
+    CHECK(a.ptr == NULL);
+    EXPECT(wampe2e_keyring_remove_key_id(ring, S("team-1"), &removed), WAMPE2E_OK);
+    CHECK(!removed);
+    EXPECT(wampe2e_keyring_remove_key_id(ring, S("team-1"), NULL), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_remove_key_id(NULL, S("team-1"), &removed), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_remove_key_id(ring, NULL, 0, &removed), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_keyring_remove_key_id(ring, "\xff", 1, &removed), WAMPE2E_ERR_INVALID_UTF8);
+
+    wampe2e_envelope_free(keyed);
+    wampe2e_envelope_free(env);
+    wampe2e_keyring_free(sender);
+    wampe2e_keyring_free(ring);
+}
+
 /* The Autobahn|Python vectors: open each ciphertext as the opposite role. */
 static void test_autobahn_vectors(void) {
     char *doc = read_file("autobahn_cryptobox.json");
@@ -545,14 +790,19 @@ int main(void) {
     test_envelope_attribute_errors();
     test_null_arguments();
     test_keys();
+    test_inbound_decide();
+    test_inbound_then_open();
+    test_expects_sealed_and_remove_key_id();
     test_autobahn_vectors();
     test_threads();
 
     /* Every code is reachable from C except these, which C cannot cause:
      * PANIC (the library does not panic), RANDOM_FAILED (the OS RNG would have to
-     * fail), INVALID_MESSAGE (WAMP message parsing is not part of the C API). */
-    for (unsigned c = 0; c <= WAMPE2E_ERR_INVALID_ARGUMENT; c++) {
-        int unreachable = c == WAMPE2E_ERR_PANIC || c == WAMPE2E_ERR_RANDOM_FAILED || c == WAMPE2E_ERR_INVALID_MESSAGE;
+     * fail), INVALID_MESSAGE (WAMP message parsing is not part of the C API),
+     * KEY_EXHAUSTED (2^32 AES-256-GCM seals with one key). */
+    for (unsigned c = 0; c <= WAMPE2E_ERR_KEY_EXHAUSTED; c++) {
+        int unreachable = c == WAMPE2E_ERR_PANIC || c == WAMPE2E_ERR_RANDOM_FAILED ||
+                          c == WAMPE2E_ERR_INVALID_MESSAGE || c == WAMPE2E_ERR_KEY_EXHAUSTED;
         if (!unreachable && !reached[c]) {
             failed++;
             fprintf(stderr, "FAIL: result code %u (%s) never reached\n", c, wampe2e_result_message(c));
