@@ -34,6 +34,10 @@ export declare class KeyRing {
   setDataKey(keyId: string, key: string, prefix?: string | undefined | null): void
   /** Removes the entry for exactly `prefix`; returns whether there was one. */
   remove(prefix: string): boolean
+  /** Removes a data key added without a prefix; returns whether there was one. */
+  removeKeyId(keyId: string): boolean
+  /** Whether messages on `uri` must arrive encrypted (the keyring has a key for it). */
+  expectsSealed(uri: string): boolean
   /** Replaces this peer's secrets for `prefix` with fresh ones; returns the new public keys. */
   rotate(prefix: string): RotatedKeys
 }
@@ -74,6 +78,25 @@ export declare function _sealJson(keyring: ExternalObject<'KeyRing'>, role: numb
 
 /** `_sealJson` as a promise (see [`SealJsonTask`]). */
 export declare function _sealJsonAsync(keyring: ExternalObject<'KeyRing'>, role: number, message: string, dialect: number): Promise<SealedJs>
+
+/** What arrived, for [`inbound`]. */
+export interface Arrival {
+  /** `"event"`, `"invocation"`, `"result"` or `"error"`. */
+  kind: 'event' | 'invocation' | 'result' | 'error'
+  /**
+   * The subscription's topic, the registration's procedure, the procedure called
+   * (RESULT) or the error URI (ERROR).
+   */
+  localUri: string
+  /** The subscription's or registration's match policy (default `"exact"`). */
+  match?: 'exact' | 'prefix' | 'wildcard'
+  /** `Details.topic` / `Details.procedure` as the router sent it. */
+  routerUri?: string
+  /** Whether the message carries an encrypted payload. */
+  sealed: boolean
+  /** RESULT/ERROR: whether our CALL was sealed. */
+  requestSealed?: boolean
+}
 
 /**
  * Keys of a key-pair entry, base64 or hex; give the ones this peer has (as
@@ -125,6 +148,21 @@ export declare function generateDataKey(): string
 
 /** A fresh X25519 key pair (base64). */
 export declare function generateKeypair(): KeyPairStrings
+
+/**
+ * The core's inbound decision for an arriving EVENT / INVOCATION / RESULT / ERROR:
+ * `{ open, uri }`, or throws `WAMPE2E_UNEXPECTED_PLAINTEXT` / `WAMPE2E_PATTERN_MISMATCH`
+ * for a message to refuse. `strict` defaults to true.
+ */
+export declare function inbound(keyring: KeyRing, arrival: Arrival, strict?: boolean | undefined | null): InboundDecision
+
+/** The inbound decision, for [`inbound`]. */
+export interface InboundDecision {
+  /** Open the payload (true) or deliver the plaintext (false). */
+  open: boolean
+  /** The URI to open the payload for (or the plaintext's URI). */
+  uri: string
+}
 
 /** The WAMP spec key id of a public key (base64 or hex). */
 export declare function keyId(publicKey: string): string

@@ -849,6 +849,7 @@ module.exports.ed25519ToX25519 = nativeBinding.ed25519ToX25519
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.generateDataKey = nativeBinding.generateDataKey
 module.exports.generateKeypair = nativeBinding.generateKeypair
+module.exports.inbound = nativeBinding.inbound
 module.exports.keyId = nativeBinding.keyId
 module.exports.openBytes = nativeBinding.openBytes
 module.exports.openPayload = nativeBinding.openPayload

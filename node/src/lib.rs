@@ -168,6 +168,18 @@ impl KeyRing {
         self.0.remove(&prefix)
     }
 
+    /// Removes a data key added without a prefix; returns whether there was one.
+    #[napi(catch_unwind)]
+    pub fn remove_key_id(&self, key_id: String) -> bool {
+        self.0.remove_key_id(&key_id)
+    }
+
+    /// Whether messages on `uri` must arrive encrypted (the keyring has a key for it).
+    #[napi(catch_unwind)]
+    pub fn expects_sealed(&self, uri: String) -> bool {
+        self.0.expects_sealed(&uri)
+    }
+
     /// Replaces this peer's secrets for `prefix` with fresh ones; returns the new public keys.
     #[napi(catch_unwind)]
     pub fn rotate(&self, prefix: String) -> Result<RotatedKeys> {
@@ -484,3 +496,60 @@ pub fn error_codes() -> std::collections::HashMap<String, u32> {
 /// The library version.
 #[napi]
 pub const VERSION: &str = wampe2e::VERSION;
+
+/// What arrived, for [`inbound`].
+#[napi(object)]
+pub struct Arrival {
+    /// `"event"`, `"invocation"`, `"result"` or `"error"`.
+    #[napi(ts_type = "'event' | 'invocation' | 'result' | 'error'")]
+    pub kind: String,
+    /// The subscription's topic, the registration's procedure, the procedure called
+    /// (RESULT) or the error URI (ERROR).
+    pub local_uri: String,
+    /// The subscription's or registration's match policy (default `"exact"`).
+    #[napi(ts_type = "'exact' | 'prefix' | 'wildcard'")]
+    pub r#match: Option<String>,
+    /// `Details.topic` / `Details.procedure` as the router sent it.
+    pub router_uri: Option<String>,
+    /// Whether the message carries an encrypted payload.
+    pub sealed: bool,
+    /// RESULT/ERROR: whether our CALL was sealed.
+    pub request_sealed: Option<bool>,
+}
+
+/// The inbound decision, for [`inbound`].
+#[napi(object)]
+pub struct InboundDecision {
+    /// Open the payload (true) or deliver the plaintext (false).
+    pub open: bool,
+    /// The URI to open the payload for (or the plaintext's URI).
+    pub uri: String,
+}
+
+/// The core's inbound decision for an arriving EVENT / INVOCATION / RESULT / ERROR:
+/// `{ open, uri }`, or throws `WAMPE2E_UNEXPECTED_PLAINTEXT` / `WAMPE2E_PATTERN_MISMATCH`
+/// for a message to refuse. `strict` defaults to true.
+#[napi(catch_unwind)]
+pub fn inbound(
+    keyring: &KeyRing,
+    arrival: Arrival,
+    strict: Option<bool>,
+) -> Result<InboundDecision> {
+    let a = wampe2e::Arrival {
+        kind: arrival.kind.parse().map_err(core_err)?,
+        local_uri: &arrival.local_uri,
+        policy: arrival
+            .r#match
+            .as_deref()
+            .unwrap_or("")
+            .parse()
+            .map_err(core_err)?,
+        router_uri: arrival.router_uri.as_deref(),
+        sealed: arrival.sealed,
+        request_sealed: arrival.request_sealed.unwrap_or(false),
+    };
+    match wampe2e::decide(&keyring.0, &a, strict.unwrap_or(true)).map_err(core_err)? {
+        wampe2e::Delivery::Open { uri } => Ok(InboundDecision { open: true, uri }),
+        wampe2e::Delivery::Plain { uri } => Ok(InboundDecision { open: false, uri }),
+    }
+}

@@ -3,7 +3,7 @@
 //! `rotate_key`, `encode`, `decode`) as a native class, so that each `encode` /
 //! `decode` an Autobahn session makes is one native call.
 
-use crate::error::{to_py, KeyIncompleteError, KeyNotFoundError};
+use crate::error::{to_py, KeyNotFoundError};
 use crate::{open, seal, Key};
 use pyo3::exceptions::{PyImportError, PyTypeError};
 use pyo3::intern;
@@ -89,8 +89,39 @@ impl AutobahnKeyRing {
         ))
     }
 
-    /// Encrypts into an `EncodedPayload`, or returns None when no key applies (the
-    /// payload then travels unencrypted, as with Autobahn).
+    /// Whether messages on `uri` must arrive encrypted (the keyring has a key for it).
+    fn expects_sealed(&self, uri: &str) -> bool {
+        self.0.expects_sealed(uri)
+    }
+
+    /// The inbound decision (see `wampe2e.KeyRing.inbound`); `attach` calls it.
+    #[pyo3(signature = (kind, local_uri, match_=None, router_uri=None, sealed=false, request_sealed=false, strict=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn inbound(
+        &self,
+        kind: &str,
+        local_uri: &str,
+        match_: Option<&str>,
+        router_uri: Option<&str>,
+        sealed: bool,
+        request_sealed: bool,
+        strict: bool,
+    ) -> PyResult<(bool, String)> {
+        crate::inbound::decide(
+            &self.0,
+            kind,
+            local_uri,
+            match_,
+            router_uri,
+            sealed,
+            request_sealed,
+            strict,
+        )
+    }
+
+    /// Encrypts into an `EncodedPayload`, or returns None when the keyring has no
+    /// key for `uri` (the payload then travels unencrypted, as with Autobahn). A
+    /// key entry that lacks this role's keys raises `KeyIncompleteError`.
     #[pyo3(signature = (is_originating, uri, args=None, kwargs=None))]
     fn encode<'py>(
         &self,
@@ -117,8 +148,9 @@ impl AutobahnKeyRing {
                     intern!(py, "json"),
                 ))
                 .map(Some),
+            // No key: the payload travels unencrypted, as with Autobahn. A key entry
+            // that cannot seal for this role is a misconfiguration: it fails closed.
             Err(e) if e.is_instance_of::<KeyNotFoundError>(py) => Ok(None),
-            Err(e) if e.is_instance_of::<KeyIncompleteError>(py) => Ok(None),
             Err(e) => Err(e),
         }
     }

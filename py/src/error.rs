@@ -138,6 +138,31 @@ create_exception!(
     "An argument is out of range."
 );
 
+create_exception!(
+    wampe2e,
+    UnexpectedPlaintextError,
+    Wampe2eError,
+    "A message arrived unencrypted on a URI the keyring has a key for (strict mode)."
+);
+create_exception!(
+    wampe2e,
+    ReflectedError,
+    Wampe2eError,
+    "The router sent this keyring's own ciphertext back in the role that sealed it."
+);
+create_exception!(
+    wampe2e,
+    PatternMismatchError,
+    Wampe2eError,
+    "The router's topic/procedure is outside the local subscription or registration."
+);
+create_exception!(
+    wampe2e,
+    KeyExhaustedError,
+    Wampe2eError,
+    "The key has sealed as many messages as its cipher allows; rotate it."
+);
+
 /// The exception class of a code (exhaustive: a new core code must be mapped here).
 fn class_of(py: Python<'_>, code: ErrorCode) -> Bound<'_, pyo3::types::PyType> {
     match code {
@@ -166,6 +191,10 @@ fn class_of(py: Python<'_>, code: ErrorCode) -> Bound<'_, pyo3::types::PyType> {
         ErrorCode::NullArgument => py.get_type::<NullArgumentError>(),
         ErrorCode::Panic => py.get_type::<PanicError>(),
         ErrorCode::InvalidArgument => py.get_type::<InvalidArgumentError>(),
+        ErrorCode::UnexpectedPlaintext => py.get_type::<UnexpectedPlaintextError>(),
+        ErrorCode::Reflected => py.get_type::<ReflectedError>(),
+        ErrorCode::PatternMismatch => py.get_type::<PatternMismatchError>(),
+        ErrorCode::KeyExhausted => py.get_type::<KeyExhaustedError>(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod autobahn;
 mod error;
+mod inbound;
 mod stream;
 mod text;
 
@@ -206,6 +207,44 @@ impl KeyRing {
     /// Removes the entry for exactly `prefix`; returns whether there was one.
     fn remove(&self, prefix: &str) -> bool {
         self.0.remove(prefix)
+    }
+
+    /// Removes a data key added without a prefix; returns whether there was one.
+    fn remove_key_id(&self, key_id: &str) -> bool {
+        self.0.remove_key_id(key_id)
+    }
+
+    /// Whether messages on `uri` must arrive encrypted (the keyring has a key for it).
+    fn expects_sealed(&self, uri: &str) -> bool {
+        self.0.expects_sealed(uri)
+    }
+
+    /// The inbound decision for an arriving EVENT / INVOCATION / RESULT / ERROR
+    /// (`kind`): `(True, uri)` to open the payload for `uri`, `(False, uri)` to
+    /// deliver the plaintext; raises `UnexpectedPlaintextError` or
+    /// `PatternMismatchError` for a message to refuse.
+    #[pyo3(signature = (kind, local_uri, match_=None, router_uri=None, sealed=false, request_sealed=false, strict=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn inbound(
+        &self,
+        kind: &str,
+        local_uri: &str,
+        match_: Option<&str>,
+        router_uri: Option<&str>,
+        sealed: bool,
+        request_sealed: bool,
+        strict: bool,
+    ) -> PyResult<(bool, String)> {
+        inbound::decide(
+            &self.0,
+            kind,
+            local_uri,
+            match_,
+            router_uri,
+            sealed,
+            request_sealed,
+            strict,
+        )
     }
 
     /// Replaces this peer's secrets in the entry for `prefix` with fresh ones; returns
