@@ -112,6 +112,8 @@ test-py: wheel $(CROSSBAR_VENV)/.installed
 	  else echo "skipped: no CPython $$want on this machine (abi3 smoke test not run there)"; fi; \
 	done
 	WAMPE2E_CROSSBAR=$(CROSSBAR_VENV)/bin/crossbar $(VPY) -m pytest -q py/tests
+	@# The router is the adversary: attacks through a hostile proxy in front of Crossbar.io.
+	WAMPE2E_CROSSBAR=$(CROSSBAR_VENV)/bin/crossbar $(VPY) -m pytest -q tests/hostile
 
 bench-py: wheel
 	$(VPY) py/bench/bench_keyring.py
@@ -159,7 +161,9 @@ mobile-bindings:
 	@for api in 'open class KeyRing' 'public func sealPayload(' 'public func openPayload(' \
 	  'public func sealPayloadValues(' 'public func openPayloadValues(' 'public func generateKeypair(' \
 	  'public func ed25519ToX25519(' 'public func keyId(' 'enum Wampe2eError' 'case UriMismatch(' \
-	  'public enum Dialect' 'enum PayloadValue'; do \
+	  'public enum Dialect' 'enum PayloadValue' 'public func decideInbound(' 'public enum Delivery' \
+	  'public enum MessageKind' 'public enum MatchPolicy' 'func removeKeyId(' 'func expectsSealed(' \
+	  'case Reflected('; do \
 	  grep -qF "$$api" mobile/swift/generated/WampE2E/WampE2E.swift || { echo "generated Swift lacks: $$api"; exit 1; }; done
 	@echo "generated Swift declares the expected API"
 

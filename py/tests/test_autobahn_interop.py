@@ -53,7 +53,9 @@ def test_drop_in_surface(pairs):
     # no key: the payload travels unencrypted, as with Autobahn
     assert drop_in.KeyRing().encode(True, URI, ARGS, KWARGS) is None
     one_sided = drop_in.KeyRing(drop_in.Key(originator_priv=priv, responder_pub=pub))
-    assert one_sided.encode(False, URI, ARGS) is None  # no responder box: Autobahn returns None too
+    # No responder box: Autobahn returns None (and sends plaintext); we fail closed.
+    with pytest.raises(wampe2e.KeyIncompleteError):
+        one_sided.encode(False, URI, ARGS)
     shared.set_key("com.example.", None)  # removal is allowed, as in Autobahn
     with pytest.raises(TypeError):
         shared.set_key("x", 42)

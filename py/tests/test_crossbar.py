@@ -1,5 +1,5 @@
 """Through a real Crossbar.io router: Autobahn|Python asyncio sessions, one side on
-wampe2e.autobahn.KeyRing and the other on Autobahn's own, exchange encrypted events,
+wampe2e.autobahn.KeyRing (attached, strict) and the other on Autobahn's own, exchange encrypted events,
 calls, results and application errors over the json, msgpack and cbor transports,
 while a third session records what the router forwarded: ciphertext only."""
 
@@ -58,7 +58,10 @@ async def connect(router, serializer, codec):
     )
     await loop.create_connection(factory, "127.0.0.1", router.port)
     session = await asyncio.wait_for(joined, TIMEOUT)
-    session.set_payload_codec(codec)
+    if isinstance(codec, drop_in.KeyRing):
+        drop_in.attach(session, codec)  # strict, the default
+    else:
+        session.set_payload_codec(codec)
     return session
 
 
