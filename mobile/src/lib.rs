@@ -69,6 +69,16 @@ pub enum Wampe2eError {
     Panic { detail: String },
     /// An argument is out of range.
     InvalidArgument { detail: String },
+    /// A message arrived unencrypted on a URI the keyring has a key for, or in
+    /// answer to an encrypted call (strict `decideInbound`).
+    UnexpectedPlaintext { detail: String },
+    /// This keyring's own ciphertext came back to be opened in the role that sealed
+    /// it (the router reflected a CALL as its RESULT, a YIELD as an INVOCATION).
+    Reflected { detail: String },
+    /// The router's topic/procedure is not covered by the local subscription or registration.
+    PatternMismatch { detail: String },
+    /// The data key has sealed as many messages as AES-256-GCM safely allows; rotate it.
+    KeyExhausted { detail: String },
 }
 
 impl std::fmt::Display for Wampe2eError {
@@ -108,7 +118,11 @@ impl Wampe2eError {
             | InvalidMessage { detail }
             | NullArgument { detail }
             | Panic { detail }
-            | InvalidArgument { detail } => detail,
+            | InvalidArgument { detail }
+            | UnexpectedPlaintext { detail }
+            | Reflected { detail }
+            | PatternMismatch { detail }
+            | KeyExhausted { detail } => detail,
         }
     }
 }
@@ -142,6 +156,10 @@ impl From<Error> for Wampe2eError {
             ErrorCode::NullArgument => Wampe2eError::NullArgument { detail },
             ErrorCode::Panic => Wampe2eError::Panic { detail },
             ErrorCode::InvalidArgument => Wampe2eError::InvalidArgument { detail },
+            ErrorCode::UnexpectedPlaintext => Wampe2eError::UnexpectedPlaintext { detail },
+            ErrorCode::Reflected => Wampe2eError::Reflected { detail },
+            ErrorCode::PatternMismatch => Wampe2eError::PatternMismatch { detail },
+            ErrorCode::KeyExhausted => Wampe2eError::KeyExhausted { detail },
         }
     }
 }
@@ -425,9 +443,22 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Removes the entry for exactly `prefix`; returns whether there was one.
+    /// Removes the entry for exactly `prefix` (its keys no longer seal or open
+    /// anything); returns whether there was one.
     pub fn remove(&self, prefix: String) -> bool {
         self.0.remove(&prefix)
+    }
+
+    /// Removes a data key added by `setDataKey` without a prefix (found only by its
+    /// key id); returns whether there was one.
+    pub fn remove_key_id(&self, key_id: String) -> bool {
+        self.0.remove_key_id(&key_id)
+    }
+
+    /// Whether a message on `uri` must arrive encrypted: an entry (or the default)
+    /// covers it. Data keys found only by key id do not count.
+    pub fn expects_sealed(&self, uri: String) -> bool {
+        self.0.expects_sealed(&uri)
     }
 
     /// Replaces this peer's secrets for `prefix` with fresh ones; returns the new public keys.
@@ -438,6 +469,109 @@ impl KeyRing {
             responder_pub: r.responder_public.map(|p| p.to_base64()),
         })
     }
+}
+
+/// The kind of WAMP message that arrived.
+#[derive(uniffi::Enum, Clone, Copy)]
+pub enum MessageKind {
+    /// EVENT, on a subscription: opened as the responder.
+    Event,
+    /// INVOCATION, on a registration: opened as the responder.
+    Invocation,
+    /// RESULT of our CALL: opened as the originator.
+    Result,
+    /// ERROR answering our CALL: opened as the originator.
+    Error,
+}
+
+impl From<MessageKind> for wampe2e::MessageKind {
+    fn from(k: MessageKind) -> Self {
+        match k {
+            MessageKind::Event => wampe2e::MessageKind::Event,
+            MessageKind::Invocation => wampe2e::MessageKind::Invocation,
+            MessageKind::Result => wampe2e::MessageKind::Result,
+            MessageKind::Error => wampe2e::MessageKind::Error,
+        }
+    }
+}
+
+/// A subscription's or registration's match policy, as WAMP names it.
+#[derive(uniffi::Enum, Clone, Copy)]
+pub enum MatchPolicy {
+    /// `exact` (WAMP's default; also for RESULT and ERROR).
+    Exact,
+    /// `prefix`: URIs starting with the pattern.
+    Prefix,
+    /// `wildcard`: as many dot-separated components as the pattern; an empty
+    /// component matches any one.
+    Wildcard,
+}
+
+impl From<MatchPolicy> for wampe2e::MatchPolicy {
+    fn from(p: MatchPolicy) -> Self {
+        match p {
+            MatchPolicy::Exact => wampe2e::MatchPolicy::Exact,
+            MatchPolicy::Prefix => wampe2e::MatchPolicy::Prefix,
+            MatchPolicy::Wildcard => wampe2e::MatchPolicy::Wildcard,
+        }
+    }
+}
+
+/// What to do with a message `decideInbound` accepted.
+#[derive(uniffi::Enum, Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Open the payload (`openPayload`) for exactly `uri`, as the responder for
+    /// EVENT/INVOCATION and as the originator for RESULT/ERROR.
+    Open {
+        /// The URI the payload must have been sealed for.
+        uri: String,
+    },
+    /// Deliver the plaintext message as it is, on `uri`.
+    Plain {
+        /// The URI the message is for.
+        uri: String,
+    },
+}
+
+/// The inbound decision, for every EVENT, INVOCATION, RESULT and ERROR before the
+/// application sees it. `local_uri`: the subscription's topic (EVENT), the
+/// registration's procedure (INVOCATION), the procedure called (RESULT), the error
+/// URI (ERROR). `match_policy`: the subscription's/registration's match (`Exact` for
+/// RESULT/ERROR). `router_uri`: `Details.topic`/`procedure` if sent. `sealed`: the
+/// message carries `enc_algo`/`ppt_scheme`. `request_sealed`: for RESULT/ERROR,
+/// whether our CALL was encrypted. `strict` (default true; false only while
+/// migrating peers): plaintext on a keyed URI, or answering an encrypted call, is
+/// refused.
+///
+/// On `Open`, open with the returned URI in the kind's role. On any error (here or
+/// when opening): drop an EVENT, answer an INVOCATION with an ERROR (never a
+/// plaintext YIELD), fail the call for a RESULT/ERROR.
+///
+/// Errors: `PatternMismatch`, `UnexpectedPlaintext`.
+#[allow(clippy::too_many_arguments)]
+#[uniffi::export(default(strict = true))]
+pub fn decide_inbound(
+    keyring: Arc<KeyRing>,
+    kind: MessageKind,
+    local_uri: String,
+    match_policy: MatchPolicy,
+    router_uri: Option<String>,
+    sealed: bool,
+    request_sealed: bool,
+    strict: bool,
+) -> Result<Delivery> {
+    let arrival = wampe2e::Arrival {
+        kind: kind.into(),
+        local_uri: &local_uri,
+        policy: match_policy.into(),
+        router_uri: router_uri.as_deref(),
+        sealed,
+        request_sealed,
+    };
+    Ok(match wampe2e::decide(&keyring.0, &arrival, strict)? {
+        wampe2e::Delivery::Open { uri } => Delivery::Open { uri },
+        wampe2e::Delivery::Plain { uri } => Delivery::Plain { uri },
+    })
 }
 
 fn to_json(v: Value) -> Result<String> {

@@ -32,6 +32,10 @@ func codeOf(_ e: Wampe2eError) -> Int {
     case .NullArgument: return 23
     case .Panic: return 24
     case .InvalidArgument: return 25
+    case .UnexpectedPlaintext: return 26
+    case .Reflected: return 27
+    case .PatternMismatch: return 28
+    case .KeyExhausted: return 29
     }
 }
 
@@ -109,6 +113,89 @@ final class WampE2ETests: XCTestCase {
         XCTAssertEqual(code { _ = try sealPayload(keyring: sealer, role: .originator, uri: "org.other", argsJson: "[]", kwargsJson: nil, dialect: .cryptobox) }, 2)
         XCTAssertEqual(code { _ = try sealPayload(keyring: sealer, role: .originator, uri: "com.example.t", argsJson: "[1,", kwargsJson: nil, dialect: .cryptobox) }, 13)
         XCTAssertEqual(code { try KeyRing().setBoxKey(prefix: "x", originatorPriv: "not a key!", originatorPub: nil, responderPriv: nil, responderPub: nil, allowMissingUri: false) }, 1)
+    }
+
+    func testInboundDecision() throws {
+        let ring = KeyRing()
+        try ring.setSharedKey(prefix: "com.secret.", secret: try generateKeypair().secret)
+        let kinds: [MessageKind] = [.event, .invocation, .result, .error]
+        for kind in kinds {
+            XCTAssertEqual(try decideInbound(keyring: ring, kind: kind, localUri: "com.secret.x", matchPolicy: .exact, routerUri: nil, sealed: true, requestSealed: false), .open(uri: "com.secret.x"))
+            // strict (the default): a plaintext on a keyed URI is refused
+            XCTAssertEqual(code { _ = try decideInbound(keyring: ring, kind: kind, localUri: "com.secret.x", matchPolicy: .exact, routerUri: nil, sealed: false, requestSealed: false) }, 26)
+            // not strict (migration): delivered
+            XCTAssertEqual(try decideInbound(keyring: ring, kind: kind, localUri: "com.secret.x", matchPolicy: .exact, routerUri: nil, sealed: false, requestSealed: false, strict: false), .plain(uri: "com.secret.x"))
+            XCTAssertEqual(try decideInbound(keyring: ring, kind: kind, localUri: "org.public.x", matchPolicy: .exact, routerUri: nil, sealed: false, requestSealed: false), .plain(uri: "org.public.x"))
+        }
+        // answers to an encrypted call must be encrypted, except the router's wamp.error.*
+        XCTAssertEqual(code { _ = try decideInbound(keyring: ring, kind: .result, localUri: "org.public.proc", matchPolicy: .exact, routerUri: nil, sealed: false, requestSealed: true) }, 26)
+        XCTAssertEqual(code { _ = try decideInbound(keyring: ring, kind: .error, localUri: "com.app.error.forged", matchPolicy: .exact, routerUri: nil, sealed: false, requestSealed: true) }, 26)
+        XCTAssertEqual(try decideInbound(keyring: ring, kind: .error, localUri: "wamp.error.no_such_procedure", matchPolicy: .exact, routerUri: nil, sealed: false, requestSealed: true), .plain(uri: "wamp.error.no_such_procedure"))
+        // exact: the router's URI, if sent, must be the local one
+        XCTAssertEqual(try decideInbound(keyring: ring, kind: .event, localUri: "com.secret.b", matchPolicy: .exact, routerUri: "com.secret.b", sealed: true, requestSealed: false), .open(uri: "com.secret.b"))
+        XCTAssertEqual(code { _ = try decideInbound(keyring: ring, kind: .event, localUri: "com.secret.b", matchPolicy: .exact, routerUri: "com.secret.a", sealed: true, requestSealed: false) }, 28)
+        XCTAssertEqual(code { _ = try decideInbound(keyring: ring, kind: .event, localUri: "com.secret.b", matchPolicy: .exact, routerUri: "com.secret.a", sealed: false, requestSealed: false, strict: false) }, 28)
+        // prefix and wildcard: the router's URI, if the local pattern covers it
+        XCTAssertEqual(try decideInbound(keyring: ring, kind: .invocation, localUri: "com.secret.", matchPolicy: .prefix, routerUri: "com.secret.deep.proc", sealed: true, requestSealed: false), .open(uri: "com.secret.deep.proc"))
+        XCTAssertEqual(code { _ = try decideInbound(keyring: ring, kind: .invocation, localUri: "com.secret.", matchPolicy: .prefix, routerUri: "com.other.proc", sealed: true, requestSealed: false) }, 28)
+        XCTAssertEqual(code { _ = try decideInbound(keyring: ring, kind: .invocation, localUri: "com.secret.", matchPolicy: .prefix, routerUri: nil, sealed: true, requestSealed: false) }, 28)
+        XCTAssertEqual(code { _ = try decideInbound(keyring: ring, kind: .event, localUri: "com.", matchPolicy: .prefix, routerUri: "com.secret.e", sealed: false, requestSealed: false) }, 26)
+        XCTAssertEqual(try decideInbound(keyring: ring, kind: .event, localUri: "com..event", matchPolicy: .wildcard, routerUri: "com.secret.event", sealed: true, requestSealed: false), .open(uri: "com.secret.event"))
+        XCTAssertEqual(code { _ = try decideInbound(keyring: ring, kind: .event, localUri: "com..event", matchPolicy: .wildcard, routerUri: "com.secret.x.event", sealed: true, requestSealed: false) }, 28)
+    }
+
+    func testDecideThenOpen() throws {
+        let (sealer, opener) = try rings()
+        let env = try sealPayload(keyring: sealer, role: .originator, uri: "com.example.t", argsJson: "[7]", kwargsJson: nil, dialect: .cryptobox)
+        // a prefix subscription; Details.topic names the URI
+        let d = try decideInbound(keyring: opener, kind: .event, localUri: "com.example.", matchPolicy: .prefix, routerUri: "com.example.t", sealed: true, requestSealed: false)
+        guard case let .open(uri) = d else { return XCTFail("expected .open, got \(d)") }
+        XCTAssertEqual(uri, "com.example.t")
+        XCTAssertEqual(try openPayload(keyring: opener, role: .responder, uri: uri, attributes: env.attributes, payload: env.payload).argsJson, "[7]")
+        // the router names another topic under the prefix: opening refuses it
+        let lie = try decideInbound(keyring: opener, kind: .event, localUri: "com.example.", matchPolicy: .prefix, routerUri: "com.example.u", sealed: true, requestSealed: false)
+        XCTAssertEqual(lie, .open(uri: "com.example.u"))
+        XCTAssertEqual(code { _ = try openPayload(keyring: opener, role: .responder, uri: "com.example.u", attributes: env.attributes, payload: env.payload) }, 7)
+    }
+
+    func testReflectedCiphertextIsRefused() throws {
+        let (sealer, opener) = try rings()
+        // the router sends our CALL back as its RESULT
+        let call = try sealPayload(keyring: sealer, role: .originator, uri: "com.example.proc", argsJson: "[1]", kwargsJson: nil, dialect: .cryptobox)
+        XCTAssertEqual(try decideInbound(keyring: sealer, kind: .result, localUri: "com.example.proc", matchPolicy: .exact, routerUri: nil, sealed: true, requestSealed: true), .open(uri: "com.example.proc"))
+        XCTAssertEqual(code { _ = try openPayload(keyring: sealer, role: .originator, uri: "com.example.proc", attributes: call.attributes, payload: call.payload) }, 27)
+        XCTAssertEqual(try openPayload(keyring: opener, role: .responder, uri: "com.example.proc", attributes: call.attributes, payload: call.payload).argsJson, "[1]")
+        // a YIELD sent back as an INVOCATION, with a key both roles share
+        let ring = KeyRing()
+        try ring.setDataKey(keyId: "k1", key: try generateDataKey(), prefix: "com.")
+        let yielded = try sealPayload(keyring: ring, role: .responder, uri: "com.proc", argsJson: "[2]", kwargsJson: nil, dialect: .passthru(serializer: .cbor, cipher: .aes256gcm))
+        XCTAssertEqual(code { _ = try openPayloadValues(keyring: ring, role: .responder, uri: "com.proc", attributes: yielded.attributes, payload: yielded.payload) }, 27)
+        XCTAssertEqual(try openPayload(keyring: ring, role: .originator, uri: "com.proc", attributes: yielded.attributes, payload: yielded.payload).argsJson, "[2]")
+    }
+
+    func testRemoveKeyIdAndExpectsSealed() throws {
+        let key = try generateDataKey()
+        let sender = KeyRing()
+        try sender.setDataKey(keyId: "team-1", key: key, prefix: "com.")
+        let ring = KeyRing()
+        try ring.setDataKey(keyId: "team-1", key: key, prefix: nil)
+        try ring.setDataKey(keyId: "team-2", key: key, prefix: "org.keyed.")
+        // key-id-only keys are not bound to URIs
+        XCTAssertFalse(ring.expectsSealed(uri: "com.add"))
+        XCTAssertTrue(ring.expectsSealed(uri: "org.keyed.x"))
+        XCTAssertFalse(ring.expectsSealed(uri: "org.keyed"))
+        let env = try sealPayload(keyring: sender, role: .originator, uri: "com.add", argsJson: "[2,3]", kwargsJson: nil, dialect: .passthru(serializer: .msgpack, cipher: .xsalsa20poly1305))
+        XCTAssertEqual(try openPayload(keyring: ring, role: .responder, uri: "com.add", attributes: env.attributes, payload: env.payload).argsJson, "[2,3]")
+        XCTAssertFalse(ring.removeKeyId(keyId: "team-2")) // a prefix entry, not a key-id-only key
+        XCTAssertTrue(ring.removeKeyId(keyId: "team-1"))
+        XCTAssertFalse(ring.removeKeyId(keyId: "team-1"))
+        XCTAssertEqual(code { _ = try openPayload(keyring: ring, role: .responder, uri: "com.add", attributes: env.attributes, payload: env.payload) }, 2)
+        // removing a prefix entry revokes it: plaintext is then what the URI gets
+        let keyed = try sealPayload(keyring: ring, role: .originator, uri: "org.keyed.x", argsJson: "[1]", kwargsJson: nil, dialect: .passthru(serializer: .cbor, cipher: .xsalsa20poly1305))
+        XCTAssertTrue(ring.remove(prefix: "org.keyed."))
+        XCTAssertFalse(ring.expectsSealed(uri: "org.keyed.x"))
+        XCTAssertEqual(code { _ = try openPayload(keyring: ring, role: .responder, uri: "org.keyed.x", attributes: keyed.attributes, payload: keyed.payload) }, 2)
+        XCTAssertEqual(try decideInbound(keyring: ring, kind: .event, localUri: "org.keyed.x", matchPolicy: .exact, routerUri: nil, sealed: false, requestSealed: false), .plain(uri: "org.keyed.x"))
     }
 
     func testOneKeyringFromManyThreads() throws {

@@ -41,6 +41,10 @@ fun codeOf(e: Wampe2eException): Int = when (e) {
     is Wampe2eException.NullArgument -> 23
     is Wampe2eException.Panic -> 24
     is Wampe2eException.InvalidArgument -> 25
+    is Wampe2eException.UnexpectedPlaintext -> 26
+    is Wampe2eException.Reflected -> 27
+    is Wampe2eException.PatternMismatch -> 28
+    is Wampe2eException.KeyExhausted -> 29
 }
 
 class Wampe2eTest {
@@ -144,7 +148,6 @@ class Wampe2eTest {
     fun everyErrorCase() {
         val (sealer, opener) = rings()
         val env = sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[1]", null, Dialect.Cryptobox)
-        fun code(block: () -> Unit): Int = codeOf(assertThrows<Wampe2eException> { block() })
         assertEquals(7, code { openPayload(opener, Role.RESPONDER, "com.example.other", env.attributes, env.payload) })
         assertEquals(3, code { openPayload(opener, Role.ORIGINATOR, "com.example.t", env.attributes, env.payload) })
         val tampered = env.payload.copyOf().also { it[it.size - 1] = (it[it.size - 1].toInt() xor 1).toByte() }
@@ -165,6 +168,97 @@ class Wampe2eTest {
         val e = assertThrows<Wampe2eException.InvalidKey> { KeyRing().setBoxKey("x", "not a key!", null, null, null, false) }
         assertTrue(e.message.contains("originator_priv"))
         assertFalse(e.message.contains("not a key!"))
+    }
+
+    private fun code(block: () -> Unit): Int = codeOf(assertThrows<Wampe2eException> { block() })
+
+    @Test
+    fun inboundDecision() {
+        val ring = KeyRing()
+        ring.setSharedKey("com.secret.", generateKeypair().secret)
+        val exact = MatchPolicy.EXACT
+        for (kind in MessageKind.entries) {
+            assertEquals(Delivery.Open("com.secret.x"), decideInbound(ring, kind, "com.secret.x", exact, null, true, false))
+            // strict (the default): a plaintext on a keyed URI is refused
+            assertEquals(26, code { decideInbound(ring, kind, "com.secret.x", exact, null, false, false) })
+            assertThrows<Wampe2eException.UnexpectedPlaintext> { decideInbound(ring, kind, "com.secret.x", exact, null, false, false, true) }
+            // not strict (migration): delivered
+            assertEquals(Delivery.Plain("com.secret.x"), decideInbound(ring, kind, "com.secret.x", exact, null, false, false, strict = false))
+            assertEquals(Delivery.Plain("org.public.x"), decideInbound(ring, kind, "org.public.x", exact, null, false, false))
+        }
+        // answers to an encrypted call must be encrypted, except the router's wamp.error.*
+        assertEquals(26, code { decideInbound(ring, MessageKind.RESULT, "org.public.proc", exact, null, false, true) })
+        assertEquals(26, code { decideInbound(ring, MessageKind.ERROR, "com.app.error.forged", exact, null, false, true) })
+        assertEquals(Delivery.Plain("wamp.error.no_such_procedure"),
+            decideInbound(ring, MessageKind.ERROR, "wamp.error.no_such_procedure", exact, null, false, true))
+        // exact: the router's URI, if sent, must be the local one
+        assertEquals(Delivery.Open("com.secret.b"), decideInbound(ring, MessageKind.EVENT, "com.secret.b", exact, "com.secret.b", true, false))
+        assertEquals(28, code { decideInbound(ring, MessageKind.EVENT, "com.secret.b", exact, "com.secret.a", true, false) })
+        assertThrows<Wampe2eException.PatternMismatch> { decideInbound(ring, MessageKind.EVENT, "com.secret.b", exact, "com.secret.a", false, false, strict = false) }
+        // prefix and wildcard: the router's URI, if the local pattern covers it
+        assertEquals(Delivery.Open("com.secret.deep.proc"),
+            decideInbound(ring, MessageKind.INVOCATION, "com.secret.", MatchPolicy.PREFIX, "com.secret.deep.proc", true, false))
+        assertEquals(28, code { decideInbound(ring, MessageKind.INVOCATION, "com.secret.", MatchPolicy.PREFIX, "com.other.proc", true, false) })
+        assertEquals(28, code { decideInbound(ring, MessageKind.INVOCATION, "com.secret.", MatchPolicy.PREFIX, null, true, false) })
+        assertEquals(26, code { decideInbound(ring, MessageKind.EVENT, "com.", MatchPolicy.PREFIX, "com.secret.e", false, false) })
+        assertEquals(Delivery.Open("com.secret.event"),
+            decideInbound(ring, MessageKind.EVENT, "com..event", MatchPolicy.WILDCARD, "com.secret.event", true, false))
+        assertEquals(28, code { decideInbound(ring, MessageKind.EVENT, "com..event", MatchPolicy.WILDCARD, "com.secret.x.event", true, false) })
+    }
+
+    @Test
+    fun decideThenOpen() {
+        val (sealer, opener) = rings()
+        val env = sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[7]", null, Dialect.Cryptobox)
+        // a prefix subscription; Details.topic names the URI
+        val d = decideInbound(opener, MessageKind.EVENT, "com.example.", MatchPolicy.PREFIX, "com.example.t", true, false)
+        assertEquals(Delivery.Open("com.example.t"), d)
+        assertEquals("[7]", openPayload(opener, Role.RESPONDER, (d as Delivery.Open).uri, env.attributes, env.payload).argsJson)
+        // the router names another topic under the prefix: opening refuses it
+        val lie = decideInbound(opener, MessageKind.EVENT, "com.example.", MatchPolicy.PREFIX, "com.example.u", true, false) as Delivery.Open
+        assertEquals(7, code { openPayload(opener, Role.RESPONDER, lie.uri, env.attributes, env.payload) })
+    }
+
+    @Test
+    fun reflectedCiphertextIsRefused() {
+        val (sealer, opener) = rings()
+        // the router sends our CALL back as its RESULT
+        val call = sealPayload(sealer, Role.ORIGINATOR, "com.example.proc", "[1]", null, Dialect.Cryptobox)
+        val d = decideInbound(sealer, MessageKind.RESULT, "com.example.proc", MatchPolicy.EXACT, null, true, true) as Delivery.Open
+        val e = assertThrows<Wampe2eException.Reflected> { openPayload(sealer, Role.ORIGINATOR, d.uri, call.attributes, call.payload) }
+        assertEquals(27, codeOf(e))
+        assertEquals("[1]", openPayload(opener, Role.RESPONDER, "com.example.proc", call.attributes, call.payload).argsJson)
+        // a YIELD sent back as an INVOCATION, with a key both roles share
+        val ring = KeyRing().apply { setDataKey("k1", generateDataKey(), "com.") }
+        val yielded = sealPayload(ring, Role.RESPONDER, "com.proc", "[2]", null, Dialect.Passthru(Serializer.CBOR, Cipher.AES256GCM))
+        assertEquals(27, code { openPayloadValues(ring, Role.RESPONDER, "com.proc", yielded.attributes, yielded.payload) })
+        assertEquals("[2]", openPayload(ring, Role.ORIGINATOR, "com.proc", yielded.attributes, yielded.payload).argsJson)
+    }
+
+    @Test
+    fun removeKeyIdAndExpectsSealed() {
+        val key = generateDataKey()
+        val sender = KeyRing().apply { setDataKey("team-1", key, "com.") }
+        val ring = KeyRing().apply {
+            setDataKey("team-1", key, null)
+            setDataKey("team-2", key, "org.keyed.")
+        }
+        // key-id-only keys are not bound to URIs
+        assertFalse(ring.expectsSealed("com.add"))
+        assertTrue(ring.expectsSealed("org.keyed.x"))
+        assertFalse(ring.expectsSealed("org.keyed"))
+        val env = sealPayload(sender, Role.ORIGINATOR, "com.add", "[2,3]", null, Dialect.Passthru(Serializer.MSGPACK, Cipher.XSALSA20POLY1305))
+        assertEquals("[2,3]", openPayload(ring, Role.RESPONDER, "com.add", env.attributes, env.payload).argsJson)
+        assertFalse(ring.removeKeyId("team-2")) // a prefix entry, not a key-id-only key
+        assertTrue(ring.removeKeyId("team-1"))
+        assertFalse(ring.removeKeyId("team-1"))
+        assertEquals(2, code { openPayload(ring, Role.RESPONDER, "com.add", env.attributes, env.payload) })
+        // removing a prefix entry revokes it: plaintext is then what the URI gets
+        val keyed = sealPayload(ring, Role.ORIGINATOR, "org.keyed.x", "[1]", null, cbor)
+        assertTrue(ring.remove("org.keyed."))
+        assertFalse(ring.expectsSealed("org.keyed.x"))
+        assertEquals(2, code { openPayload(ring, Role.RESPONDER, "org.keyed.x", keyed.attributes, keyed.payload) })
+        assertEquals(Delivery.Plain("org.keyed.x"), decideInbound(ring, MessageKind.EVENT, "org.keyed.x", MatchPolicy.EXACT, null, false, false))
     }
 
     @Test
