@@ -32,8 +32,14 @@ enum Command {
         /// Generate a 32-byte symmetric data key instead of a key pair.
         #[arg(long, conflicts_with = "from_ed25519")]
         data: bool,
-        /// Derive the X25519 pair from this Ed25519 (WAMP-cryptosign) seed, base64 or hex.
-        #[arg(long, value_name = "SEED")]
+        /// Derive the X25519 pair from this Ed25519 (WAMP-cryptosign) seed, base64 or hex
+        /// (or from $WAMPE2E_ED25519_SEED: other users can read a process's arguments).
+        #[arg(
+            long,
+            value_name = "SEED",
+            env = "WAMPE2E_ED25519_SEED",
+            hide_env_values = true
+        )]
         from_ed25519: Option<String>,
     },
     /// Seal args/kwargs and print the WAMP message the router would see.
@@ -67,23 +73,30 @@ enum DialectArg {
 
 #[derive(Args)]
 struct KeyArgs {
-    /// Originator (caller/publisher) secret key, base64 or hex.
-    #[arg(long)]
+    /// Originator (caller/publisher) secret key, base64 or hex. Secrets also come
+    /// from the environment ($WAMPE2E_ORIGINATOR_PRIV, ...) or --key-file: other
+    /// users of the machine can read a process's arguments.
+    #[arg(long, env = "WAMPE2E_ORIGINATOR_PRIV", hide_env_values = true)]
     originator_priv: Option<String>,
     /// Originator public key, base64 or hex.
     #[arg(long)]
     originator_pub: Option<String>,
-    /// Responder (callee/subscriber) secret key, base64 or hex.
-    #[arg(long)]
+    /// Responder (callee/subscriber) secret key, base64 or hex ($WAMPE2E_RESPONDER_PRIV).
+    #[arg(long, env = "WAMPE2E_RESPONDER_PRIV", hide_env_values = true)]
     responder_priv: Option<String>,
     /// Responder public key, base64 or hex.
     #[arg(long)]
     responder_pub: Option<String>,
-    /// One secret for both roles, as Autobahn's `KeyRing("<key>")`.
-    #[arg(long)]
+    /// One secret for both roles, as Autobahn's `KeyRing("<key>")` ($WAMPE2E_SHARED_KEY).
+    #[arg(long, env = "WAMPE2E_SHARED_KEY", hide_env_values = true)]
     shared_key: Option<String>,
-    /// A symmetric data key (ppt dialect), base64 or hex; needs --key-id.
-    #[arg(long, requires = "key_id")]
+    /// A symmetric data key (ppt dialect), base64 or hex; needs --key-id ($WAMPE2E_DATA_KEY).
+    #[arg(
+        long,
+        requires = "key_id",
+        env = "WAMPE2E_DATA_KEY",
+        hide_env_values = true
+    )]
     data_key: Option<String>,
     /// The id of --data-key, sent as `ppt_keyid`.
     #[arg(long)]

@@ -52,6 +52,19 @@ fn keygen_prints_base64_hex_and_key_id() {
     let a = ok(&["keygen", "--from-ed25519", seed], None);
     let b = ok(&["keygen", "--from-ed25519", seed], None);
     assert_eq!(a, b, "conversion is deterministic");
+    // Secrets can stay off the command line (other users can read it).
+    let from_env = Command::new(env!("CARGO_BIN_EXE_wampe2e"))
+        .args(["keygen"])
+        .env("WAMPE2E_ED25519_SEED", seed)
+        .output()
+        .unwrap();
+    assert!(from_env.status.success());
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&from_env.stdout).unwrap(),
+        a
+    );
+    let help = wampe2e(&["seal", "--help"], None);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("WAMPE2E_ORIGINATOR_PRIV"));
 }
 
 #[test]
