@@ -2,41 +2,67 @@
 /**
  * wampe2e for autobahn-js: Autobahn|Python / Crossbar.io cryptobox payloads
  * (`enc_algo: "cryptobox"`, `enc_serializer: "json"`), so a JS app exchanges
- * end-to-end encrypted events and calls with Autobahn|Python apps.
+ * end-to-end encrypted events and calls with Autobahn|Python apps, and is guarded
+ * against the router, which sees every message.
  *
  *   const autobahn = require('autobahn')
  *   const { attachAutobahn, wampJsonSerializer } = require('wampe2e/adapters/autobahn')
  *   const connection = new autobahn.Connection({ url, realm, serializers: [wampJsonSerializer(autobahn)] })
  *   connection.onopen = (session) => {
- *     attachAutobahn(session, keyring)   // first thing in onopen
+ *     attachAutobahn(session, keyring)   // first thing in onopen: strict by default
  *     session.publish('com.example.topic', [1, 2], { k: 'v' })
  *   }
  *
  * How it hooks in: autobahn-js passes options through but has no payload codec
  * and does not surface `enc_*` details, so the adapter works at the WAMP message
- * level of the session. Outgoing PUBLISH and CALL are sealed (as the originator)
- * when the keyring has a key for the URI; YIELD and ERROR replies are sealed (as
- * the responder) when the invocation was encrypted, as Autobahn|Python does.
- * Incoming EVENT, INVOCATION, RESULT and ERROR with `enc_algo` are opened before
- * the session sees them. URIs without a key travel unencrypted.
+ * level of the session.
+ *
+ * Outgoing: PUBLISH and CALL are sealed (as the originator) when the keyring has a
+ * key for the URI; only `WAMPE2E_KEY_NOT_FOUND` means "no key, send plaintext",
+ * any other failure (an incomplete key entry, a value that cannot be sealed)
+ * throws from `publish`/`call`. YIELD (progressive ones too) and ERROR replies to
+ * an invocation that was encrypted, or whose procedure the keyring has a key for,
+ * are sealed (as the responder); a YIELD that cannot be sealed becomes an ERROR
+ * with the code, and an ERROR whose URI has no key goes without its payload.
+ *
+ * Incoming: every EVENT, INVOCATION, RESULT and ERROR goes through the core's
+ * inbound decision (`inbound()`) with the local URI and match policy (learnt from
+ * the SUBSCRIBE and REGISTER messages the session sends), the router's
+ * `Details.topic`/`procedure` being only checked against them. Strict (the
+ * default): a URI the keyring has a key for must arrive encrypted, and so must an
+ * answer to an encrypted call. Refused messages are dropped (EVENT), answered with
+ * an ERROR `wampe2e.error.<code>` carrying only `{ code }` (INVOCATION; the handler
+ * is not called), or fail the call with that ERROR (RESULT, ERROR); `onRefused`
+ * hears of each. `{ strict: false }` is for migrations only: plaintext is then
+ * delivered on keyed URIs too (URIs are still checked).
  *
  * Binary payloads need a binary-capable serializer: msgpack, cbor, or
  * `wampJsonSerializer()` (WAMP-JSON: binary as "\u0000" + base64).
  */
 const wampe2e = require('../index.js')
+const { UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused } = require('./refusals.js')
 
+const ERROR = 8
 const PUBLISH = 16
+const SUBSCRIBE = 32
+const SUBSCRIBED = 33
 const EVENT = 36
 const CALL = 48
 const RESULT = 50
+const REGISTER = 64
+const REGISTERED = 65
 const INVOCATION = 68
 const YIELD = 70
-const ERROR = 8
-const NO_KEY = new Set(['WAMPE2E_KEY_NOT_FOUND', 'WAMPE2E_KEY_INCOMPLETE'])
+const KIND_NAMES = { [EVENT]: 'EVENT', [INVOCATION]: 'INVOCATION', [RESULT]: 'RESULT', [ERROR]: 'ERROR' }
 
 function withoutEnc (details) {
   const { enc_algo: _a, enc_serializer: _s, enc_key: _k, ...rest } = details || {}
   return rest
+}
+
+/** Whether a message claims an encrypted payload (Autobahn's `enc_*` or the spec's `ppt_*`). */
+function isSealed (details) {
+  return Boolean(details) && (details.enc_algo !== undefined || details.ppt_scheme !== undefined)
 }
 
 function toBytes (payload) {
@@ -45,25 +71,46 @@ function toBytes (payload) {
   throw Object.assign(new Error('encrypted payload is not binary'), { code: 'WAMPE2E_INVALID_ENVELOPE' })
 }
 
+function isNonEmpty (args, kwargs) {
+  return (Array.isArray(args) && args.length > 0) || (kwargs !== null && typeof kwargs === 'object' && Object.keys(kwargs).length > 0)
+}
+
 /**
- * Installs the adapter on an autobahn-js session; call it first thing in `onopen`.
+ * Installs the adapter on an autobahn-js session; call it first thing in `onopen`,
+ * before the session subscribes, registers or calls.
  * @param {object} session an autobahn-js `Session`
  * @param {import('../index').KeyRing} keyring
- * @param {{ onError?: (err: Error, msg: unknown[]) => void }} [options] `onError`
- *   receives events that could not be opened and were dropped (default: a process warning).
+ * @param {import('./autobahn').AutobahnOptions} [options] `strict` (default true;
+ *   false only for migrations), `onRefused(err, msg)` hears of each refused message
+ *   (default: a process warning); `onError` is an older name of `onRefused`.
+ * @returns the session
  */
 function attachAutobahn (session, keyring, options = {}) {
-  const onError = options.onError || ((err) => process.emitWarning(`wampe2e: dropped message: ${err.message}`))
-  const callProcedures = new Map() // CALL request id -> procedure, to open the RESULT
-  const encryptedInvocations = new Map() // INVOCATION request id -> procedure
+  const strict = options.strict !== false
+  const onRefused = options.onRefused || options.onError ||
+    ((err, msg) => warnRefused(KIND_NAMES[msg && msg[0]] || 'message', err))
+  const patterns = new Map() // SUBSCRIBE/REGISTER request id -> { uri, match }
+  const subscriptions = new Map() // subscription id -> { uri, match }
+  const registrations = new Map() // registration id -> { uri, match }
+  const calls = new Map() // CALL request id -> { procedure, sealed }
+  const failedCalls = new Set() // CALL request ids a refusal failed (see `failed`)
+  // INVOCATION request id -> the procedure its replies are sealed for, or null once
+  // a reply could not be sealed (the invocation was answered with an ERROR).
+  const sealedInvocations = new Map()
 
-  /** Seals msg[argsAt], msg[argsAt + 1] in place; false when there is no key for `uri`. */
+  const send = session._send_wamp
+  const refusalError = (requestType, request, code) => [ERROR, requestType, request, {}, errorUri(code), [], { code }]
+
+  /**
+   * Seals msg[argsAt], msg[argsAt + 1] in place for `uri`; returns false when the
+   * keyring has no key for it (`WAMPE2E_KEY_NOT_FOUND`), throws any other error.
+   */
   const sealInPlace = (msg, role, uri, attrsAt, argsAt) => {
     let env
     try {
       env = wampe2e.sealPayload(keyring, role, uri, msg[argsAt] ?? null, msg[argsAt + 1] ?? null)
     } catch (e) {
-      if (NO_KEY.has(e.code)) return false
+      if (e.code === 'WAMPE2E_KEY_NOT_FOUND') return false
       throw e
     }
     msg.length = argsAt + 1
@@ -72,92 +119,172 @@ function attachAutobahn (session, keyring, options = {}) {
     return true
   }
 
-  const send = session._send_wamp
-  session._send_wamp = (msg) => {
-    switch (msg[0]) {
-      case PUBLISH:
-        sealInPlace(msg, 'originator', msg[3], 2, 4)
-        break
-      case CALL:
-        callProcedures.set(msg[1], msg[3])
-        sealInPlace(msg, 'originator', msg[3], 2, 4)
-        break
-      case YIELD: {
-        const procedure = encryptedInvocations.get(msg[1])
-        if (procedure !== undefined) {
-          if (!msg[2] || !msg[2].progress) encryptedInvocations.delete(msg[1])
-          sealInPlace(msg, 'responder', procedure, 2, 3)
+  /** The reply to send for a YIELD or an INVOCATION's ERROR (null: send nothing). */
+  const reply = (msg) => {
+    const request = msg[0] === YIELD ? msg[1] : msg[2]
+    if (!sealedInvocations.has(request)) return msg
+    const procedure = sealedInvocations.get(request)
+    const final = msg[0] !== YIELD || !(msg[2] && msg[2].progress)
+    if (final) sealedInvocations.delete(request)
+    if (procedure === null) return null // already answered with an ERROR
+    try {
+      if (msg[0] === YIELD) {
+        // Sealed even when empty; no key here is a failure too (never plaintext).
+        if (!sealInPlace(msg, 'responder', procedure, 2, 3)) {
+          throw Object.assign(new Error(`no key for ${procedure}`), { code: 'WAMPE2E_KEY_NOT_FOUND' })
         }
-        break
+        return msg
       }
-      case ERROR:
-        if (msg[1] === INVOCATION && encryptedInvocations.has(msg[2])) {
-          encryptedInvocations.delete(msg[2])
-          sealInPlace(msg, 'responder', msg[4], 3, 5)
-        }
-        break
+      if (!isNonEmpty(msg[5], msg[6])) return [ERROR, INVOCATION, request, withoutEnc(msg[3]), msg[4]]
+      // An application error's payload, sealed for the error URI; without a key for
+      // it, the error goes without its payload (which would leave in plaintext).
+      if (!sealInPlace(msg, 'responder', msg[4], 3, 5)) return [ERROR, INVOCATION, request, withoutEnc(msg[3]), msg[4]]
+      return msg
+    } catch (err) {
+      if (!final) sealedInvocations.set(request, null)
+      return refusalError(INVOCATION, request, codeOf(err, UNSEALABLE))
     }
-    return send(msg)
   }
 
-  const open = (role, uri, details, payload) =>
-    wampe2e.openPayload(keyring, role, uri, details, toBytes(payload))
+  session._send_wamp = (msg) => {
+    switch (msg[0]) {
+      case SUBSCRIBE:
+      case REGISTER:
+        patterns.set(msg[1], { uri: msg[3], match: (msg[2] && msg[2].match) || 'exact' })
+        break
+      case PUBLISH:
+        try {
+          sealInPlace(msg, 'originator', msg[3], 2, 4)
+        } catch (err) {
+          if (session._publish_reqs) delete session._publish_reqs[msg[1]]
+          throw err
+        }
+        break
+      case CALL: {
+        let sealed
+        try {
+          sealed = sealInPlace(msg, 'originator', msg[3], 2, 4)
+        } catch (err) {
+          if (session._call_reqs) delete session._call_reqs[msg[1]]
+          throw err
+        }
+        calls.set(msg[1], { procedure: msg[3], sealed })
+        break
+      }
+      case YIELD:
+        msg = reply(msg)
+        break
+      case ERROR:
+        if (msg[1] === INVOCATION) msg = reply(msg)
+        break
+    }
+    if (msg !== null) return send(msg)
+  }
+
+  const learn = (table, request, id) => {
+    const pattern = patterns.get(request)
+    if (pattern === undefined) return
+    patterns.delete(request)
+    table.set(id, pattern)
+  }
+
+  /** The core's inbound decision, then the payload opened if it says so. */
+  const decide = (arrival, details, payload) => {
+    const d = wampe2e.inbound(keyring, arrival, strict)
+    if (!d.open) return { opened: null, uri: d.uri }
+    const role = arrival.kind === 'event' || arrival.kind === 'invocation' ? 'responder' : 'originator'
+    return { opened: wampe2e.openPayload(keyring, role, d.uri, details, toBytes(payload)), uri: d.uri }
+  }
+
+  /**
+   * A RESULT (`[RESULT, request, details, payload]`) or call ERROR (`[ERROR, CALL,
+   * request, details, uri, payload]`) checked and opened, or the ERROR that fails
+   * the call instead.
+   */
+  const answer = (msg, kind, request, details, localUri) => {
+    const call = calls.get(request)
+    if (kind === 'error' || !details.progress) calls.delete(request)
+    try {
+      if (typeof localUri !== 'string') throw invalidMessage('the error URI is not a string')
+      const payload = kind === 'result' ? msg[3] : msg[5]
+      const d = decide({ kind, localUri, sealed: isSealed(details), requestSealed: call.sealed }, details, payload)
+      if (d.opened === null) return msg
+      const args = d.opened.args ?? []
+      const kwargs = d.opened.kwargs ?? {}
+      return kind === 'result'
+        ? [RESULT, request, withoutEnc(details), args, kwargs]
+        : [ERROR, CALL, request, withoutEnc(details), localUri, args, kwargs]
+    } catch (err) {
+      calls.delete(request)
+      failed(request)
+      onRefused(err, msg)
+      return refusalError(CALL, request, codeOf(err))
+    }
+  }
+
+  // A call failed by a refusal may still get its genuine answer (or more
+  // progressive results): dropped, instead of reaching autobahn-js, which no longer
+  // knows the request. The most recent refusals are remembered.
+  const failed = (request) => {
+    failedCalls.add(request)
+    if (failedCalls.size > 1024) failedCalls.delete(failedCalls.values().next().value)
+  }
 
   const receive = session._socket.onmessage
   session._socket.onmessage = (msg) => {
     switch (msg[0]) {
-      case EVENT: {
-        const details = msg[3] || {}
-        if (!details.enc_algo) break
-        const subs = session._subscriptions[msg[1]]
-        const topic = details.topic || (subs && subs[0] && subs[0].topic)
-        try {
-          const p = open('responder', topic, details, msg[4])
-          msg = [EVENT, msg[1], msg[2], withoutEnc(details), p.args ?? [], p.kwargs ?? {}]
-        } catch (err) {
-          return onError(err, msg)
-        }
+      case SUBSCRIBED:
+        learn(subscriptions, msg[1], msg[2])
         break
-      }
-      case RESULT: {
-        const details = msg[2] || {}
-        const procedure = callProcedures.get(msg[1])
-        if (!details.progress) callProcedures.delete(msg[1])
-        if (!details.enc_algo) break
+      case REGISTERED:
+        learn(registrations, msg[1], msg[2])
+        break
+      case EVENT: {
+        const subs = session._subscriptions[msg[1]]
+        if (!subs || subs.length === 0) break // autobahn-js's own handling
+        const local = subscriptions.get(msg[1]) || { uri: session.resolve(subs[0].topic), match: subs[0].options.match || 'exact' }
+        const details = msg[3] || {}
         try {
-          const p = open('originator', procedure, details, msg[3])
-          msg = [RESULT, msg[1], withoutEnc(details), p.args ?? [], p.kwargs ?? {}]
+          const arrival = { kind: 'event', localUri: local.uri, match: local.match, routerUri: routerUri(details, 'topic'), sealed: isSealed(details) }
+          const d = decide(arrival, details, msg[4])
+          if (d.opened !== null) msg = [EVENT, msg[1], msg[2], withoutEnc(details), d.opened.args ?? [], d.opened.kwargs ?? {}]
         } catch (err) {
-          // The caller learns of it: the call fails instead of resolving with ciphertext.
-          msg = [ERROR, CALL, msg[1], {}, 'wampe2e.error.open_failed', [err.message], { code: err.code }]
+          return onRefused(err, msg)
         }
         break
       }
       case INVOCATION: {
-        const details = msg[3] || {}
-        if (!details.enc_algo) break
         const reg = session._registrations[msg[2]]
-        const procedure = details.procedure || (reg && reg.procedure)
+        if (!reg) break // autobahn-js's own handling
+        const local = registrations.get(msg[2]) || { uri: session.resolve(reg.procedure), match: reg.options.match || 'exact' }
+        const details = msg[3] || {}
+        let d
         try {
-          const p = open('responder', procedure, details, msg[4])
-          encryptedInvocations.set(msg[1], procedure)
-          msg = [INVOCATION, msg[1], msg[2], withoutEnc(details), p.args ?? [], p.kwargs ?? {}]
+          const arrival = { kind: 'invocation', localUri: local.uri, match: local.match, routerUri: routerUri(details, 'procedure'), sealed: isSealed(details) }
+          d = decide(arrival, details, msg[4])
         } catch (err) {
-          send([ERROR, INVOCATION, msg[1], {}, 'wampe2e.error.open_failed', [err.message], { code: err.code }])
-          return onError(err, msg)
+          // Answered here with the code only: the handler never sees it.
+          send(refusalError(INVOCATION, msg[1], codeOf(err)))
+          return onRefused(err, msg)
         }
+        if (d.opened !== null || keyring.expectsSealed(d.uri)) sealedInvocations.set(msg[1], d.uri)
+        if (d.opened !== null) msg = [INVOCATION, msg[1], msg[2], withoutEnc(details), d.opened.args ?? [], d.opened.kwargs ?? {}]
+        break
+      }
+      case RESULT: {
+        if (failedCalls.has(msg[1])) {
+          if (!(msg[2] && msg[2].progress)) failedCalls.delete(msg[1])
+          return
+        }
+        if (!(msg[1] in session._call_reqs) || !calls.has(msg[1])) break // not a call made since attach
+        msg = answer(msg, 'result', msg[1], msg[2] || {}, calls.get(msg[1]).procedure)
         break
       }
       case ERROR: {
-        const details = msg[3] || {}
-        if (msg[1] === CALL) callProcedures.delete(msg[2])
-        if (!details.enc_algo) break
-        try {
-          const p = open('originator', msg[4], details, msg[5])
-          msg = [ERROR, msg[1], msg[2], withoutEnc(details), msg[4], p.args ?? [], p.kwargs ?? {}]
-        } catch (err) {
-          msg = [ERROR, msg[1], msg[2], {}, 'wampe2e.error.open_failed', [err.message], { code: err.code }]
-        }
+        if (msg[1] !== CALL) break
+        if (failedCalls.delete(msg[2])) return
+        if (!(msg[2] in session._call_reqs) || !calls.has(msg[2])) break
+        msg = answer(msg, 'error', msg[2], msg[3] || {}, msg[4])
         break
       }
     }
@@ -184,4 +311,4 @@ function wampJsonSerializer (autobahn) {
   return new autobahn.serializer.JSONSerializer(replacer, reviver)
 }
 
-module.exports = { attachAutobahn, wampJsonSerializer }
+module.exports = { attachAutobahn, wampJsonSerializer, errorUri }

@@ -2,23 +2,45 @@
 /**
  * wampe2e for wampy.js: end-to-end encrypted payloads in the WAMP spec's Payload
  * Passthru Mode (`ppt_scheme: "wamp"`, `ppt_serializer: "cbor"`), as wampy and
- * routers such as nexus and Bondy speak it.
+ * routers such as nexus and Bondy speak it, guarded against the router, which sees
+ * every message.
  *
  *   const { Wampy } = require('wampy')
  *   const { attachWampy } = require('wampe2e/adapters/wampy')
  *   const ws = new Wampy(url, { realm, serializer: new CborSerializer() })
- *   attachWampy(ws, keyring)            // before connect()
+ *   attachWampy(ws, keyring)            // before connect(): strict by default
  *   await ws.connect()
  *   await ws.publish('com.example.topic', [1, 2])   // sealed if the keyring has a key
  *
  * How it hooks in: wampy serializes a PPT payload with `payloadSerializers.cbor`,
  * which does not see the URI. The adapter therefore wraps `publish`, `call`,
- * `subscribe` and `register`: it seals with the URI before wampy sees the payload
- * and hands wampy the sealed bytes through that serializer, and it opens incoming
- * payloads in the wrapped handlers, where the URI is known. URIs without a key in
- * the keyring travel unencrypted, as with Autobahn's cryptobox.
+ * `progressiveCall`, `subscribe` and `register`: it seals with the URI before wampy
+ * sees the payload and hands wampy the sealed bytes through that serializer, and it
+ * opens incoming payloads in the wrapped handlers, where the URI is known.
+ *
+ * Outgoing: only `WAMPE2E_KEY_NOT_FOUND` means "no key, send plaintext"; any other
+ * failure to seal a PUBLISH or CALL rejects `publish`/`call`. Results (empty ones
+ * too, and progressive ones) of an invocation that was encrypted, or whose
+ * procedure the keyring has a key for, are sealed; one that cannot be sealed is
+ * answered with an ERROR carrying the code instead. An application error's payload
+ * is sealed for its error URI, or left out if the keyring has no key for it.
+ *
+ * Incoming: every event, invocation, result and call error goes through the core's
+ * inbound decision (`inbound()`) with the topic or procedure and the `match` given
+ * to `subscribe`/`register`; the router's `Details.topic`/`procedure` is only
+ * checked against them. Strict (the default): a URI the keyring has a key for must
+ * arrive encrypted, and so must an answer to an encrypted call. Refused events are
+ * dropped; refused invocations are answered with an ERROR `wampe2e.error.<code>`
+ * carrying only `{ code }` (the handler is not called); a refused result or error
+ * rejects the call with an error whose `errorUri` is that URI and whose `code` is
+ * the code. `onRefused` hears of each. `{ strict: false }` is for migrations only:
+ * plaintext is then delivered on keyed URIs too (URIs are still checked).
  */
 const wampe2e = require('../index.js')
+const { UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused } = require('./refusals.js')
+
+/** A promise that never settles: what a handler returns when wampy must send nothing more. */
+const NEVER = new Promise(() => {})
 
 /** Sealed bytes travelling through wampy's payload serializer untouched. */
 class Sealed {
@@ -27,18 +49,20 @@ class Sealed {
   }
 }
 
-const NO_KEY = new Set(['WAMPE2E_KEY_NOT_FOUND', 'WAMPE2E_KEY_INCOMPLETE'])
-
 /** wampy's payload forms: value, array, kwargs object, or { argsList, argsDict }. */
 function normalize (payload) {
   if (payload === undefined || payload === null) return { args: null, kwargs: null }
   const plain = typeof payload === 'object' && !Array.isArray(payload) && !ArrayBuffer.isView(payload)
-  if (plain && ('argsList' in payload || 'argsDict' in payload)) {
+  if (plain && (payload.argsList || payload.argsDict)) {
     return { args: payload.argsList ?? null, kwargs: payload.argsDict ?? null }
   }
   if (plain) return { args: null, kwargs: payload }
   if (Array.isArray(payload)) return { args: payload, kwargs: null }
   return { args: [payload], kwargs: null }
+}
+
+function isPlainObject (v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)
 }
 
 function pptOptions (env) {
@@ -48,8 +72,17 @@ function pptOptions (env) {
   return o
 }
 
+function withoutPpt (options) {
+  const { ppt_scheme: _s, ppt_serializer: _z, ppt_cipher: _c, ppt_keyid: _k, ...rest } = options || {}
+  return rest
+}
+
+/**
+ * Whether a message claims an encrypted payload. A passthru payload without a
+ * cipher (`ppt_scheme` alone) is a plaintext in wampy's sense.
+ */
 function isSealed (details) {
-  return Boolean(details && details.ppt_scheme === 'wamp' && details.ppt_cipher)
+  return Boolean(details) && (details.ppt_cipher !== undefined || details.enc_algo !== undefined)
 }
 
 function bytesOf (item) {
@@ -60,16 +93,35 @@ function bytesOf (item) {
 }
 
 /**
+ * What a refusal is answered with: thrown from an invocation handler, wampy sends
+ * `[ERROR, INVOCATION, id, {}, "wampe2e.error.<code>", [], { code }]`; a call
+ * rejects with it (wampy's `CallError` shape: `errorUri`, `argsList`, `argsDict`).
+ */
+function refusal (err, fallback) {
+  const code = codeOf(err, fallback)
+  const uri = errorUri(code)
+  return Object.assign(new Error(`wampe2e: refused (${code})`), {
+    name: 'CallError', code, error: uri, errorUri: uri, details: {}, argsList: [], argsDict: { code }, cause: err
+  })
+}
+
+/**
  * Installs the adapter on a Wampy instance (before `connect()`).
  * @param {import('wampy').Wampy} wampy
  * @param {import('../index').KeyRing} keyring
- * @param {{ cipher?: 'xsalsa20poly1305' | 'aes256gcm', onError?: (err: Error, details: object) => void }} [options]
- *   `onError` receives events that could not be opened (default: a process warning).
+ * @param {import('./wampy').WampyOptions} [options] `strict` (default true; false
+ *   only for migrations), `cipher` for what this peer seals (default
+ *   `xsalsa20poly1305`), `onRefused(err, message)` hears of each refused message
+ *   (default: a process warning); `onError` is an older name of `onRefused`.
+ * @returns the Wampy instance
  */
 function attachWampy (wampy, keyring, options = {}) {
+  const strict = options.strict !== false
   const cipher = options.cipher || 'xsalsa20poly1305'
   const sealOptions = { dialect: 'ppt', serializer: 'cbor', cipher }
-  const onError = options.onError || ((err) => process.emitWarning(`wampe2e: dropped event: ${err.message}`))
+  const onRefused = options.onRefused || options.onError || ((err, message) => warnRefused(message.kind.toUpperCase(), err))
+  const refused = (kind, err, message) => onRefused(err, { kind, ...message })
+
   const plainCbor = wampy._options.payloadSerializers.cbor
   wampy._options.payloadSerializers.cbor = {
     protocol: 'cbor',
@@ -85,105 +137,237 @@ function attachWampy (wampy, keyring, options = {}) {
     }
   }
 
-  const open = (role, uri, details, argsList) => {
-    if (isSealed(details)) {
-      return wampe2e.openPayload(keyring, role, uri, details, bytesOf(argsList[0]))
+  /**
+   * The core's inbound decision on what arrived, then the payload opened if it says
+   * so: `{ args, kwargs, sealed, uri }` to deliver, or throws the refusal's error.
+   */
+  const open = (arrival, { details, argsList, argsDict }) => {
+    const sealed = isSealed(details)
+    const d = wampe2e.inbound(keyring, { ...arrival, sealed }, strict)
+    if (d.open) {
+      const role = arrival.kind === 'event' || arrival.kind === 'invocation' ? 'responder' : 'originator'
+      const p = wampe2e.openPayload(keyring, role, d.uri, details, bytesOf(argsList && argsList[0]))
+      return { args: p.args ?? undefined, kwargs: p.kwargs ?? undefined, sealed: true, uri: d.uri }
     }
-    if (details && details.ppt_scheme && argsList && argsList[0] instanceof Sealed) {
+    if (argsList && argsList[0] instanceof Sealed) {
       // Passthru without a cipher: plain cbor.
       if (!plainCbor) throw new Error('no cbor payload serializer for an unencrypted ppt payload')
       const p = plainCbor.decode(argsList[0].bytes)
-      return { uri, args: p.args ?? null, kwargs: p.kwargs ?? null }
+      return { args: p.args ?? undefined, kwargs: p.kwargs ?? undefined, sealed: false, uri: d.uri }
     }
-    return null
+    return { args: argsList, kwargs: argsDict, sealed: false, uri: d.uri }
   }
 
-  /** Seals for `uri`, or returns null when the keyring has no key for it. */
+  /** Seals for `uri`; null when the keyring has no key for it, throws any other error. */
   const seal = (role, uri, payload) => {
     const { args, kwargs } = normalize(payload)
     try {
       return wampe2e.sealPayload(keyring, role, uri, args, kwargs, sealOptions)
     } catch (e) {
-      if (NO_KEY.has(e.code)) return null
+      if (e.code === 'WAMPE2E_KEY_NOT_FOUND') return null
       throw e
     }
   }
+  const sealedPayload = (env) => ({ argsList: [new Sealed(env.payload)] })
 
   const publish = wampy.publish.bind(wampy)
-  wampy.publish = (topic, payload, advancedOptions) => {
+  wampy.publish = async (topic, payload, advancedOptions) => {
     const env = seal('originator', topic, payload)
     if (!env) return publish(topic, payload, advancedOptions)
-    return publish(topic, { argsList: [new Sealed(env.payload)] }, { ...advancedOptions, ...pptOptions(env) })
+    return publish(topic, sealedPayload(env), { ...advancedOptions, ...pptOptions(env) })
   }
 
   const subscribe = wampy.subscribe.bind(wampy)
   wampy.subscribe = (topic, onEvent, advancedOptions) => {
     const handler = typeof onEvent === 'function' ? onEvent : onEvent && onEvent.onEvent
+    const match = (advancedOptions && advancedOptions.match) || 'exact'
     const wrapped = async (ev) => {
-      let opened
+      let p
       try {
-        opened = open('responder', ev.details.topic || topic, ev.details, ev.argsList)
+        p = open({ kind: 'event', localUri: topic, match, routerUri: routerUri(ev.details, 'topic') }, ev)
       } catch (err) {
-        return onError(err, ev.details)
+        return refused('event', err, ev)
       }
-      if (!opened) return handler(ev)
-      return handler({ ...ev, argsList: opened.args ?? undefined, argsDict: opened.kwargs ?? undefined })
+      return handler({ ...ev, argsList: p.args, argsDict: p.kwargs })
     }
     const callbacks = typeof onEvent === 'function' ? wrapped : { ...onEvent, onEvent: wrapped }
     return subscribe(topic, callbacks, advancedOptions)
   }
 
+  /**
+   * A call's answer checked and opened: `result` resolves to wampy's result or
+   * rejects with its `CallError`; `state.refused` is set by a refused progressive
+   * result, which fails the call whatever its answer.
+   */
+  const answered = async (topic, requestSealed, result, state) => {
+    let res
+    try {
+      res = await result
+    } catch (err) {
+      if (state.refused) throw refusal(state.refused)
+      // wampy's own errors (not connected, invalid options) are no WAMP ERROR.
+      if (!err || !('errorUri' in err)) throw err
+      let p
+      try {
+        if (typeof err.errorUri !== 'string') throw invalidMessage('the error URI is not a string')
+        p = open({ kind: 'error', localUri: err.errorUri, requestSealed }, err)
+      } catch (e) {
+        refused('error', e, err)
+        throw refusal(e)
+      }
+      err.argsList = p.args
+      err.argsDict = p.kwargs
+      throw err
+    }
+    if (state.refused) throw refusal(state.refused)
+    let p
+    try {
+      p = open({ kind: 'result', localUri: topic, requestSealed }, res)
+    } catch (e) {
+      refused('result', e, res)
+      throw refusal(e)
+    }
+    return { ...res, argsList: p.args, argsDict: p.kwargs }
+  }
+
+  /** The call's options, with the envelope's attributes and progressive results opened. */
+  const callOptions = (topic, env, advancedOptions, state) => {
+    const opts = { ...advancedOptions, ...(env ? pptOptions(env) : {}) }
+    const onProgress = advancedOptions && advancedOptions.progress_callback
+    if (typeof onProgress === 'function') {
+      opts.progress_callback = (res) => {
+        if (state.refused) return
+        let p
+        try {
+          p = open({ kind: 'result', localUri: topic, requestSealed: Boolean(env) }, res)
+        } catch (e) {
+          state.refused = e
+          return refused('result', e, res)
+        }
+        return onProgress({ ...res, argsList: p.args, argsDict: p.kwargs })
+      }
+    }
+    return opts
+  }
+
   const call = wampy.call.bind(wampy)
   wampy.call = async (topic, payload, advancedOptions) => {
     const env = seal('originator', topic, payload)
-    let result
-    try {
-      result = env
-        ? await call(topic, { argsList: [new Sealed(env.payload)] }, { ...advancedOptions, ...pptOptions(env) })
-        : await call(topic, payload, advancedOptions)
-    } catch (err) {
-      if (err && isSealed(err.details) && Array.isArray(err.argsList)) {
-        const opened = wampe2e.openPayload(keyring, 'originator', err.errorUri ?? err.error, err.details, bytesOf(err.argsList[0]))
-        err.argsList = opened.args ?? undefined
-        err.argsDict = opened.kwargs ?? undefined
+    const state = { refused: null }
+    const opts = callOptions(topic, env, advancedOptions, state)
+    return answered(topic, Boolean(env), call(topic, env ? sealedPayload(env) : payload, opts), state)
+  }
+
+  if (typeof wampy.progressiveCall === 'function') {
+    const progressiveCall = wampy.progressiveCall.bind(wampy)
+    wampy.progressiveCall = (topic, payload, advancedOptions) => {
+      const env = seal('originator', topic, payload)
+      const state = { refused: null }
+      const opts = callOptions(topic, env, advancedOptions, state)
+      const { result, sendData } = progressiveCall(topic, env ? sealedPayload(env) : payload, opts)
+      return {
+        result: answered(topic, Boolean(env), result, state),
+        // Every chunk sealed like the first (the call's options name its envelope).
+        sendData: (more, moreOptions) => {
+          const next = seal('originator', topic, more)
+          if (Boolean(next) !== Boolean(env)) {
+            throw Object.assign(new Error(`the keyring's key for ${topic} changed during the call`), { code: 'WAMPE2E_KEY_NOT_FOUND' })
+          }
+          return sendData(next ? sealedPayload(next) : more, moreOptions)
+        }
       }
-      throw err
     }
-    const opened = result && open('originator', topic, result.details, result.argsList)
-    return opened ? { ...result, argsList: opened.args ?? undefined, argsDict: opened.kwargs ?? undefined } : result
   }
 
   const register = wampy.register.bind(wampy)
   wampy.register = (topic, rpc, advancedOptions) => {
     const handler = typeof rpc === 'function' ? rpc : rpc && rpc.rpc
+    const match = (advancedOptions && advancedOptions.match) || 'exact'
     const wrapped = async (inv) => {
-      const opened = open('responder', inv.details.procedure || topic, inv.details, inv.argsList)
-      const encrypted = Boolean(opened) && isSealed(inv.details)
-      const call = opened ? { ...inv, argsList: opened.args ?? undefined, argsDict: opened.kwargs ?? undefined } : inv
+      let p
+      try {
+        p = open({ kind: 'invocation', localUri: topic, match, routerUri: routerUri(inv.details, 'procedure') }, inv)
+      } catch (err) {
+        refused('invocation', err, inv)
+        throw refusal(err) // answered with the code only: the handler never sees it
+      }
+      // Replies to an encrypted invocation, or on a keyed procedure, are sealed.
+      const sealReplies = p.sealed || keyring.expectsSealed(p.uri)
+      const reply = (result) => (sealReplies ? sealResult(p.uri, result) : result)
+      const fail = (e) => (sealReplies ? sealError(e) : e)
+      // Once an ERROR went out from inside the handler (its own, or for a
+      // progressive result that could not be sealed), the invocation is over: later
+      // replies are not sent.
+      let over = false
+      const sendError = (e) => {
+        if (over) return
+        over = true
+        return inv.error_handler(e)
+      }
+      const invocation = {
+        ...inv,
+        argsList: p.args,
+        argsDict: p.kwargs,
+        // Progressive results and errors sent from inside the handler.
+        result_handler: (result) => {
+          if (over) return
+          let out
+          try {
+            out = reply(result)
+          } catch (e) {
+            return sendError(e)
+          }
+          return inv.result_handler(out)
+        },
+        error_handler: (e) => sendError(fail(e))
+      }
       let result
       try {
-        result = await handler(call)
-      } catch (err) {
-        // Application errors with a payload go back sealed for the error URI.
-        if (encrypted && err && (err.argsList || err.argsDict)) {
-          const sealed = seal('responder', err.error || 'wamp.error.invocation_exception',
-            { argsList: err.argsList, argsDict: err.argsDict })
-          if (sealed) {
-            throw Object.assign(err, { details: { ...err.details, ...pptOptions(sealed) }, argsList: [sealed.payload], argsDict: undefined })
-          }
-        }
-        throw err
+        result = await handler(invocation)
+      } catch (e) {
+        if (over) return NEVER
+        throw fail(e)
       }
-      if (!encrypted || result === undefined || result === null) return result
-      const payload = { argsList: result.argsList, argsDict: result.argsDict }
-      const sealed = seal('responder', inv.details.procedure || topic, payload)
-      if (!sealed) return result
-      return { options: { ...result.options, ...pptOptions(sealed) }, argsList: [new Sealed(sealed.payload)] }
+      // wampy sends what this resolves to (or the ERROR for what it throws): after
+      // the invocation is over, it is kept waiting instead.
+      if (over) return NEVER
+      return reply(result) // a result that cannot be sealed throws its refusal: an ERROR
     }
     const callbacks = typeof rpc === 'function' ? wrapped : { ...rpc, rpc: wrapped }
     return register(topic, callbacks, advancedOptions)
   }
+
+  /** A handler's result sealed as the YIELD wampy sends; throws the refusal if it cannot be. */
+  const sealResult = (procedure, result) => {
+    let env
+    try {
+      // The payload wampy would send in plaintext (an empty one too); no key is a failure here.
+      const { args, kwargs } = normalize(result)
+      env = wampe2e.sealPayload(keyring, 'responder', procedure, args, kwargs, sealOptions)
+    } catch (err) {
+      throw refusal(err, UNSEALABLE)
+    }
+    const resultOptions = isPlainObject(result) && isPlainObject(result.options) ? result.options : {}
+    return { options: { ...withoutPpt(resultOptions), ...pptOptions(env) }, ...sealedPayload(env) }
+  }
+
+  /** An application error to an encrypted invocation, its payload sealed for its error URI. */
+  const sealError = (e) => {
+    if (!e || !(e.argsList !== undefined || e.argsDict !== undefined)) return e
+    const uri = e.error || 'wamp.error.invocation_exception'
+    const details = withoutPpt(e.details)
+    let env
+    try {
+      env = wampe2e.sealPayload(keyring, 'responder', uri, e.argsList ?? null, e.argsDict ?? null, sealOptions)
+    } catch (err) {
+      // No key for the error URI: the error goes without its payload.
+      if (err.code === 'WAMPE2E_KEY_NOT_FOUND') return { error: uri, details }
+      return refusal(err, UNSEALABLE)
+    }
+    return { error: uri, details: { ...details, ...pptOptions(env) }, argsList: [env.payload] }
+  }
+
   return wampy
 }
 
-module.exports = { attachWampy, Sealed }
+module.exports = { attachWampy, Sealed, errorUri }

@@ -1,0 +1,50 @@
+'use strict'
+// What the adapters share about refused messages: the error URI and code a refusal
+// is answered with, and the default report of one. Internal to the adapters.
+
+/** Error URIs of refusals: this prefix + the code in lowercase without `WAMPE2E_`. */
+const ERROR_URI_PREFIX = 'wampe2e.error.'
+
+/**
+ * The error URI the adapters send or fail a call with for a code name such as
+ * `WAMPE2E_REFLECTED` (`wampe2e.error.reflected`).
+ * @param {string} code
+ */
+function errorUri (code) {
+  return ERROR_URI_PREFIX + code.replace(/^WAMPE2E_/, '').toLowerCase()
+}
+
+/**
+ * The wampe2e code of `err`: its own, or `fallback` for anything else. Incoming,
+ * that is a router's message the addon could not even take (a non-string URI):
+ * `WAMPE2E_INVALID_MESSAGE`. Outgoing, a value the addon cannot convert (a
+ * TypeError naming its path, such as nesting beyond the limit):
+ * `WAMPE2E_UNSUPPORTED_VALUE`.
+ */
+function codeOf (err, fallback = 'WAMPE2E_INVALID_MESSAGE') {
+  const code = err && err.code
+  return typeof code === 'string' && code.startsWith('WAMPE2E_') ? code : fallback
+}
+
+/** The fallback of `codeOf` for a reply that could not be sealed. */
+const UNSEALABLE = 'WAMPE2E_UNSUPPORTED_VALUE'
+
+/** The error for a message a router sent that the adapter cannot take as it is. */
+function invalidMessage (what) {
+  return Object.assign(new Error(what), { code: 'WAMPE2E_INVALID_MESSAGE' })
+}
+
+/** The URI the router named in `details[name]`: a string, or absent. */
+function routerUri (details, name) {
+  const v = details ? details[name] : undefined
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string') throw invalidMessage(`Details.${name} is not a string`)
+  return v
+}
+
+/** What the default `onRefused` does: a process warning naming the message kind and the code. */
+function warnRefused (kind, err) {
+  process.emitWarning(`wampe2e: refused ${kind}: ${codeOf(err)}`, { code: codeOf(err) })
+}
+
+module.exports = { ERROR_URI_PREFIX, UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused }
