@@ -492,7 +492,7 @@ void wampe2e_buf_free(wampe2e_buf *buf);
  * exact subscription/registration got another `router_uri`; a prefix/wildcard one
  * got a `router_uri` outside its pattern, or none), `UNEXPECTED_PLAINTEXT`
  * (strict: a plaintext on a URI the keyring has an entry for, or a RESULT/ERROR
- * answering an encrypted CALL, except the router's own `wamp.error.*` errors).
+ * answering an encrypted CALL, except the router's own `wamp.error.*` errors and peers' refusals `wampe2e.error.*`).
  *
  * # Safety
  * `ring` is a live keyring; `local_uri` valid for `local_uri_len` bytes;

@@ -15,7 +15,8 @@
 //! * **Strict** (the default in every binding): a URI the keyring has an entry for
 //!   must arrive sealed (`UnexpectedPlaintext`); a RESULT or ERROR answering a
 //!   sealed request must be sealed, except the router's own `wamp.error.*` errors
-//!   (which carry the router's words, not the peer's).
+//!   and wampe2e peers' refusals `wampe2e.error.*` (they carry no application
+//!   data; see [`PLAINTEXT_ERROR_PREFIXES`]).
 //! * **Not strict** (an explicit opt-out, for migrating peers to encryption):
 //!   plaintext is delivered; URIs are still checked.
 //!
@@ -214,8 +215,11 @@ pub fn resolve_uri(arrival: &Arrival<'_>) -> Result<String> {
     }
 }
 
-/// URIs of the errors a router raises itself (no such procedure, canceled, ...).
-const ROUTER_ERROR_PREFIX: &str = "wamp.error.";
+/// Error URIs whose plaintext answers to a sealed CALL are delivered as errors:
+/// those a router raises itself (no such procedure, canceled, ...) and the refusals
+/// of wampe2e peers (`wampe2e.error.<code>`, carrying only the code). Both fail
+/// the call; their payloads are not authenticated (a router can forge them too).
+pub const PLAINTEXT_ERROR_PREFIXES: [&str; 2] = ["wamp.error.", "wampe2e.error."];
 
 /// The inbound decision (see the module documentation). `strict` is what every
 /// binding defaults to; `false` is the documented opt-out for migrations.
@@ -229,7 +233,10 @@ pub fn decide(keyring: &KeyRing, arrival: &Arrival<'_>, strict: bool) -> Result<
     if strict {
         let answers_sealed = match arrival.kind {
             MessageKind::Result => arrival.request_sealed,
-            MessageKind::Error => arrival.request_sealed && !uri.starts_with(ROUTER_ERROR_PREFIX),
+            MessageKind::Error => {
+                arrival.request_sealed
+                    && !PLAINTEXT_ERROR_PREFIXES.iter().any(|p| uri.starts_with(p))
+            }
             MessageKind::Event | MessageKind::Invocation => false,
         };
         if answers_sealed {
@@ -326,11 +333,13 @@ mod tests {
             code(decide(&ring, &e, true)),
             ErrorCode::UnexpectedPlaintext
         );
-        e.local_uri = "wamp.error.no_such_procedure";
-        assert!(matches!(
-            decide(&ring, &e, true),
-            Ok(Delivery::Plain { .. })
-        ));
+        for uri in ["wamp.error.no_such_procedure", "wampe2e.error.reflected"] {
+            e.local_uri = uri;
+            assert!(matches!(
+                decide(&ring, &e, true),
+                Ok(Delivery::Plain { .. })
+            ));
+        }
         e.request_sealed = false;
         e.local_uri = "com.app.error.plain";
         assert!(matches!(
