@@ -79,7 +79,9 @@ vectors: $(VENV)/.installed
 	for g in tests/vectors/gen_*.py; do $(VPY) $$g; done
 
 bench:
-	@ldconfig -p | grep -q 'libsodium.so.23' || { echo "make bench needs libsodium23 (apt-get install libsodium23) as the reference"; exit 1; }
+	@# grep reads all of ldconfig's output: with -q it stops at the first match and,
+	@# under pipefail, ldconfig's SIGPIPE would fail the check.
+	@ldconfig -p | grep -F 'libsodium.so.23' >/dev/null || { echo "make bench needs libsodium23 (apt-get install libsodium23) as the reference"; exit 1; }
 	$(CARGO) bench -p wampe2e --bench seal_open
 	$(PYTHON) core/benches/report.py target/criterion
 
@@ -102,11 +104,15 @@ test-py: wheel $(CROSSBAR_VENV)/.installed
 	build/venv-clean/bin/python -m pip install --quiet --disable-pip-version-check $(WHEEL_DIR)/wampe2e-*.whl
 	cd build && venv-clean/bin/python -c "import wampe2e as w; r = w.KeyRing(); r.set_shared_key('', w.generate_keypair()[0]); e = w.seal_payload(r, 'originator', 'com.x', [1]); assert w.open_payload(r, 'responder', 'com.x', e) == ('com.x', [1], None); print('clean venv: wheel installs and works without autobahn')"
 	# The one abi3 wheel on the oldest and newest CPython this machine has (pyenv or PATH).
+	# The lookup never fails the shell (no command substitution that can fail under
+	# -e/pipefail); an interpreter without venv/ensurepip counts as absent.
 	for want in 3.9 3.13; do \
-	  py=$$(ls -d $(HOME)/.pyenv/versions/$$want.*/bin/python3 2>/dev/null | head -1); \
-	  [ -n "$$py" ] || py=$$(command -v python$$want || true); \
-	  if [ -n "$$py" ] && $$py -c 'import venv' 2>/dev/null; then \
-	    rm -rf build/venv-$$want && $$py -m venv build/venv-$$want && \
+	  py=; \
+	  for c in $(HOME)/.pyenv/versions/$$want.*/bin/python3 "$$(command -v python$$want || true)"; do \
+	    if [ -n "$$c" ] && [ -x "$$c" ] && "$$c" -c 'import venv, ensurepip' >/dev/null 2>&1; then py=$$c; break; fi; \
+	  done; \
+	  if [ -n "$$py" ]; then \
+	    rm -rf build/venv-$$want && "$$py" -m venv build/venv-$$want && \
 	    build/venv-$$want/bin/python -m pip install --quiet --disable-pip-version-check $(WHEEL_DIR)/wampe2e-*.whl && \
 	    build/venv-$$want/bin/python py/tests/abi3_smoke.py || exit 1; \
 	  else echo "skipped: no CPython $$want on this machine (abi3 smoke test not run there)"; fi; \
@@ -242,7 +248,7 @@ example:
 	build/tests/seal_event
 
 bench-c:
-	@ldconfig -p | grep -q 'libsodium.so.23' || { echo "make bench-c needs libsodium23 (apt-get install libsodium23) as the reference"; exit 1; }
+	@ldconfig -p | grep -F 'libsodium.so.23' >/dev/null || { echo "make bench-c needs libsodium23 (apt-get install libsodium23) as the reference"; exit 1; }
 	$(MAKE) --no-print-directory lib FFI_PROFILE=release
 	mkdir -p build/bench
 	cc -O2 -std=c99 -Iinclude ffi-c/bench/bench.c -o build/bench/bench_c -Lbuild/release/lib -lwampe2e \
