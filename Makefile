@@ -138,7 +138,7 @@ node-addon:
 
 test-node: node-addon $(NEXUS) $(VENV)/.installed $(CROSSBAR_VENV)/.installed
 	cd node && WAMPE2E_NEXUS=$(abspath $(NEXUS)) WAMPE2E_PYTHON=$(abspath $(VPY)) \
-	  WAMPE2E_CROSSBAR=$(abspath $(CROSSBAR_VENV))/bin/crossbar node --test test/*.test.js
+	  WAMPE2E_CROSSBAR=$(abspath $(CROSSBAR_VENV))/bin/crossbar node --test --test-timeout=180000 test/*.test.js
 	# npm pack, install into a fresh folder, use it from plain JS and TypeScript
 	rm -rf build/node-pack && mkdir -p build/node-pack
 	cd node && npm pack --silent --pack-destination ../build/node-pack >/dev/null
