@@ -9,8 +9,41 @@ const w = require('..')
 const VECTORS = path.join(__dirname, '..', '..', 'tests', 'vectors')
 const vectors = (name) => JSON.parse(fs.readFileSync(path.join(VECTORS, name), 'utf8'))
 
-/** WAMP-JSON text (binary as "\u0000" + base64) to JS values. */
-const wampJson = (text) => JSON.parse(text, (_k, v) => typeof v === 'string' && v.charCodeAt(0) === 0 ? Buffer.from(v.slice(1), 'base64') : v)
+/**
+ * WAMP-JSON text (binary as "\u0000" + base64) to JS values exactly as the addon
+ * gives them: integers beyond 2^53 as BigInt (JSON.parse would round them), `-0`
+ * kept; compared with assert's strict deepEqual, which tells -0 from 0 and BigInt
+ * from Number.
+ */
+function wampJson (text) {
+  // Big integer literals (outside strings) become marked strings, then BigInts.
+  let out = ''
+  let i = 0
+  while (i < text.length) {
+    const c = text[i]
+    if (c === '"') {
+      let j = i + 1
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1
+      out += text.slice(i, j + 1)
+      i = j + 1
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      const m = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i))
+      const literal = m[0]
+      const integer = m[1] === undefined && m[2] === undefined
+      out += integer && !Number.isSafeInteger(Number(literal)) ? `"\\u0001${literal}"` : literal
+      i += literal.length
+    } else {
+      out += c
+      i += 1
+    }
+  }
+  return JSON.parse(out, (_k, v) => {
+    if (typeof v !== 'string') return v
+    if (v.charCodeAt(0) === 0) return Buffer.from(v.slice(1), 'base64')
+    if (v.charCodeAt(0) === 1) return BigInt(v.slice(1))
+    return v
+  })
+}
 
 function rings () {
   const o = w.generateKeypair()
@@ -130,10 +163,9 @@ test('shared vectors: Autobahn|Python cryptobox and spec ppt', () => {
       { enc_algo: 'cryptobox', enc_serializer: 'json' }, Buffer.from(v.sealed_base64, 'base64'))
     const args = wampJson(v.args_json)
     const kwargs = wampJson(v.kwargs_json)
-    // JS numbers: compare through the same lossy view (big integers come back as BigInt).
-    const norm = (x) => JSON.parse(JSON.stringify(x, (_k, val) => typeof val === 'bigint' ? Number(val) : val))
-    assert.deepEqual(norm(got.args), norm(args), v.name)
-    assert.deepEqual(norm(got.kwargs), norm(kwargs), v.name)
+    // Exact: BigInt stays BigInt, -0 stays -0 (the "numbers" vector is about them).
+    assert.deepEqual(got.args, args, v.name)
+    assert.deepEqual(got.kwargs, kwargs, v.name)
     assert.equal(w.openBytes(fromOriginator ? asResponder : asOriginator, fromOriginator ? 'responder' : 'originator', v.uri,
       { enc_algo: 'cryptobox', enc_serializer: 'json' }, Buffer.from(v.sealed_base64, 'base64')).toString('base64'), v.plaintext_base64)
   }

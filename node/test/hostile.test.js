@@ -83,8 +83,9 @@ function envelopeOf (options) {
 
 /** Asserts a message on the wire carries an envelope and none of the plaintext. */
 function assertSealed (msg, attribute, attrsAt) {
-  assert.ok(msg[attrsAt][attribute], `${JSON.stringify(msg)} has ${attribute}`)
-  assert.equal(JSON.stringify(msg).includes(SECRET), false, 'no plaintext in the message')
+  const text = JSON.stringify(msg, (_k, v) => typeof v === 'bigint' ? String(v) : v) // ids may be BigInts
+  assert.ok(msg[attrsAt][attribute], `${text} has ${attribute}`)
+  assert.equal(text.includes(SECRET), false, 'no plaintext in the message')
   for (const item of msg.flat()) {
     if (item instanceof Uint8Array) assert.equal(Buffer.from(item).includes(SECRET), false, 'no plaintext in the payload')
   }
@@ -221,8 +222,10 @@ describe('autobahn-js victim behind a hostile proxy in front of Crossbar.io', ()
       assert.deepEqual(s.takeRefused(), ['WAMPE2E_UNEXPECTED_PLAINTEXT'])
     }))
 
-    test(`victim's PUBLISH, CALL, YIELD and ERROR leave encrypted (${serializer})`, () => withAutobahn(router, serializer, async (s) => {
+    test(`victim's PUBLISH, CALL, YIELD and ERROR leave encrypted, and what it receives arrives encrypted (${serializer})`, () => withAutobahn(router, serializer, async (s) => {
       const heard = new Inbox()
+      const news = new Inbox()
+      await s.victim.subscribe('com.example.news', (args) => news.push(args))
       await s.honest.subscribe('com.calls.news', (args) => heard.push(args))
       await s.honest.register('com.calls.echo', (args) => args[0])
       await s.victim.register('com.example.echo', (args) => args[0])
@@ -231,6 +234,8 @@ describe('autobahn-js victim behind a hostile proxy in front of Crossbar.io', ()
       await s.victim.register('com.example.fail_unkeyed', () => { throw new autobahn.Error('org.app.error.plain', [SECRET]) })
       await s.victim.register('com.example.crash', () => { throw new Error(SECRET) })
 
+      await s.honest.publish('com.example.news', [SECRET], { s: SECRET }, { acknowledge: true })
+      assert.deepEqual(await news.next('the honest event'), [SECRET])
       await s.victim.publish('com.calls.news', [SECRET], { s: SECRET }, { acknowledge: true })
       assert.deepEqual(await heard.next('the victim\'s event'), [SECRET])
       assert.equal(await s.victim.call('com.calls.echo', [SECRET]), SECRET)
@@ -262,6 +267,17 @@ describe('autobahn-js victim behind a hostile proxy in front of Crossbar.io', ()
       assertSealed(sealedError, 'enc_algo', 3)
       assert.deepEqual(unkeyedError.slice(3), [{}, 'org.app.error.plain'])
       assert.equal(JSON.stringify(crashError).includes(SECRET), false)
+      // What the router forwarded to the victim: EVENT, INVOCATIONs, RESULT.
+      const incoming = s.conn.seen[TO_CLIENT]
+      const events = incoming.filter((m) => m[0] === EVENT)
+      const invocations = incoming.filter((m) => m[0] === INVOCATION)
+      const results = incoming.filter((m) => m[0] === RESULT)
+      assert.equal(events.length, 1)
+      assert.equal(invocations.length, 5)
+      assert.equal(results.length, 1)
+      for (const m of events) assertSealed(m, 'enc_algo', 3)
+      for (const m of invocations) assertSealed(m, 'enc_algo', 3)
+      for (const m of results) assertSealed(m, 'enc_algo', 2)
       assert.deepEqual(s.takeRefused(), [])
       assert.ok(s.honestRefused.includes('WAMPE2E_UNEXPECTED_PLAINTEXT'))
     }))
@@ -611,8 +627,12 @@ describe('wampy victim behind a hostile proxy in front of nexus', () => {
     }
   }))
 
-  test("wampy: victim's PUBLISH, CALL and YIELD leave encrypted, empty results and error payloads too", () => withWampy(router, async (s) => {
+  test("wampy: victim's PUBLISH, CALL and YIELD leave encrypted, empty results and error payloads too; what it receives arrives encrypted", () => withWampy(router, async (s) => {
     const heard = new Inbox()
+    const news = new Inbox()
+    await s.victim.subscribe('com.secret.tips', (ev) => news.push(ev.argsList))
+    await s.honest.publish('com.secret.tips', [SECRET])
+    assert.deepEqual(await news.next('the honest event'), [SECRET])
     await s.honest.subscribe('com.secret.news', (ev) => heard.push(ev.argsList))
     await s.honest.register('com.secret.echo', ({ argsList }) => ({ argsList }))
     await s.victim.register('com.secret.empty', () => undefined)
@@ -650,6 +670,13 @@ describe('wampy victim behind a hostile proxy in front of nexus', () => {
     const [sealedError, unkeyedError] = out.filter((m) => m[0] === ERROR)
     assertSealed(sealedError, 'ppt_cipher', 3)
     assert.deepEqual(unkeyedError.slice(3), [{}, 'org.app.error.plain'])
+    // What the router forwarded to the victim: EVENT, INVOCATIONs, RESULT.
+    const incoming = s.conn.seen[TO_CLIENT]
+    for (const [kind, count, attrsAt] of [[EVENT, 1, 3], [INVOCATION, 4, 3], [RESULT, 1, 2]]) {
+      const got = incoming.filter((m) => m[0] === kind)
+      assert.equal(got.length, count, `${kind} count`)
+      for (const m of got) assertSealed(m, 'ppt_cipher', attrsAt)
+    }
     assert.deepEqual(s.takeRefused(), [])
     assert.deepEqual(s.honestRefused, ['WAMPE2E_UNEXPECTED_PLAINTEXT'])
   }))
