@@ -12,6 +12,8 @@ txaio.use_asyncio()
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "routers"))
+# exact.py (type- and bit-exact comparison), independent.py (opens without wampe2e)
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 
 def vectors(name):

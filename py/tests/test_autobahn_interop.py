@@ -9,8 +9,9 @@ from autobahn.wamp.interfaces import IPayloadCodec
 
 import wampe2e
 import wampe2e.autobahn as drop_in
+from exact import assert_exact
 
-ARGS = [42, "hello world", {"temp": 21.5, "ok": True}, b"\x00\x01binary", "ключ", 1e16, None, -7]
+ARGS = [42, "hello world", {"temp": 21.5, "ok": True}, b"\x00\x01binary", "ключ", 1e16, None, -7, -0.0, 1.0, 1, True, 0, False]
 KWARGS = {"sensor": "s-17", "ts": 1732700000123, "blob": b"\xff"}
 URI = "com.example.topic1"
 
@@ -37,7 +38,7 @@ def test_combinations(pairs, sealer_impl, opener_impl, originating):
     enc = sealer.encode(originating, URI, ARGS, KWARGS)
     assert (enc.enc_algo, enc.enc_serializer, enc.enc_key) == ("cryptobox", "json", None)
     assert b"hello world" not in enc.payload
-    assert opener.decode(not originating, URI, enc) == (URI, ARGS, KWARGS)
+    assert_exact(opener.decode(not originating, URI, enc), (URI, ARGS, KWARGS))
 
 
 def test_drop_in_surface(pairs):
@@ -49,7 +50,7 @@ def test_drop_in_surface(pairs):
     shared = drop_in.KeyRing(priv)  # KeyRing("<b64>") as Autobahn
     theirs = cryptobox.KeyRing(priv)
     enc = shared.encode(True, URI, ARGS, None)
-    assert theirs.decode(False, URI, enc) == (URI, ARGS, None)
+    assert_exact(theirs.decode(False, URI, enc), (URI, ARGS, None))
     # no key: the payload travels unencrypted, as with Autobahn
     assert drop_in.KeyRing().encode(True, URI, ARGS, KWARGS) is None
     one_sided = drop_in.KeyRing(drop_in.Key(originator_priv=priv, responder_pub=pub))
@@ -67,7 +68,7 @@ def test_drop_in_surface(pairs):
         pass
 
     mine = Mine(priv)
-    assert theirs.decode(False, URI, mine.encode(True, URI, ARGS, None)) == (URI, ARGS, None)
+    assert_exact(theirs.decode(False, URI, mine.encode(True, URI, ARGS, None)), (URI, ARGS, None))
 
 
 def test_decode_rejects_replay_and_bad_envelopes(pairs):
@@ -91,4 +92,4 @@ def test_rotate_key_works(pairs):
     new_o_pub, _ = ring.rotate_key("com.example.")
     peer = cryptobox.KeyRing()
     peer.set_key("com.example.", cryptobox.Key(originator_pub=new_o_pub, responder_priv=pairs["responder"][0]))
-    assert peer.decode(False, URI, ring.encode(True, URI, [1], None)) == (URI, [1], None)
+    assert_exact(peer.decode(False, URI, ring.encode(True, URI, [1], None)), (URI, [1], None))

@@ -12,6 +12,8 @@ txaio.use_asyncio()
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "routers"))
+# exact.py (type- and bit-exact comparison), independent.py (opens without wampe2e)
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 sys.path.insert(0, HERE)
 
 

@@ -23,6 +23,7 @@ from autobahn.wamp import cryptobox
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
 from autobahn.wamp.types import ComponentConfig, PublishOptions, SubscribeOptions
+from exact import assert_exact
 from proxy import TO_CLIENT, TO_ROUTER, HostileProxy
 
 import wampe2e
@@ -157,7 +158,7 @@ def test_events(router, serializer):
             async def honest(topic="com.example.sensor", n=1):
                 await s.honest.publish(topic, n, options=PublishOptions(acknowledge=True))
                 want = "prefix" if topic.startswith("com.example.pfx.") else topic
-                assert await asyncio.wait_for(got.get(), TIMEOUT) == (want, [n], {})
+                assert_exact(await asyncio.wait_for(got.get(), TIMEOUT), (want, [n], {}))
                 assert got.empty()
 
             await honest()
@@ -219,8 +220,8 @@ def test_replay_is_out_of_scope(router):
             await s.victim.subscribe(lambda *a: got.put_nowait(list(a)), "com.example.sensor")
             proxy.once(TO_CLIENT, EVENT, lambda conn, msg: [msg, msg])
             await s.honest.publish("com.example.sensor", 1, options=PublishOptions(acknowledge=True))
-            assert await asyncio.wait_for(got.get(), TIMEOUT) == [1]
-            assert await asyncio.wait_for(got.get(), TIMEOUT) == [1]
+            assert_exact(await asyncio.wait_for(got.get(), TIMEOUT), [1])
+            assert_exact(await asyncio.wait_for(got.get(), TIMEOUT), [1])
             assert s.take_refused() == []
 
     run(main())
@@ -241,8 +242,8 @@ def test_rpc(router, serializer):
             await s.honest.register(lambda text: text, "com.calls.echo")
 
             async def honest_call(a):
-                assert await asyncio.wait_for(s.honest.call("com.example.add", a, 1), TIMEOUT) == a + 1
-                assert invoked.pop() == (a, 1)
+                assert_exact(await asyncio.wait_for(s.honest.call("com.example.add", a, 1), TIMEOUT), a + 1)
+                assert_exact(invoked.pop(), (a, 1))
 
             await honest_call(1)
             yields = s.sent_to_router(YIELD)
@@ -289,7 +290,7 @@ def test_rpc(router, serializer):
                 assert s.take_refused() == ["WAMPE2E_UNEXPECTED_PLAINTEXT"]
 
             # honest traffic on the same sessions, both directions
-            assert await asyncio.wait_for(s.victim.call("com.calls.echo", "hello"), TIMEOUT) == "hello"
+            assert_exact(await asyncio.wait_for(s.victim.call("com.calls.echo", "hello"), TIMEOUT), "hello")
             await honest_call(3)
             calls = [m for m in s.sent_to_router(CALL) if m[3] == "com.calls.echo"]
             assert all(c[2].get("enc_algo") == "cryptobox" for c in calls)

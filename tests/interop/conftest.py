@@ -2,10 +2,13 @@
 
 import os
 import shutil
+import sys
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# exact.py (type- and bit-exact comparison), independent.py (opens without wampe2e)
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ from autobahn.wamp.cryptobox import Key, KeyRing
 from autobahn.wamp.serializer import _dumps as wamp_dumps
 from autobahn.wamp.serializer import _loads as wamp_loads
 from autobahn.wamp.types import EncodedPayload
+from exact import assert_exact
 
-ARGS = [42, "hello world", {"temp": 21.5, "ok": True}, b"\x00\xffbinary", "grüße 🌍", 1e16, None]
+ARGS = [42, "hello world", {"temp": 21.5, "ok": True}, b"\x00\xffbinary", "grüße 🌍", 1e16, None, -0.0, 1.0, 1, True]
 KWARGS = {"sensor": "s-17", "ts": 1732700000123, "nested": {"list": [1.5, -2, "x"]}}
 URI = "com.example.topic1"
 
@@ -64,8 +65,8 @@ def test_cli_seals_autobahn_opens(cli, keys, originating):
     assert isinstance(payload, bytes)
     assert b"hello world" not in payload
     opener = autobahn_ring(keys, originating=not originating)
-    uri, args, kwargs = opener.decode(not originating, URI, EncodedPayload(payload, "cryptobox", "json"))
-    assert (uri, args, kwargs) == (URI, ARGS, KWARGS)
+    opened = opener.decode(not originating, URI, EncodedPayload(payload, "cryptobox", "json"))
+    assert_exact(opened, (URI, ARGS, KWARGS))
 
 
 @pytest.mark.parametrize("originating", [True, False], ids=["originator-seals", "responder-seals"])
@@ -80,8 +81,7 @@ def test_autobahn_seals_cli_opens(cli, keys, originating):
         message = [70, 7, attrs, enc.payload]  # YIELD: carries no URI
         extra = ["--uri", URI]
     out = run(cli, "open", *extra, *cli_keys(keys, not originating), stdin=wamp_dumps(message))
-    opened = wamp_loads(out)
-    assert opened == {"uri": URI, "args": ARGS, "kwargs": KWARGS}
+    assert_exact(wamp_loads(out), {"uri": URI, "args": ARGS, "kwargs": KWARGS})
 
 
 def test_cli_rejects_autobahn_payload_replayed_on_other_uri(cli, keys):
@@ -116,4 +116,4 @@ def test_shared_key_ring_interop(cli):
     ab = KeyRing(priv)
     out = run(cli, "seal", "--uri", URI, "--args", json.dumps([1, 2]), "--shared-key", priv)
     payload = wamp_loads(out)[-1]
-    assert ab.decode(False, URI, EncodedPayload(payload, "cryptobox", "json")) == (URI, [1, 2], None)
+    assert_exact(ab.decode(False, URI, EncodedPayload(payload, "cryptobox", "json")), (URI, [1, 2], None))
