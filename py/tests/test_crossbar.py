@@ -1,46 +1,54 @@
 """Through a real Crossbar.io router: Autobahn|Python asyncio sessions, one side on
-wampe2e.autobahn.KeyRing (attached, strict) and the other on Autobahn's own, exchange encrypted events,
-calls, results and application errors over the json, msgpack and cbor transports,
-while a third session records what the router forwarded: ciphertext only."""
+wampe2e.autobahn.KeyRing (attached, strict) and the other on Autobahn's own, exchange
+encrypted events, calls, progressive and final results and application errors over
+the json, msgpack and cbor transports. Both sessions reach the router through the
+hostile-router proxy (tests/hostile/proxy.py) in pass-through mode, which keeps every
+WebSocket frame: each PUBLISH, EVENT, CALL, INVOCATION, YIELD, RESULT and ERROR, in
+both directions, carries the encrypted dialect's attributes and one ciphertext, and
+no frame holds any plaintext marker."""
 
 import asyncio
+import base64
+import importlib.util
+import os
 
 import pytest
 from autobahn.asyncio.wamp import ApplicationSession
 from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.wamp import cryptobox
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.interfaces import IPayloadCodec
 from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
-from autobahn.wamp.types import ComponentConfig, PublishOptions
+from autobahn.wamp.types import CallOptions, ComponentConfig, PublishOptions, RegisterOptions
+from conftest import ROOT
+from exact import assert_exact
 
 import wampe2e.autobahn as drop_in
 
+
+def _load_proxy():
+    spec = importlib.util.spec_from_file_location("hostile_proxy", os.path.join(ROOT, "tests", "hostile", "proxy.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+proxy_module = _load_proxy()
+TO_ROUTER, TO_CLIENT = proxy_module.TO_ROUTER, proxy_module.TO_CLIENT
+
 SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
-ARGS = [42, "hello world", {"temp": 21.5, "ok": True}, b"\x00\x01binary"]
-KWARGS = {"sensor": "s-17", "ts": 1732700000123}
-PLAINTEXT_MARKERS = [b"hello world", b"s-17", b"temp"]
+# Every plaintext string carries "marker"; the binary's bytes and its WAMP-JSON base64 are markers too.
+BINARY = b"\x00\x01binary-marker\xff"
+ARGS = [42, "hello world marker", {"temp_marker": 21.5, "ok": True, "zero": -0.0}, BINARY, 1, 1.0, True]
+KWARGS = {"sensor": "s-17-marker", "ts": 1732700000123}
+MARKERS = [b"marker", BINARY, base64.b64encode(BINARY), base64.b64encode(BINARY)[:-4]]
+PUBLISH, EVENT, CALL, INVOCATION, YIELD, RESULT, ERROR = 16, 36, 48, 68, 70, 50, 8
+NAMES = {PUBLISH: "PUBLISH", EVENT: "EVENT", CALL: "CALL", INVOCATION: "INVOCATION", YIELD: "YIELD",
+         RESULT: "RESULT", ERROR: "ERROR"}
+ENC = {"enc_algo": "cryptobox", "enc_serializer": "json"}
 TIMEOUT = 20
 
 
-class Recorder:
-    """A payload codec that opens nothing and keeps what arrived."""
-
-    def __init__(self):
-        self.seen = []
-
-    def encode(self, is_originating, uri, args=None, kwargs=None):
-        return None
-
-    def decode(self, is_originating, uri, encoded_payload):
-        self.seen.append(encoded_payload)
-        return uri, [], {}
-
-
-IPayloadCodec.register(Recorder)
-
-
-async def connect(router, serializer, codec):
+async def connect(proxy, serializer, codec):
     loop = asyncio.get_running_loop()
     joined = loop.create_future()
 
@@ -54,9 +62,9 @@ async def connect(router, serializer, codec):
                 joined.set_exception(ConnectionError("disconnected before join"))
 
     factory = WampWebSocketClientFactory(
-        lambda: Session(ComponentConfig("realm1")), url=router.url, serializers=[SERIALIZERS[serializer]()]
+        lambda: Session(ComponentConfig("realm1")), url=proxy.url, serializers=[SERIALIZERS[serializer]()]
     )
-    await loop.create_connection(factory, "127.0.0.1", router.port)
+    await loop.create_connection(factory, "127.0.0.1", proxy.port)
     session = await asyncio.wait_for(joined, TIMEOUT)
     if isinstance(codec, drop_in.KeyRing):
         drop_in.attach(session, codec)  # strict, the default
@@ -75,55 +83,108 @@ def keyrings(pairs, publisher_impl):
     return o_ring, r_ring
 
 
+def payload_of(msg):
+    """(attributes dict, what follows the URI or attributes) of a payload-carrying message."""
+    kind = msg[0]
+    if kind in (PUBLISH, CALL):
+        return msg[2], msg[4:]
+    if kind in (EVENT, INVOCATION):
+        return msg[3], msg[4:]
+    if kind in (YIELD, RESULT):
+        return msg[2], msg[3:]
+    return msg[3], msg[5:]  # ERROR: [8, type, request, details, error, ...]
+
+
+def check_wire(proxy):
+    """Every frame both sessions exchanged with the router: payload messages
+    encrypted, no plaintext marker anywhere. Returns what was seen, for coverage."""
+    seen = set()
+    for conn in proxy.connections:
+        for direction in (TO_ROUTER, TO_CLIENT):
+            assert len(conn.frames[direction]) == len(conn.seen[direction])
+            for frame, msg in zip(conn.frames[direction], conn.seen[direction]):
+                raw = frame.encode("utf-8") if isinstance(frame, str) else frame
+                for marker in MARKERS:
+                    assert marker not in raw, f"{direction} frame holds plaintext {marker!r}: {raw[:300]!r}"
+                if msg[0] not in NAMES:
+                    continue
+                attrs, rest = payload_of(msg)
+                where = f"{NAMES[msg[0]]} {direction}: {msg!r:.300}"
+                assert {k: attrs.get(k) for k in ENC} == ENC, where
+                assert len(rest) == 1 and isinstance(rest[0], bytes) and len(rest[0]) > 40, where
+                progress = bool(attrs.get("progress"))
+                seen.add((NAMES[msg[0]], direction, progress))
+    return seen
+
+
 async def scenario(router, pairs, serializer, originator_impl):
     o_ring, r_ring = keyrings(pairs, originator_impl)
-    originator = await connect(router, serializer, o_ring)
-    responder = await connect(router, serializer, r_ring)
-    recorder_codec = Recorder()
-    recorder = await connect(router, serializer, recorder_codec)
-    loop = asyncio.get_running_loop()
-    tag = f"{serializer}.{originator_impl}"
-    topic = f"com.example.topic.{tag}"
-    try:
-        # pub/sub
-        got_event = loop.create_future()
-        await responder.subscribe(lambda *a, **kw: got_event.set_result((list(a), kw)), topic)
-        await recorder.subscribe(lambda *a, **kw: None, topic)
-        await originator.publish(topic, *ARGS, options=PublishOptions(acknowledge=True), **KWARGS)
-        args, kwargs = await asyncio.wait_for(got_event, TIMEOUT)
-        assert args == ARGS and kwargs == KWARGS
+    async with proxy_module.HostileProxy(router.url) as proxy:
+        originator = await connect(proxy, serializer, o_ring)
+        responder = await connect(proxy, serializer, r_ring)
+        loop = asyncio.get_running_loop()
+        tag = f"{serializer}.{originator_impl}"
+        try:
+            # pub/sub
+            got_event = loop.create_future()
+            await responder.subscribe(lambda *a, **kw: got_event.set_result((list(a), kw)), f"com.example.topic.{tag}")
+            await originator.publish(f"com.example.topic.{tag}", *ARGS, options=PublishOptions(acknowledge=True), **KWARGS)
+            assert_exact(await asyncio.wait_for(got_event, TIMEOUT), (ARGS, KWARGS))
 
-        # rpc: call and result
-        def add(a, b, **kw):
-            return [a + b, kw.get("note")]
+            # rpc: call and result
+            def add(a, b, **kw):
+                return [a + b, kw.get("note")]
 
-        await responder.register(add, f"com.example.add.{tag}")
-        result = await asyncio.wait_for(originator.call(f"com.example.add.{tag}", 2, 3, note=b"\x02bin"), TIMEOUT)
-        assert result == [5, b"\x02bin"]
+            await responder.register(add, f"com.example.add.{tag}")
+            result = await asyncio.wait_for(originator.call(f"com.example.add.{tag}", 2, 3, note=b"\x02bin"), TIMEOUT)
+            assert_exact(result, [5, b"\x02bin"])
 
-        # application error with a payload
-        def fail(*args):
-            raise ApplicationError("com.example.error.too_hot", "sensor s-17 overheated", 99.5, detail=b"\x07")
+            # progressive results, then the final one
+            def countdown(n, details=None):
+                assert details.progress is not None, "the caller asked for progressive results"
+                for i in range(n):
+                    details.progress(i, f"progress marker {i}", left=float(n - i))
+                return f"done marker {n}"
 
-        await responder.register(fail, f"com.example.fail.{tag}")
-        with pytest.raises(ApplicationError) as e:
-            await asyncio.wait_for(originator.call(f"com.example.fail.{tag}"), TIMEOUT)
-        assert e.value.error == "com.example.error.too_hot"
-        assert e.value.args == ("sensor s-17 overheated", 99.5)
-        assert e.value.kwargs == {"detail": b"\x07"}
+            await responder.register(countdown, f"com.example.countdown.{tag}", RegisterOptions(details_arg="details"))
+            progress = []
+            final = await asyncio.wait_for(
+                originator.call(
+                    f"com.example.countdown.{tag}", 3,
+                    options=CallOptions(on_progress=lambda *a, **kw: progress.append((list(a), kw))),
+                ),
+                TIMEOUT,
+            )
+            assert_exact(final, "done marker 3")
+            assert_exact(progress, [([i, f"progress marker {i}"], {"left": float(3 - i)}) for i in range(3)])
 
-        # the router forwarded ciphertext only
-        await asyncio.sleep(0.2)
-        assert len(recorder_codec.seen) == 1
-        seen = recorder_codec.seen[0]
-        assert (seen.enc_algo, seen.enc_serializer) == ("cryptobox", "json")
-        assert isinstance(seen.payload, bytes) and len(seen.payload) > 40
-        for marker in PLAINTEXT_MARKERS:
-            assert marker not in seen.payload
-    finally:
-        for s in (originator, responder, recorder):
-            s.leave()
-        await asyncio.sleep(0.1)
+            # application error with a payload
+            def fail(*args):
+                raise ApplicationError("com.example.error.too_hot", "sensor s-17 overheated marker", 99.5, detail=b"\x07")
+
+            await responder.register(fail, f"com.example.fail.{tag}")
+            with pytest.raises(ApplicationError) as e:
+                await asyncio.wait_for(originator.call(f"com.example.fail.{tag}"), TIMEOUT)
+            assert e.value.error == "com.example.error.too_hot"
+            assert_exact(e.value.args, ("sensor s-17 overheated marker", 99.5))
+            assert_exact(e.value.kwargs, {"detail": b"\x07"})
+
+            # what the sessions sent and what the router forwarded: ciphertext only
+            await asyncio.sleep(0.2)
+            seen = check_wire(proxy)
+            assert len(proxy.connections) == 2
+            want = {
+                ("PUBLISH", TO_ROUTER, False), ("EVENT", TO_CLIENT, False),
+                ("CALL", TO_ROUTER, False), ("INVOCATION", TO_CLIENT, False),
+                ("YIELD", TO_ROUTER, True), ("YIELD", TO_ROUTER, False),
+                ("RESULT", TO_CLIENT, True), ("RESULT", TO_CLIENT, False),
+                ("ERROR", TO_ROUTER, False), ("ERROR", TO_CLIENT, False),
+            }
+            assert seen == want, f"missing {want - seen}, unexpected {seen - want}"
+        finally:
+            for s in (originator, responder):
+                s.leave()
+            await asyncio.sleep(0.1)
 
 
 @pytest.mark.parametrize("serializer", ["json", "msgpack", "cbor"])

@@ -54,7 +54,9 @@ CODECS = {
 
 
 class Connection:
-    """One client's pair of sockets, with what passed in each direction."""
+    """One client's pair of sockets, with what passed in each direction: ``seen``
+    the decoded messages, ``frames`` the WebSocket frames as they arrived (``str``
+    for json, ``bytes`` otherwise; from the router: exactly what it forwarded)."""
 
     def __init__(self, proxy, client, router, subprotocol):
         self.proxy = proxy
@@ -62,6 +64,7 @@ class Connection:
         self.router = router
         self.decode, self.encode = CODECS[subprotocol]
         self.seen = {TO_ROUTER: [], TO_CLIENT: []}
+        self.frames = {TO_ROUTER: [], TO_CLIENT: []}
 
     async def _send(self, direction, msg):
         sock = self.router if direction == TO_ROUTER else self.client
@@ -78,6 +81,7 @@ class Connection:
     async def pump(self, direction):
         source = self.client if direction == TO_ROUTER else self.router
         async for frame in source:
+            self.frames[direction].append(frame)
             msg = self.decode(frame)
             self.seen[direction].append(msg)
             out = self.proxy.hook(self, direction, msg)
