@@ -10,6 +10,9 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::exact::Exact;
 use proptest::prelude::*;
 use wampe2e::{
     decide, open_bytes, open_payload, seal_bytes, seal_payload, Arrival, BoxKey, Cipher, DataKey,
@@ -124,7 +127,7 @@ fn own_ciphertext_sent_back_in_the_same_role_is_reflected() {
         "com.p.",
         BoxKey::new(None, Some(o.public), Some(r.secret), None).unwrap(),
     );
-    let args = [Value::from("secret arguments")];
+    let args = vec![Value::from("secret arguments")];
     for d in [Dialect::Cryptobox, Dialect::PASSTHRU_DEFAULT] {
         let call =
             seal_payload(&caller, Role::Originator, "com.p.add", Some(&args), None, d).unwrap();
@@ -137,7 +140,7 @@ fn own_ciphertext_sent_back_in_the_same_role_is_reflected() {
         );
         // The callee opens it; its YIELD sent back to it as an INVOCATION is reflected too.
         let opened = open_payload(&callee, Role::Responder, "com.p.add", &call).unwrap();
-        assert_eq!(opened.args.as_deref(), Some(&args[..]));
+        assert_eq!(Exact(&opened.args), Exact(&Some(args.clone())));
         let reply =
             seal_payload(&callee, Role::Responder, "com.p.add", Some(&args), None, d).unwrap();
         let r = open_payload(&callee, Role::Responder, "com.p.add", &reply);
@@ -211,7 +214,12 @@ fn nesting_bombs_are_errors_on_a_small_stack() {
                 // What sealing allows opens.
                 let fine =
                     seal_bytes(&ring, Role::Originator, "com.x", &bomb(serializer, 98), d).unwrap();
-                assert!(open_payload(&ring, Role::Responder, "com.x", &fine).is_ok());
+                let opened = open_payload(&ring, Role::Responder, "com.x", &fine).unwrap();
+                let nested = (1..98).fold(Value::List(vec![]), |v, _| Value::List(vec![v]));
+                let Value::List(outer) = nested else {
+                    unreachable!()
+                };
+                assert_eq!(Exact(&opened.args), Exact(&Some(outer)), "{serializer:?}");
                 for depth in [101, 1_000, 100_000] {
                     let env = seal_bytes(
                         &ring,

@@ -37,11 +37,29 @@ impl Rng {
     }
 }
 
+/// The SIMD backends this CPU runs, said on stderr every time (past the test
+/// harness's capture), so a run on a machine without AVX2 or AVX-512 shows that
+/// those were not tested. `WAMPE2E_REQUIRE_SIMD=avx2,avx512` (or `sse2`) makes a
+/// missing one a failure, for CI machines that are meant to have it.
 fn simd_backends() -> Vec<Backend> {
+    use std::io::Write;
     let all = [Backend::Sse2, Backend::Avx2, Backend::Avx512];
-    let have: Vec<Backend> = all.into_iter().filter(|b| available(*b)).collect();
-    if have.len() < all.len() {
-        println!("note: testing only {have:?}: the CPU lacks the others");
+    let (have, missing): (Vec<Backend>, Vec<Backend>) =
+        all.into_iter().partition(|b| available(*b));
+    let _ = writeln!(
+        std::io::stderr(),
+        "salsa20_simd: tested against the scalar reference: {have:?}; not on this CPU, so not tested: {missing:?}"
+    );
+    let required = std::env::var("WAMPE2E_REQUIRE_SIMD").unwrap_or_default();
+    for name in required.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let wanted = all
+            .into_iter()
+            .find(|b| format!("{b:?}").eq_ignore_ascii_case(name))
+            .unwrap_or_else(|| panic!("WAMPE2E_REQUIRE_SIMD: unknown backend {name:?}"));
+        assert!(
+            have.contains(&wanted),
+            "WAMPE2E_REQUIRE_SIMD names {wanted:?}, which this CPU lacks"
+        );
     }
     have
 }
@@ -156,7 +174,11 @@ fn small_order_public_keys_are_refused() {
 fn backend_selection_follows_the_cpu_and_the_override() {
     let forced = std::env::var_os("WAMPE2E_FORCE_SCALAR").is_some_and(|v| v == "1");
     let chosen = wampe2e::salsa20_simd::detected();
-    println!("keystream backend: {chosen:?} (WAMPE2E_FORCE_SCALAR={forced})");
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "salsa20_simd: seal/open use the {chosen:?} keystream (WAMPE2E_FORCE_SCALAR={forced})"
+    );
     if forced {
         assert_eq!(chosen, Backend::Scalar);
     } else if cfg!(target_arch = "x86_64") {

@@ -9,9 +9,14 @@
     clippy::indexing_slicing
 )]
 
+// The bit-exact comparison of the core's integration tests.
+#[path = "../../core/tests/common/mod.rs"]
+mod common;
+
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use crypto_box::aead::AeadInPlace;
+use common::exact::Exact;
+use wampe2e::secretbox::XSalsaKey;
 use wampe2e::serializer::read_json;
 use wampe2e::{
     open_payload, serialize_plaintext, BoxKey, Cipher, DataKey, Dialect, Envelope, KeyMaterial,
@@ -29,6 +34,7 @@ fn libsodium_crypto_box_kat() {
     let b = &doc["box"];
     let alice = SecretKey::from_encoded("alice", s(b, "alice_secret_hex")).unwrap();
     let bob = SecretKey::from_encoded("bob", s(b, "bob_secret_hex")).unwrap();
+    let bob_secret = bob.clone();
     assert_eq!(alice.public_key().to_hex(), s(b, "alice_public_hex"));
     assert_eq!(bob.public_key().to_hex(), s(b, "bob_public_hex"));
     let sealed = B64.decode(s(b, "sealed_base64")).unwrap();
@@ -50,29 +56,35 @@ fn libsodium_crypto_box_kat() {
         message
     );
 
-    // And the precomputed box reproduces libsodium's bytes for the fixed nonce.
+    // And wampe2e's own precomputed box (crypto_box_beforenm, then the SIMD
+    // XSalsa20-Poly1305) reproduces libsodium's bytes for the fixed nonce.
     let bob_pub = PublicKey::from_encoded("bob", s(b, "bob_public_hex")).unwrap();
-    let salsa = crypto_box::SalsaBox::new(
-        &crypto_box::PublicKey::from_bytes(*bob_pub.as_bytes()),
-        &crypto_box::SecretKey::from_bytes(*alice.to_bytes()),
-    );
-    let nonce = hex::decode(s(b, "nonce_hex")).unwrap();
+    let ours = XSalsaKey::from_box(&alice.to_bytes(), bob_pub.as_bytes()).unwrap();
+    let nonce: [u8; 24] = hex::decode(s(b, "nonce_hex")).unwrap().try_into().unwrap();
     let mut body = message.clone();
-    let tag = salsa
-        .encrypt_in_place_detached(nonce.as_slice().into(), b"", &mut body)
-        .unwrap();
+    let tag = ours.seal_detached(&nonce, &mut body);
     assert_eq!([&nonce[..], &tag[..], &body[..]].concat(), sealed);
+    // Bob's box (the other direction of the same shared key) opens it detached.
+    let bobs = XSalsaKey::from_box(&bob_secret.to_bytes(), alice.public_key().as_bytes()).unwrap();
+    assert!(bobs.open_detached(&nonce, &mut body, &tag));
+    assert_eq!(body, message);
 
-    // Tampering with any byte is rejected.
-    for i in [0, 23, 24, 39, 40, sealed.len() - 1] {
-        let mut bad = sealed.clone();
-        bad[i] ^= 0x01;
-        let env = Envelope {
-            payload: bad,
-            ..env.clone()
-        };
-        let e = wampe2e::open_bytes(&ring, Role::Responder, "x", &env).unwrap_err();
-        assert_eq!(e.code(), wampe2e::ErrorCode::DecryptionFailed, "byte {i}");
+    // Flipping any bit of libsodium's ciphertext is rejected.
+    for i in 0..sealed.len() {
+        for bit in 0..8 {
+            let mut bad = sealed.clone();
+            bad[i] ^= 1 << bit;
+            let env = Envelope {
+                payload: bad,
+                ..env.clone()
+            };
+            let e = wampe2e::open_bytes(&ring, Role::Responder, "x", &env).unwrap_err();
+            assert_eq!(
+                e.code(),
+                wampe2e::ErrorCode::DecryptionFailed,
+                "byte {i} bit {bit}"
+            );
+        }
     }
 }
 
@@ -112,6 +124,7 @@ fn autobahn_vectors_are_byte_identical_and_open() {
     let r = &doc["responder"];
     let vectors = doc["vectors"].as_array().unwrap();
     assert!(vectors.len() >= 14);
+    let mut numbers_seen = 0;
     for v in vectors {
         let name = s(v, "name");
         let uri = s(v, "uri");
@@ -161,13 +174,47 @@ fn autobahn_vectors_are_byte_identical_and_open() {
         };
         let opened = open_payload(&ring, role, uri, &env).unwrap();
         assert_eq!(opened.uri.as_deref(), Some(uri), "{name}");
-        assert_eq!(opened.args, args, "{name}");
-        assert_eq!(opened.kwargs, kwargs, "{name}");
+        assert_eq!(Exact(&opened.args), Exact(&args), "{name}");
+        assert_eq!(Exact(&opened.kwargs), Exact(&kwargs), "{name}");
+        if name.starts_with("numbers") {
+            // Independent of our JSON reader: each number with its type and bits.
+            assert_eq!(Exact(&opened.args), Exact(&Some(numbers_args())), "{name}");
+            assert_eq!(
+                Exact(&opened.kwargs),
+                Exact(&Some(numbers_kwargs())),
+                "{name}"
+            );
+            numbers_seen += 1;
+        }
 
         // 3. Replaying it on another URI is caught.
         let replay = open_payload(&ring, role, "com.example.other", &env).unwrap_err();
         assert_eq!(replay.code(), wampe2e::ErrorCode::UriMismatch, "{name}");
     }
+    assert_eq!(numbers_seen, 2, "the numbers vector, sealed by each role");
+}
+
+/// The "numbers" vector's args as Autobahn|Python sealed them: Python ints are
+/// `Int` (or `UInt` above `i64::MAX`), Python floats are `Float`, bit for bit
+/// (`1000000000000000.0` stays a float, `-0.0` keeps its sign).
+fn numbers_args() -> Vec<Value> {
+    vec![
+        Value::Int(0),
+        Value::Int(-1),
+        Value::Int(i64::MAX),
+        Value::Int(i64::MIN),
+        Value::UInt(u64::MAX),
+        Value::Float(0.1),
+        Value::Float(-2.5e-7),
+        Value::Float(1e16),
+        Value::Float(1e15),
+        Value::Float(std::f64::consts::PI),
+        Value::Float(-0.0),
+    ]
+}
+
+fn numbers_kwargs() -> wampe2e::Map {
+    vec![("big".into(), Value::UInt(u64::MAX))]
 }
 
 #[test]
@@ -234,14 +281,42 @@ fn ppt_vectors_open() {
         let what = format!("{serializer:?}/{cipher:?}/{}", s(v, "key"));
         let opened = open_payload(&ring, Role::Responder, uri, &env).expect(&what);
         assert_eq!(
-            opened.args.map(Value::List),
-            Some(expected_args.clone()),
+            Exact(&opened.args.map(Value::List)),
+            Exact(&Some(expected_args.clone())),
             "{what}"
         );
         assert_eq!(
-            opened.kwargs.map(Value::Map),
-            Some(expected_kwargs.clone()),
+            Exact(&opened.kwargs.map(Value::Map)),
+            Exact(&Some(expected_kwargs.clone())),
+            "{what}"
+        );
+        // Independent of our JSON reader: each value with its type.
+        assert_eq!(Exact(&expected_args), Exact(&ppt_expected_args()), "{what}");
+        assert_eq!(
+            Exact(&expected_kwargs),
+            Exact(&ppt_expected_kwargs()),
             "{what}"
         );
     }
+}
+
+/// `expected_args_json` of ppt.json, typed: `[1,"two",3.5,"\u0000BAU=",null,true,[{"six":6}]]`.
+fn ppt_expected_args() -> Value {
+    Value::List(vec![
+        Value::Int(1),
+        Value::from("two"),
+        Value::Float(3.5),
+        Value::Bytes(vec![4, 5]),
+        Value::Null,
+        Value::Bool(true),
+        Value::List(vec![Value::Map(vec![("six".into(), Value::Int(6))])]),
+    ])
+}
+
+/// `expected_kwargs_json` of ppt.json, typed: `{"key":"value","n":-7}`.
+fn ppt_expected_kwargs() -> Value {
+    Value::Map(vec![
+        ("key".into(), Value::from("value")),
+        ("n".into(), Value::Int(-7)),
+    ])
 }
