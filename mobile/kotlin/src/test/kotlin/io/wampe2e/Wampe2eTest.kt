@@ -12,6 +12,10 @@ import java.io.File
 import java.util.Base64
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicBoolean
+import javax.crypto.Cipher as JavaCipher
+import javax.crypto.spec.GCMParameterSpec
+import javax.crypto.spec.SecretKeySpec
 
 /** The stable number of each error case. Exhaustive `when`: a new core error that is not
  *  mapped in the binding does not compile here. */
@@ -47,6 +51,40 @@ fun codeOf(e: Wampe2eException): Int = when (e) {
     is Wampe2eException.KeyExhausted -> 29
 }
 
+/** Type- and bit-exact equality of payload values: floats by their raw bits (-0.0 is
+ *  not 0.0; a NaN's payload counts), Int, UInt, Float and Bool never equal each other,
+ *  bytes by content, maps in order. (The generated `equals` compares `ByteArray`s by
+ *  identity, and doubles as `Double.compare` does, which makes every NaN equal.) */
+fun exact(a: PayloadValue, b: PayloadValue): Boolean = when (a) {
+    is PayloadValue.Float -> b is PayloadValue.Float && a.value.toRawBits() == b.value.toRawBits()
+    is PayloadValue.Bytes -> b is PayloadValue.Bytes && a.value.contentEquals(b.value)
+    is PayloadValue.Seq -> b is PayloadValue.Seq && exactList(a.items, b.items)
+    is PayloadValue.Dict -> b is PayloadValue.Dict && exactEntries(a.entries, b.entries)
+    else -> a == b // Null, Bool, Int, UInt, Text: one type each, compared by value
+}
+
+fun exactList(a: List<PayloadValue>?, b: List<PayloadValue>?): Boolean =
+    if (a == null || b == null) a == b else a.size == b.size && a.indices.all { exact(a[it], b[it]) }
+
+fun exactEntries(a: List<MapEntry>?, b: List<MapEntry>?): Boolean =
+    if (a == null || b == null) a == b
+    else a.size == b.size && a.indices.all { a[it].key == b[it].key && exact(a[it].value, b[it].value) }
+
+/** A value as `exact` sees it: floats with their bits, bytes in hex. */
+fun show(v: PayloadValue): String = when (v) {
+    is PayloadValue.Float -> "Float(${v.value}=0x${java.lang.Long.toHexString(v.value.toRawBits())})"
+    is PayloadValue.Bytes -> "Bytes(${v.value.joinToString("") { "%02x".format(it) }})"
+    is PayloadValue.Seq -> v.items.joinToString(", ", "[", "]") { show(it) }
+    is PayloadValue.Dict -> v.entries.joinToString(", ", "{", "}") { "${it.key}: ${show(it.value)}" }
+    else -> v.toString()
+}
+
+fun assertExact(expected: List<PayloadValue>?, actual: List<PayloadValue>?, what: String = "") =
+    assertTrue(exactList(expected, actual), "$what: expected ${expected?.let { show(PayloadValue.Seq(it)) }}, got ${actual?.let { show(PayloadValue.Seq(it)) }}")
+
+fun assertExactEntries(expected: List<MapEntry>?, actual: List<MapEntry>?, what: String = "") =
+    assertTrue(exactEntries(expected, actual), "$what: expected ${expected?.let { show(PayloadValue.Dict(it)) }}, got ${actual?.let { show(PayloadValue.Dict(it)) }}")
+
 class Wampe2eTest {
     private val vectors = File(System.getProperty("wampe2e.vectors"))
     private fun vector(name: String) = JSONObject(File(vectors, name).readText())
@@ -77,26 +115,64 @@ class Wampe2eTest {
         }
     }
 
+    private val allDialects = listOf(Dialect.Cryptobox) + listOf(Serializer.JSON, Serializer.CBOR, Serializer.MSGPACK).flatMap { ser ->
+        listOf(Cipher.XSALSA20POLY1305, Cipher.AES256GCM).map { Dialect.Passthru(ser, it) }
+    }
+
+    /** Values every serializer carries, with the edges a lax comparison misses. */
+    private val typedArgs = listOf(
+        PayloadValue.Null, PayloadValue.Bool(true), PayloadValue.Bool(false), PayloadValue.Int(-7), PayloadValue.Int(1),
+        PayloadValue.Int(Long.MIN_VALUE), PayloadValue.Int(Long.MAX_VALUE), PayloadValue.UInt(ULong.MAX_VALUE),
+        PayloadValue.Float(21.5), PayloadValue.Float(1.0), PayloadValue.Float(-0.0), PayloadValue.Float(0.0),
+        PayloadValue.Float(Double.MIN_VALUE), PayloadValue.Float(1e16), PayloadValue.Float(-Double.MAX_VALUE),
+        PayloadValue.Text("grüße 🌍"), PayloadValue.Text(""), PayloadValue.Bytes(byteArrayOf(0, -1)), PayloadValue.Bytes(byteArrayOf()),
+        PayloadValue.Seq(listOf(PayloadValue.Int(1), PayloadValue.Seq(listOf()))),
+    )
+
+    /** Floats only CBOR and MessagePack carry (JSON has no NaN or infinities). */
+    private val binaryOnlyArgs = listOf(
+        PayloadValue.Float(Double.NaN), PayloadValue.Float(Double.POSITIVE_INFINITY), PayloadValue.Float(Double.NEGATIVE_INFINITY),
+    )
+
     @Test
-    fun typedValuesRoundTrip() {
-        val key = generateDataKey()
-        val ring = KeyRing()
-        ring.setDataKey("team-1", key, "com.")
-        val args = listOf(
-            PayloadValue.Null, PayloadValue.Bool(true), PayloadValue.Int(-7), PayloadValue.UInt(ULong.MAX_VALUE),
-            PayloadValue.Float(21.5), PayloadValue.Text("grüße 🌍"), PayloadValue.Bytes(byteArrayOf(0, -1)),
-            PayloadValue.Seq(listOf(PayloadValue.Int(1), PayloadValue.Seq(listOf()))),
+    fun typedValuesRoundTripBitExactly() {
+        val o = generateKeypair()
+        val r = generateKeypair()
+        val data = generateDataKey()
+        val kwargs = listOf(
+            MapEntry("nested", PayloadValue.Dict(listOf(MapEntry("a", PayloadValue.Text("b")), MapEntry("z", PayloadValue.Float(-0.0))))),
+            MapEntry("b", PayloadValue.Null),
         )
-        val kwargs = listOf(MapEntry("nested", PayloadValue.Dict(listOf(MapEntry("a", PayloadValue.Text("b"))))))
-        for (cipher in listOf(Cipher.XSALSA20POLY1305, Cipher.AES256GCM)) {
-            val env = sealPayloadValues(ring, Role.ORIGINATOR, "com.x", args, kwargs, Dialect.Passthru(Serializer.CBOR, cipher))
-            assertEquals("team-1", env.attributes["ppt_keyid"])
-            val got = openPayloadValues(ring, Role.RESPONDER, "com.x", env.attributes, env.payload)
-            assertEquals(args.size, got.args!!.size)
-            assertArrayEquals((args[6] as PayloadValue.Bytes).value, (got.args!![6] as PayloadValue.Bytes).value)
-            assertEquals(args.filterIndexed { i, _ -> i != 6 }, got.args!!.filterIndexed { i, _ -> i != 6 })
-            assertEquals(kwargs, got.kwargs)
+        for (dialect in allDialects) {
+            val keys = if (dialect is Dialect.Passthru && dialect.cipher == Cipher.AES256GCM) listOf("data") else
+                if (dialect == Dialect.Cryptobox) listOf("pair") else listOf("pair", "data")
+            for (kind in keys) {
+                val sealer = KeyRing()
+                val opener = KeyRing()
+                if (kind == "data") {
+                    sealer.setDataKey("team-1", data, "com.")
+                    opener.setDataKey("team-1", data, null)
+                } else {
+                    sealer.setBoxKey("com.", o.secret, null, null, r.public, false)
+                    opener.setBoxKey("com.", null, o.public, r.secret, null, false)
+                }
+                val binary = dialect is Dialect.Passthru && dialect.serializer != Serializer.JSON
+                val args = if (binary) typedArgs + binaryOnlyArgs else typedArgs
+                val env = sealPayloadValues(sealer, Role.ORIGINATOR, "com.x", args, kwargs, dialect)
+                if (kind == "data") assertEquals("team-1", env.attributes["ppt_keyid"])
+                val got = openPayloadValues(opener, Role.RESPONDER, "com.x", env.attributes, env.payload)
+                assertEquals("com.x", got.uri)
+                assertExact(args, got.args, "$dialect $kind")
+                assertExactEntries(kwargs, got.kwargs, "$dialect $kind")
+            }
         }
+        // The comparison itself: what the generated equals lets through, exact does not.
+        assertEquals(PayloadValue.Float(Double.NaN), PayloadValue.Float(Double.fromBits(0x7ff8000000000001)))
+        assertFalse(exact(PayloadValue.Float(Double.NaN), PayloadValue.Float(Double.fromBits(0x7ff8000000000001))))
+        assertFalse(exact(PayloadValue.Float(-0.0), PayloadValue.Float(0.0)))
+        assertFalse(exact(PayloadValue.Int(1), PayloadValue.Float(1.0)))
+        assertFalse(exact(PayloadValue.Int(1), PayloadValue.Bool(true)))
+        assertTrue(exact(PayloadValue.Bytes(byteArrayOf(1)), PayloadValue.Bytes(byteArrayOf(1))))
     }
 
     @Test
@@ -109,6 +185,7 @@ class Wampe2eTest {
         val list = doc.getJSONArray("vectors")
         assertTrue(list.length() >= 14)
         val attrs = mapOf("enc_algo" to "cryptobox", "enc_serializer" to "json")
+        var numbers = 0
         for (i in 0 until list.length()) {
             val v = list.getJSONObject(i)
             val fromOriginator = v.getString("sealer_role") == "originator"
@@ -120,8 +197,27 @@ class Wampe2eTest {
             // The JSON text the core writes is Autobahn's own serialization.
             assertEquals(v.getString("args_json"), got.argsJson, v.getString("name"))
             assertEquals(v.getString("kwargs_json"), got.kwargsJson, v.getString("name"))
+            if (v.getString("name").startsWith("numbers")) {
+                // Each number with the type and bits Autobahn|Python gave it.
+                val typed = openPayloadValues(
+                    if (fromOriginator) asResponder else asOriginator,
+                    if (fromOriginator) Role.RESPONDER else Role.ORIGINATOR,
+                    v.getString("uri"), attrs, b64(v.getString("sealed_base64")),
+                )
+                assertExact(numbersArgs, typed.args, v.getString("name"))
+                assertExactEntries(listOf(MapEntry("big", PayloadValue.UInt(ULong.MAX_VALUE))), typed.kwargs, v.getString("name"))
+                numbers++
+            }
         }
+        assertEquals(2, numbers)
     }
+
+    /** The "numbers" vector's args: Python ints as Int (UInt above Long.MAX_VALUE), Python floats as Float. */
+    private val numbersArgs = listOf(
+        PayloadValue.Int(0), PayloadValue.Int(-1), PayloadValue.Int(Long.MAX_VALUE), PayloadValue.Int(Long.MIN_VALUE),
+        PayloadValue.UInt(ULong.MAX_VALUE), PayloadValue.Float(0.1), PayloadValue.Float(-2.5e-07), PayloadValue.Float(1e16),
+        PayloadValue.Float(1e15), PayloadValue.Float(Math.PI), PayloadValue.Float(-0.0),
+    )
 
     @Test
     fun pptVectorsOpen() {
@@ -139,32 +235,106 @@ class Wampe2eTest {
                     doc.getJSONObject("responder").getString("secret_base64"), null, false)
             }
             val got = openPayloadValues(ring, Role.RESPONDER, doc.getString("uri"), attrs, b64(v.getString("sealed_base64")))
-            assertEquals(PayloadValue.Text("two"), got.args!![1])
-            assertEquals(listOf(MapEntry("key", PayloadValue.Text("value")), MapEntry("n", PayloadValue.Int(-7))), got.kwargs)
+            // expected_args_json [1,"two",3.5,"\u0000BAU=",null,true,[{"six":6}]], typed
+            assertExact(listOf(
+                PayloadValue.Int(1), PayloadValue.Text("two"), PayloadValue.Float(3.5), PayloadValue.Bytes(byteArrayOf(4, 5)),
+                PayloadValue.Null, PayloadValue.Bool(true), PayloadValue.Seq(listOf(PayloadValue.Dict(listOf(MapEntry("six", PayloadValue.Int(6)))))),
+            ), got.args, v.toString())
+            assertExactEntries(listOf(MapEntry("key", PayloadValue.Text("value")), MapEntry("n", PayloadValue.Int(-7))), got.kwargs)
         }
     }
 
+    /** Codes a Kotlin caller cannot cause, and why (the C test lists its own). */
+    private val unreachable = mapOf(
+        21 to "RandomFailed: the OS random number generator would have to fail",
+        22 to "InvalidMessage: parsing whole WAMP messages is not part of the mobile API",
+        23 to "NullArgument: C only; Kotlin passes no NULL where a value is required",
+        24 to "Panic: the library does not panic (a caught panic would be a bug)",
+        29 to "KeyExhausted: needs 2^32 AES-256-GCM seals with one data key",
+    )
+
+    /** forged_plaintexts.json (gen_forged.py): plaintexts no binding seals itself,
+     *  sealed by `cryptography`'s AES-256-GCM under a fixed data key. */
+    private fun forged() = JSONObject(javaClass.getResource("/forged_plaintexts.json")!!.readText())
+
     @Test
-    fun everyErrorCase() {
+    fun everyReachableErrorCodeIsMapped() {
+        val reached = sortedSetOf<Int>()
+        fun expect(want: Int, block: () -> Unit) {
+            val got = code(block)
+            assertEquals(want, got)
+            reached += got
+        }
         val (sealer, opener) = rings()
         val env = sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[1]", null, Dialect.Cryptobox)
-        assertEquals(7, code { openPayload(opener, Role.RESPONDER, "com.example.other", env.attributes, env.payload) })
-        assertEquals(3, code { openPayload(opener, Role.ORIGINATOR, "com.example.t", env.attributes, env.payload) })
+        expect(1) { KeyRing().setBoxKey("x", "not a key!", null, null, null, false) }
+        expect(1) { KeyRing().setDataKey("k", "AAAA", null) }
+        expect(2) { sealPayload(sealer, Role.ORIGINATOR, "org.other", "[]", null, Dialect.Cryptobox) }
+        expect(3) { openPayload(opener, Role.ORIGINATOR, "com.example.t", env.attributes, env.payload) }
+        expect(3) { KeyRing().setBoxKey("x", null, generateKeypair().public, null, null, false) }
+        expect(4) { sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[]", null, Dialect.Passthru(Serializer.CBOR, Cipher.AES256GCM)) }
         val tampered = env.payload.copyOf().also { it[it.size - 1] = (it[it.size - 1].toInt() xor 1).toByte() }
-        assertEquals(5, code { openPayload(opener, Role.RESPONDER, "com.example.t", env.attributes, tampered) })
-        assertEquals(6, code { openPayload(opener, Role.RESPONDER, "com.example.t", env.attributes, env.payload.copyOf(39)) })
-        assertEquals(20, code { openPayload(opener, Role.RESPONDER, "com.example.t", mapOf(), env.payload) })
-        assertEquals(9, code { openPayload(opener, Role.RESPONDER, "com.example.t", mapOf("enc_algo" to "x", "enc_serializer" to "json"), env.payload) })
-        assertEquals(11, code { openPayload(opener, Role.RESPONDER, "com.example.t", mapOf("enc_algo" to "cryptobox", "enc_serializer" to "cbor"), env.payload) })
-        assertEquals(10, code { openPayload(opener, Role.RESPONDER, "com.example.t", mapOf("ppt_scheme" to "wamp", "ppt_serializer" to "cbor", "ppt_cipher" to "des"), env.payload) })
-        assertEquals(2, code { sealPayload(sealer, Role.ORIGINATOR, "org.other", "[]", null, Dialect.Cryptobox) })
-        assertEquals(4, code { sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[]", null, Dialect.Passthru(Serializer.CBOR, Cipher.AES256GCM)) })
-        assertEquals(13, code { sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[1,", null, Dialect.Cryptobox) })
-        assertEquals(16, code { sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[\"\\u0000!!\"]", null, Dialect.Cryptobox) })
-        assertEquals(25, code { sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "{}", null, Dialect.Cryptobox) })
-        assertEquals(18, code { sealPayloadValues(sealer, Role.ORIGINATOR, "com.example.t", listOf(PayloadValue.Float(Double.NaN)), null, Dialect.Cryptobox) })
-        assertEquals(1, code { KeyRing().setBoxKey("x", "not a key!", null, null, null, false) })
-        assertEquals(3, code { KeyRing().setBoxKey("x", null, generateKeypair().public, null, null, false) })
+        expect(5) { openPayload(opener, Role.RESPONDER, "com.example.t", env.attributes, tampered) }
+        expect(6) { openPayload(opener, Role.RESPONDER, "com.example.t", env.attributes, env.payload.copyOf(39)) }
+        expect(7) { openPayload(opener, Role.RESPONDER, "com.example.other", env.attributes, env.payload) }
+        expect(9) { openPayload(opener, Role.RESPONDER, "com.example.t", mapOf("enc_algo" to "x", "enc_serializer" to "json"), env.payload) }
+        expect(10) { openPayload(opener, Role.RESPONDER, "com.example.t", mapOf("ppt_scheme" to "wamp", "ppt_serializer" to "cbor", "ppt_cipher" to "des"), env.payload) }
+        expect(11) { openPayload(opener, Role.RESPONDER, "com.example.t", mapOf("enc_algo" to "cryptobox", "enc_serializer" to "cbor"), env.payload) }
+        expect(13) { sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[1,", null, Dialect.Cryptobox) }
+        expect(16) { sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[\"\\u0000!!\"]", null, Dialect.Cryptobox) }
+        expect(18) { sealPayloadValues(sealer, Role.ORIGINATOR, "com.example.t", listOf(PayloadValue.Float(Double.NaN)), null, Dialect.Cryptobox) }
+        expect(20) { openPayload(opener, Role.RESPONDER, "com.example.t", mapOf(), env.payload) }
+        expect(20) { openPayload(opener, Role.RESPONDER, "com.example.t", mapOf("enc_algo" to "cryptobox", "ppt_scheme" to "wamp"), env.payload) }
+        expect(25) { sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "{}", null, Dialect.Cryptobox) }
+        expect(25) { KeyRing().setDataKey("", generateDataKey(), "com.") }
+        expect(26) { decideInbound(opener, MessageKind.EVENT, "com.example.t", MatchPolicy.EXACT, null, false, false) }
+        expect(27) { openPayload(sealer, Role.ORIGINATOR, "com.example.t", env.attributes, env.payload) }
+        expect(28) { decideInbound(opener, MessageKind.EVENT, "com.example.t", MatchPolicy.EXACT, "com.example.u", true, false) }
+
+        // Over 64 MiB: refused before anything is decrypted.
+        val dataRing = KeyRing().apply { setDataKey("k", generateDataKey(), "com.") }
+        val ppt = mapOf("ppt_scheme" to "wamp", "ppt_serializer" to "cbor", "ppt_cipher" to "aes256gcm", "ppt_keyid" to "k")
+        expect(19) { openPayload(dataRing, Role.RESPONDER, "com.x", ppt, ByteArray(64 * 1024 * 1024 + 64)) }
+
+        // What only a forger's plaintext causes: each case's ciphertext re-made here by
+        // javax.crypto (so the file is what it says), then opened.
+        val doc = forged()
+        val key = b64(doc.getString("data_key_base64"))
+        val ring = KeyRing().apply { setDataKey(doc.getString("key_id"), doc.getString("data_key_base64"), "com.") }
+        val cases = doc.getJSONArray("cases")
+        for (i in 0 until cases.length()) {
+            val c = cases.getJSONObject(i)
+            val nonce = b64(c.getString("nonce_base64"))
+            val aes = JavaCipher.getInstance("AES/GCM/NoPadding")
+            aes.init(JavaCipher.ENCRYPT_MODE, SecretKeySpec(key, "AES"), GCMParameterSpec(128, nonce))
+            val sealed = nonce + aes.doFinal(b64(c.getString("plaintext_base64")))
+            assertArrayEquals(b64(c.getString("sealed_base64")), sealed, c.getString("name"))
+            val attrs = mapOf("ppt_scheme" to "wamp", "ppt_serializer" to c.getString("serializer"),
+                "ppt_cipher" to "aes256gcm", "ppt_keyid" to doc.getString("key_id"))
+            val open = { openPayloadValues(ring, Role.RESPONDER, doc.getString("uri"), attrs, sealed) }
+            val want = c.getInt("code")
+            if (want != 0) {
+                expect(want, { open() })
+                continue
+            }
+            // Typed numbers from an independent CBOR encoder (cbor2), each with its type and bits.
+            assertExact(listOf(
+                PayloadValue.Float(-0.0), PayloadValue.Float(Double.POSITIVE_INFINITY), PayloadValue.Float(Double.NEGATIVE_INFINITY),
+                PayloadValue.Float(1.0), PayloadValue.Int(1), PayloadValue.UInt(ULong.MAX_VALUE), PayloadValue.Int(Long.MIN_VALUE),
+                PayloadValue.Bool(true), PayloadValue.Float(Double.MIN_VALUE),
+            ), open().args, c.getString("name"))
+        }
+
+        // Every error case of the binding, counted without a hard-coded total: the
+        // generated classes, each mapped by codeOf to a distinct number 1..n.
+        val classes = Wampe2eException::class.java.declaredClasses
+            .filter { Wampe2eException::class.java.isAssignableFrom(it) && it != Wampe2eException::class.java }
+        val mapped = classes.map { codeOf(it.getConstructor(String::class.java).newInstance("detail") as Wampe2eException) }
+        assertEquals((1..classes.size).toList(), mapped.sorted())
+        assertEquals((1..classes.size).toSet() - unreachable.keys, reached,
+            "reachable codes never reached: ${(1..classes.size).toSet() - unreachable.keys - reached}")
+
+        // The detail names the argument, never the secret.
         val e = assertThrows<Wampe2eException.InvalidKey> { KeyRing().setBoxKey("x", "not a key!", null, null, null, false) }
         assertTrue(e.message.contains("originator_priv"))
         assertFalse(e.message.contains("not a key!"))
@@ -275,27 +445,91 @@ class Wampe2eTest {
         assertEquals("0.1.0", version())
     }
 
+    /** Threads seal and open on exactly the prefixes whose entries this thread keeps
+     *  replacing (a data key under a new key id, a new key under the same id, a key
+     *  pair rotated) and removing. A seal works or, on the removed data entry, fails with
+     *  KeyNotFound; an open gives back exactly what was sealed, under a key that was
+     *  the entry's between the seal and the open, or fails with KeyNotFound (removed,
+     *  or key id replaced) or DecryptionFailed (same id, new key; rotated pair). Nothing
+     *  else. It runs until each outcome was seen (at most 60 s). */
     @Test
-    fun oneKeyringFromManyThreads() {
-        val (sealer, opener) = rings()
-        val pool = Executors.newFixedThreadPool(4)
-        val jobs = (0 until 4).map { t ->
-            pool.submit<Int> {
-                var ok = 0
-                for (i in 0 until 200) {
-                    val env = sealPayload(sealer, Role.ORIGINATOR, "com.example.t", "[$t,$i]", null, Dialect.Cryptobox)
-                    if (openPayload(opener, Role.RESPONDER, "com.example.t", env.attributes, env.payload).argsJson == "[$t,$i]") ok++
+    fun sealAndOpenWhileThatVeryEntryIsReplaced() {
+        val ring = KeyRing()
+        val dataPrefix = "com.hot.data."
+        val pairPrefix = "com.hot.pair."
+        val lock = Object()
+        var generation = 0 // the newest data key id published is "g$generation"
+        var opened = 0
+        var sealRefused = 0
+        var openRefused = 0
+        val wrong = java.util.Collections.synchronizedList(mutableListOf<String>())
+        ring.setDataKey("g0", generateDataKey(), dataPrefix)
+        ring.setSharedKey(pairPrefix, generateKeypair().secret)
+        val stop = AtomicBoolean(false)
+        val dialects = allDialects
+        val pool = Executors.newFixedThreadPool(3)
+        val jobs = (0 until 3).map { t ->
+            pool.submit(Runnable {
+                var i = 0
+                while (!stop.get()) {
+                    i++
+                    val dialect = dialects[(i + t) % dialects.size]
+                    val data = dialect is Dialect.Passthru && (dialect.cipher == Cipher.AES256GCM || i % 2 == 0)
+                    val uri = (if (data) dataPrefix else pairPrefix) + "t$t"
+                    val args = "[$t,$i]"
+                    val before = synchronized(lock) { generation }
+                    val env = try {
+                        sealPayload(ring, Role.ORIGINATOR, uri, args, null, dialect)
+                    } catch (e: Wampe2eException) {
+                        if (data && e is Wampe2eException.KeyNotFound) synchronized(lock) { sealRefused++ }
+                        else wrong += "seal $dialect on $uri: $e"
+                        continue
+                    }
+                    if (data) {
+                        val sealedWith = env.attributes["ppt_keyid"]!!.removePrefix("g").toInt()
+                        if (sealedWith < before) wrong += "sealed under g$sealedWith, already replaced by g$before"
+                    }
+                    try {
+                        val got = openPayload(ring, Role.RESPONDER, uri, env.attributes, env.payload)
+                        if (got.argsJson != args || got.kwargsJson != "null" || got.uri != uri) wrong += "opened $args as ${got.argsJson}"
+                        else synchronized(lock) { opened++ }
+                    } catch (e: Wampe2eException) {
+                        val expected = e is Wampe2eException.DecryptionFailed || (data && e is Wampe2eException.KeyNotFound)
+                        if (expected) synchronized(lock) { openRefused++ } else wrong += "open $dialect on $uri: $e"
+                    }
                 }
-                ok
+            })
+        }
+        val started = System.nanoTime()
+        var n = 0
+        while (true) {
+            n++
+            when (n % 4) {
+                0 -> { // a new key under a new key id
+                    ring.setDataKey("g$n", generateDataKey(), dataPrefix)
+                    synchronized(lock) { generation = n }
+                }
+                1 -> { // a new key under the same key id
+                    val id = synchronized(lock) { generation }
+                    ring.setDataKey("g$id", generateDataKey(), dataPrefix)
+                }
+                2 -> { // revoked for a moment, then a new key id
+                    assertTrue(ring.remove(dataPrefix))
+                    Thread.sleep(0, 200_000)
+                    ring.setDataKey("g$n", generateDataKey(), dataPrefix)
+                    synchronized(lock) { generation = n }
+                }
+                else -> ring.rotate(pairPrefix) // a new key pair (one shared secret, both roles)
             }
+            Thread.sleep(0, 300_000)
+            val enough = synchronized(lock) { opened >= 300 && sealRefused >= 3 && openRefused >= 10 }
+            if (enough || System.nanoTime() - started > 60_000_000_000L || wrong.isNotEmpty()) break
         }
-        // keys change meanwhile
-        val key = generateDataKey()
-        for (i in 0 until 100) {
-            sealer.setDataKey("churn", key, "org.churn.$i")
-            sealer.remove("org.churn.$i")
-        }
-        assertEquals(listOf(200, 200, 200, 200), jobs.map { it.get(60, TimeUnit.SECONDS) })
+        stop.set(true)
+        jobs.forEach { it.get(60, TimeUnit.SECONDS) }
         pool.shutdown()
+        System.err.println("key churn: $n changes; $opened opened, $sealRefused seals refused, $openRefused opens refused")
+        assertEquals(listOf<String>(), wrong.toList())
+        assertTrue(opened >= 300 && sealRefused >= 3 && openRefused >= 10, "$opened opened, $sealRefused/$openRefused refused")
     }
 }
