@@ -93,8 +93,13 @@ impl CipherKey<'_> {
     }
 
     /// Encrypts `buf[header_len..]` in place under a fresh OS-random nonce and
-    /// fills in nonce and tag, leaving the wire form in `buf`.
-    pub(crate) fn seal_in_place(&self, buf: &mut Vec<u8>) -> Result<()> {
+    /// fills in nonce and tag, leaving the wire form in `buf`. `mark` sees the
+    /// random nonce first and may rewrite part of it (see [`crate::reflection`]).
+    pub(crate) fn seal_in_place(
+        &self,
+        buf: &mut Vec<u8>,
+        mark: impl FnOnce(&mut [u8]),
+    ) -> Result<()> {
         let body_len = buf.len().saturating_sub(self.cipher().header_len());
         if body_len > MAX_PAYLOAD_LEN {
             return err(
@@ -103,8 +108,8 @@ impl CipherKey<'_> {
             );
         }
         match self {
-            CipherKey::XSalsa(k) => seal_nacl(k, buf),
-            CipherKey::Aes(a) => seal_gcm(*a, buf),
+            CipherKey::XSalsa(k) => seal_nacl(k, buf, mark),
+            CipherKey::Aes(a) => seal_gcm(*a, buf, mark),
         }
     }
 
@@ -152,9 +157,10 @@ const NONCE_GCM: usize = 12;
 const TAG: usize = 16;
 
 /// NaCl layout: nonce ‖ tag ‖ body; `buf` arrives with zeroed nonce and tag slots.
-fn seal_nacl(key: &XSalsaKey, buf: &mut [u8]) -> Result<()> {
+fn seal_nacl(key: &XSalsaKey, buf: &mut [u8], mark: impl FnOnce(&mut [u8])) -> Result<()> {
     let (nonce, rest) = split_mut(buf, NONCE_NACL)?;
     fill_random(nonce)?;
+    mark(nonce);
     let mut n = [0u8; NONCE_NACL];
     n.copy_from_slice(nonce);
     let (tag_slot, body) = split_mut(rest, TAG)?;
@@ -166,9 +172,11 @@ fn seal_nacl(key: &XSalsaKey, buf: &mut [u8]) -> Result<()> {
 fn seal_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(
     a: &A,
     buf: &mut Vec<u8>,
+    mark: impl FnOnce(&mut [u8]),
 ) -> Result<()> {
     let (nonce, body) = split_mut(buf, NONCE_GCM)?;
     fill_random(nonce)?;
+    mark(nonce);
     let tag = a
         .encrypt_in_place_detached(GenericArray::from_slice(nonce), b"", body)
         .or_else(|_| err(ErrorCode::PayloadTooLarge, "cipher refused the length"))?;

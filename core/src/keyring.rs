@@ -3,12 +3,13 @@
 
 use crate::error::{err, ErrorCode, Result};
 use crate::keys::{DataKey, PublicKey, SecretKey};
+use crate::reflection::SealMarks;
 use crate::secretbox::XSalsaKey;
 use aes_gcm::{Aes256Gcm, KeyInit};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Which side of a WAMP interaction we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -331,50 +332,12 @@ impl Inner {
     }
 }
 
-/// How many seals a keyring remembers to refuse reflections (per keyring, both
-/// roles together): about 0.6 MiB when full.
-pub const REMEMBERED_SEALS: usize = 16384;
-
-/// The first bytes of every recent seal's nonce, with the role that sealed it:
-/// a ciphertext opened in the role that sealed it was reflected by the router
-/// (a CALL sent back as its RESULT, a YIELD as an INVOCATION). The nonces are
-/// random, so 16 bytes identify a seal.
-#[derive(Default)]
-pub(crate) struct SealMemory {
-    seen: HashSet<(Role, [u8; 16])>,
-    order: VecDeque<(Role, [u8; 16])>,
-}
-
-fn nonce_tag(sealed: &[u8]) -> Option<[u8; 16]> {
-    sealed.get(..16)?.try_into().ok()
-}
-
-impl SealMemory {
-    pub(crate) fn remember(&mut self, role: Role, sealed: &[u8]) {
-        let Some(tag) = nonce_tag(sealed) else {
-            return;
-        };
-        if self.order.len() >= REMEMBERED_SEALS {
-            if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
-            }
-        }
-        if self.seen.insert((role, tag)) {
-            self.order.push_back((role, tag));
-        }
-    }
-
-    pub(crate) fn sealed_here(&self, role: Role, sealed: &[u8]) -> bool {
-        nonce_tag(sealed).is_some_and(|tag| self.seen.contains(&(role, tag)))
-    }
-}
-
 /// A thread-safe keyring. Lookups take a read lock and clone an `Arc`, so
 /// sealing never blocks on other sealers; changes take a short write lock.
 #[derive(Default)]
 pub struct KeyRing {
     inner: RwLock<Inner>,
-    seals: Arc<Mutex<SealMemory>>,
+    marks: Arc<SealMarks>,
 }
 
 impl fmt::Debug for KeyRing {
@@ -405,23 +368,9 @@ impl KeyRing {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The memory of recent seals (see [`REMEMBERED_SEALS`]).
-    pub(crate) fn seals(&self) -> &Arc<Mutex<SealMemory>> {
-        &self.seals
-    }
-
-    /// `Reflected` if this keyring sealed `sealed` in `role` itself, recently.
-    pub(crate) fn check_not_reflected(&self, role: Role, sealed: &[u8]) -> Result<()> {
-        let memory = self.seals.lock().unwrap_or_else(|p| p.into_inner());
-        if memory.sealed_here(role, sealed) {
-            return err(
-                ErrorCode::Reflected,
-                format!(
-                    "this keyring sealed the payload itself as the {role:?}: the router sent it back"
-                ),
-            );
-        }
-        Ok(())
+    /// How this keyring recognises its own seals (see [`crate::reflection`]).
+    pub(crate) fn marks(&self) -> &Arc<SealMarks> {
+        &self.marks
     }
 
     /// Maps URIs starting with `prefix` to `entry`; the empty prefix sets the

@@ -42,6 +42,7 @@ pub mod keyring;
 pub mod keys;
 pub mod message;
 pub mod payload;
+pub mod reflection;
 pub mod salsa20_simd;
 pub mod secretbox;
 pub mod serializer;
@@ -53,7 +54,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use inbound::{decide, Arrival, Delivery, MatchPolicy, MessageKind};
 pub use keyring::{
     BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, SymmetricKey, AES_GCM_SEAL_LIMIT,
-    AES_GCM_SEAL_WARNING, REMEMBERED_SEALS,
+    AES_GCM_SEAL_WARNING,
 };
 pub use keys::{ed25519_public_to_x25519, key_id, DataKey, KeyPair, PublicKey, SecretKey};
 pub use payload::{
@@ -62,6 +63,7 @@ pub use payload::{
     seal_bytes, seal_json_message, seal_payload, serialize_plaintext, Decrypted, Payload,
     SealBuffer, Sealer, WriteJson,
 };
+pub use reflection::REMEMBERED_AES_SEALS;
 pub use serializer::Serializer;
 pub use value::{Map, Value};
 

@@ -6,7 +6,8 @@ use crate::cipher::{Cipher, CipherKey};
 use crate::dialects::{Dialect, Envelope};
 use crate::error::{err, ErrorCode, Result};
 use crate::json_writer::{JsonWriter, RootKind};
-use crate::keyring::{KeyEntry, KeyMaterial, KeyRing, Role, SealMemory};
+use crate::keyring::{KeyEntry, KeyMaterial, KeyRing, Role};
+use crate::reflection::SealMarks;
 use crate::serializer::{too_deep, write_value, Serializer, MAX_DEPTH};
 use crate::value::{Map, Value};
 use serde::ser::{Serialize, SerializeMap};
@@ -295,7 +296,7 @@ pub struct Sealer<'u> {
     role: Role,
     uri: &'u str,
     dialect: Dialect,
-    seals: std::sync::Arc<std::sync::Mutex<SealMemory>>,
+    marks: std::sync::Arc<SealMarks>,
 }
 
 /// A plaintext written by a [`Sealer`], with room for the cipher's nonce and tag.
@@ -324,7 +325,7 @@ impl<'u> Sealer<'u> {
             role,
             uri,
             dialect,
-            seals: keyring.seals().clone(),
+            marks: keyring.marks().clone(),
         })
     }
 
@@ -374,8 +375,8 @@ impl<'u> Sealer<'u> {
     }
 
     /// Encrypts a plaintext written by this sealer under a fresh OS-random nonce,
-    /// and remembers the nonce so that the ciphertext is refused if the router sends
-    /// it back to this keyring in the same role (`Reflected`).
+    /// marked (see [`crate::reflection`]) so that the ciphertext is refused if the
+    /// router sends it back to this keyring in the same role (`Reflected`).
     ///
     /// Errors: `PayloadTooLarge`, `RandomFailed`, `KeyExhausted` (AES-256-GCM).
     pub fn seal(&self, plaintext: SealBuffer) -> Result<Envelope> {
@@ -386,11 +387,9 @@ impl<'u> Sealer<'u> {
         {
             s.count_aes_seal()?;
         }
-        key.seal_in_place(&mut buf)?;
-        self.seals
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remember(self.role, &buf);
+        let cipher = self.dialect.cipher();
+        key.seal_in_place(&mut buf, |nonce| self.marks.mark(self.role, cipher, nonce))?;
+        self.marks.sealed(self.role, cipher, &buf);
         Ok(Envelope {
             dialect: self.dialect,
             key_id: sending_key_id(&self.entry, self.dialect),
@@ -503,7 +502,9 @@ fn decrypt(
 ) -> Result<(Vec<u8>, bool)> {
     let entry = opening_entry(keyring, uri, envelope)?;
     let plain = cipher_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
-    keyring.check_not_reflected(role, &envelope.payload)?;
+    keyring
+        .marks()
+        .check(role, envelope.dialect.cipher(), &envelope.payload)?;
     Ok((plain, entry.allow_missing_uri))
 }
 
