@@ -40,21 +40,33 @@ fn field(v: &serde_json::Value, k: &str) -> String {
 }
 
 #[test]
-fn keygen_prints_base64_hex_and_key_id() {
-    let k = ok(&["keygen"], None);
-    assert_eq!(field(&k, "secret_hex").len(), 64);
-    assert_eq!(field(&k, "public_base64").len(), 44);
-    let id = field(&k, "key_id");
-    assert!(id.starts_with("0x") && id.len() == 42, "{id}");
-    let d = ok(&["keygen", "--data"], None);
-    assert_eq!(field(&d, "data_key_hex").len(), 64);
+fn keygen_prints_a_key_file_per_role() {
+    let k = ok(&["keygen", "--role", "originator"], None);
+    assert_eq!(field(&k, "originator_priv").len(), 44);
+    assert_eq!(field(&k, "originator_pub").len(), 44);
+    assert_eq!(k.as_object().unwrap().len(), 2, "{k}");
+    let r = ok(&["keygen", "--role", "responder"], None);
+    assert_eq!(field(&r, "responder_pub").len(), 44);
+    assert_eq!(r.as_object().unwrap().len(), 2, "{r}");
+    let d = ok(&["keygen", "--data", "--key-id", "team-1"], None);
+    assert_eq!(field(&d, "data_key").len(), 44);
+    assert_eq!(field(&d, "key_id"), "team-1");
+    // A role (or --data with an id) is a usage error to leave out.
+    assert_eq!(wampe2e(&["keygen"], None).status.code(), Some(2));
+    assert_eq!(wampe2e(&["keygen", "--data"], None).status.code(), Some(2));
     let seed = "0101010101010101010101010101010101010101010101010101010101010101";
-    let a = ok(&["keygen", "--from-ed25519", seed], None);
-    let b = ok(&["keygen", "--from-ed25519", seed], None);
+    let a = ok(
+        &["keygen", "--role", "responder", "--from-ed25519", seed],
+        None,
+    );
+    let b = ok(
+        &["keygen", "--role", "responder", "--from-ed25519", seed],
+        None,
+    );
     assert_eq!(a, b, "conversion is deterministic");
     // Secrets can stay off the command line (other users can read it).
     let from_env = Command::new(env!("CARGO_BIN_EXE_wampe2e"))
-        .args(["keygen"])
+        .args(["keygen", "--role", "responder"])
         .env("WAMPE2E_ED25519_SEED", seed)
         .output()
         .unwrap();
@@ -69,13 +81,13 @@ fn keygen_prints_base64_hex_and_key_id() {
 
 #[test]
 fn seal_then_open_in_both_dialects() {
-    let o = ok(&["keygen"], None);
-    let r = ok(&["keygen"], None);
+    let o = ok(&["keygen", "--role", "originator"], None);
+    let r = ok(&["keygen", "--role", "responder"], None);
     let (op, opub, rp, rpub) = (
-        field(&o, "secret_base64"),
-        field(&o, "public_hex"),
-        field(&r, "secret_hex"),
-        field(&r, "public_base64"),
+        field(&o, "originator_priv"),
+        field(&o, "originator_pub"),
+        field(&r, "responder_priv"),
+        field(&r, "responder_pub"),
     );
     let publisher = ["--originator-priv", &op, "--responder-pub", &rpub];
     let subscriber = ["--originator-pub", &opub, "--responder-priv", &rp];
@@ -112,21 +124,29 @@ fn seal_then_open_in_both_dialects() {
     }
 }
 
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wampe2e-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `wampe2e args...` and writes its stdout to `dir/file`, returning the path.
+fn to_file(dir: &std::path::Path, file: &str, args: &[&str]) -> String {
+    let out = wampe2e(args, None);
+    assert!(out.status.success(), "{args:?}");
+    let path = dir.join(file);
+    std::fs::write(&path, &out.stdout).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
 #[test]
 fn payload_from_stdin_and_key_file() {
-    let d = ok(&["keygen", "--data"], None);
-    let dir = std::env::temp_dir().join(format!("wampe2e-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("keys.json");
-    std::fs::write(
-        &file,
-        format!(
-            "{{\"data_key\":\"{}\",\"key_id\":\"kid-1\"}}",
-            field(&d, "data_key_base64")
-        ),
-    )
-    .unwrap();
-    let f = file.to_str().unwrap();
+    let dir = temp_dir("data");
+    let f = to_file(
+        &dir,
+        "keys.json",
+        &["keygen", "--data", "--key-id", "kid-1"],
+    );
     let msg = ok(
         &[
             "seal",
@@ -139,18 +159,92 @@ fn payload_from_stdin_and_key_file() {
             "--cipher",
             "aes256gcm",
             "--key-file",
-            f,
+            &f,
         ],
         Some("{\"args\":[\"\\u0000AQI=\"],\"kwargs\":{\"a\":1}}"),
     );
     assert_eq!(msg[0], 48);
     assert_eq!(msg[2]["ppt_keyid"], "kid-1");
     assert_eq!(msg[2]["ppt_cipher"], "aes256gcm");
-    let got = ok(&["open", "--key-file", f], Some(&msg.to_string()));
+    let got = ok(&["open", "--key-file", &f], Some(&msg.to_string()));
     assert_eq!(
         got["args"],
         serde_json::json!(["\u{0}AQI="]),
         "binary stays binary"
+    );
+    // open takes the key id from the message's ppt_keyid: the data key alone opens it.
+    let key = std::fs::read_to_string(&f).unwrap();
+    let key: serde_json::Value = serde_json::from_str(&key).unwrap();
+    let got = ok(
+        &["open", "--data-key", &field(&key, "data_key")],
+        Some(&msg.to_string()),
+    );
+    assert_eq!(got["kwargs"], serde_json::json!({"a": 1}));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn key_files_from_keygen_and_public_work_for_each_side() {
+    let dir = temp_dir("pairs");
+    let publisher = to_file(&dir, "p.json", &["keygen", "--role", "originator"]);
+    let subscriber = to_file(&dir, "s.json", &["keygen", "--role", "responder"]);
+    let publisher_pub = to_file(&dir, "p.pub.json", &["public", "--key-file", &publisher]);
+    let subscriber_pub = to_file(&dir, "s.pub.json", &["public", "--key-file", &subscriber]);
+    let public: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&subscriber_pub).unwrap()).unwrap();
+    assert_eq!(
+        public.as_object().unwrap().len(),
+        1,
+        "only responder_pub: {public}"
+    );
+    assert!(public.get("responder_pub").is_some());
+
+    let msg = ok(
+        &[
+            "seal",
+            "--uri",
+            "com.example.t",
+            "--args",
+            "[7]",
+            "--key-file",
+            &publisher,
+            "--key-file",
+            &subscriber_pub,
+        ],
+        None,
+    );
+    let got = ok(
+        &[
+            "open",
+            "--key-file",
+            &subscriber,
+            "--key-file",
+            &publisher_pub,
+        ],
+        Some(&msg.to_string()),
+    );
+    assert_eq!(got["args"], serde_json::json!([7]));
+
+    // A typo is refused by name, not left to end as KEY_INCOMPLETE.
+    let typo = dir.join("typo.json");
+    std::fs::write(&typo, "{\"responder_secret\":\"x\"}").unwrap();
+    let out = wampe2e(
+        &["open", "--key-file", typo.to_str().unwrap()],
+        Some(&msg.to_string()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown field \"responder_secret\"") && err.contains("INVALID_ARGUMENT"),
+        "{err}"
+    );
+    // Secrets shared by all holders have no public half.
+    let data = to_file(&dir, "d.json", &["keygen", "--data", "--key-id", "k"]);
+    assert_eq!(
+        wampe2e(&["public", "--key-file", &data], None)
+            .status
+            .code(),
+        Some(1)
     );
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -178,6 +272,65 @@ fn errors_exit_1_with_code_usage_exits_2() {
 
     let out = wampe2e(&["seal"], None);
     assert_eq!(out.status.code(), Some(2));
+
+    // A mistyped choice is a usage error; so are ppt options with cryptobox.
+    let key = ["--shared-key", &"00".repeat(32)];
+    let out = wampe2e(
+        &[
+            &[
+                "seal",
+                "--uri",
+                "u",
+                "--args",
+                "[]",
+                "--dialect",
+                "ppt",
+                "--cipher",
+                "aes",
+            ][..],
+            &key[..],
+        ]
+        .concat(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = wampe2e(
+        &[
+            &["seal", "--uri", "u", "--args", "[]", "--serializer", "cbor"][..],
+            &key[..],
+        ]
+        .concat(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dialect ppt"));
+
+    // JSON errors name the argument.
+    let out = wampe2e(
+        &[&["seal", "--uri", "u", "--args", "[1,"][..], &key[..]].concat(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--args: ") && err.contains("WAMPE2E_INVALID_JSON"),
+        "{err}"
+    );
+    let out = wampe2e(
+        &[
+            &["seal", "--uri", "u", "--args", "[]", "--kwargs", "{"][..],
+            &key[..],
+        ]
+        .concat(),
+        None,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--kwargs: "));
+
+    let help = String::from_utf8_lossy(&wampe2e(&["open", "--help"], None).stdout).into_owned();
+    assert!(
+        help.contains("responder_priv") && help.contains("originator_pub"),
+        "{help}"
+    );
 
     let out = wampe2e(
         &["open", "--shared-key", &"00".repeat(32)],
