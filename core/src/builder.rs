@@ -94,6 +94,10 @@ pub(crate) struct Ctx<'b, B> {
     /// Lists and maps open around the value being parsed: every reader stops at
     /// [`MAX_DEPTH`], before the recursion can exhaust a thread's stack.
     pub(crate) depth: usize,
+    /// A JSON number parsed as an integral float of 64-bit magnitude or more: it
+    /// may have been an integer too wide for 64 bits (serde_json reads those as
+    /// floats), so the text is checked by [`json_numbers`] after the parse.
+    pub(crate) wide_float: bool,
 }
 
 impl<'b, B> Ctx<'b, B> {
@@ -103,6 +107,7 @@ impl<'b, B> Ctx<'b, B> {
             json,
             failure: None,
             depth: 0,
+            wide_float: false,
         }
     }
 
@@ -231,6 +236,9 @@ impl<'de, B: ValueBuilder> Visitor<'de> for ValueSeed<'_, '_, B> {
         }
     }
     fn visit_f64<E: de::Error>(self, f: f64) -> std::result::Result<B::Value, E> {
+        if self.0.json && f.fract() == 0.0 && f.abs() >= 9.2e18 {
+            self.0.wide_float = true;
+        }
         build!(self.0, self.0.builder.f64(f))
     }
     fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<B::Value, E> {
@@ -565,7 +573,21 @@ macro_rules! run_seed {
                 let parsed = $seed
                     .deserialize(&mut de)
                     .and_then(|v| de.end().map(|()| v));
-                parsed.map_err(|e| $ctx.error(ErrorCode::InvalidJson, "json", e))
+                match parsed {
+                    // Never a different value: an integer wider than 64 bits is
+                    // refused, not delivered as the float serde_json made of it.
+                    Ok(v) if $ctx.wide_float => json_numbers(text).map(|()| v),
+                    Ok(v) => Ok(v),
+                    Err(e) => {
+                        let e = $ctx.error(ErrorCode::InvalidJson, "json", e);
+                        if e.code() == ErrorCode::InvalidJson {
+                            // NaN/Infinity (Python's json.dumps writes them) are
+                            // refused as values, not reported as broken JSON.
+                            json_numbers(text)?;
+                        }
+                        Err(e)
+                    }
+                }
             }
             Serializer::Msgpack => {
                 let mut rest = $bytes;
@@ -617,6 +639,76 @@ pub fn parse_value<B: ValueBuilder>(
         trailing(ErrorCode::InvalidCbor, "cbor", rest)?;
         replay(&value, ctx.builder)
     })
+}
+
+/// Refuses, as `UnsupportedValue` naming the byte offset (never the text), the
+/// numbers of a JSON text wampe2e does not carry exactly: integers beyond 64 bits
+/// (from -2^63 to 2^64-1 are carried) and the bare `NaN`, `Infinity` and
+/// `-Infinity` tokens Python's `json.dumps` writes by default (not JSON; CBOR and
+/// MessagePack carry non-finite floats).
+pub(crate) fn json_numbers(text: &str) -> Result<()> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let non_finite = |at: usize| -> Result<()> {
+        err(
+            ErrorCode::UnsupportedValue,
+            format!(
+                "json: a NaN or Infinity token at byte {at}: not JSON (Python's json writes \
+                 it); wampe2e carries non-finite floats in CBOR and MessagePack only"
+            ),
+        )
+    };
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = b.get(i) {
+                    i += 1;
+                    match c {
+                        b'\\' => i += 1,
+                        b'"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            b'N' | b'I' => {
+                let rest = b.get(i..).unwrap_or_default();
+                if rest.starts_with(b"NaN") || rest.starts_with(b"Infinity") {
+                    return non_finite(i);
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                i += 1;
+                while matches!(
+                    b.get(i),
+                    Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                ) {
+                    i += 1;
+                }
+                let token = text.get(start..i).unwrap_or_default();
+                if token == "-" && b.get(i..).unwrap_or_default().starts_with(b"Infinity") {
+                    return non_finite(start);
+                }
+                let digits = token.strip_prefix('-').unwrap_or(token);
+                let integral = !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit());
+                if integral && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
+                    let digits = digits.len();
+                    return err(
+                        ErrorCode::UnsupportedValue,
+                        format!(
+                            "json: an integer of {digits} digits at byte {start} does not fit \
+                             64 bits; wampe2e carries integers from -2^63 to 2^64-1 exactly and \
+                             refuses wider ones rather than deliver a float"
+                        ),
+                    );
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
 }
 
 fn json_text(bytes: &[u8]) -> Result<&str> {
@@ -724,6 +816,53 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn json_integers_beyond_64_bits_and_non_finite_tokens_are_refused_not_changed() {
+        let ok = br#"{"uri":"a","args":[18446744073709551615,-9223372036854775808,1e300,1.0e19,"1180591620717411303424 NaN"]}"#;
+        let opened = parse_plaintext(Serializer::Json, ok, &mut ValueTree).unwrap();
+        assert_eq!(
+            opened.args.unwrap(),
+            Value::List(vec![
+                Value::UInt(u64::MAX),
+                Value::Int(i64::MIN),
+                Value::Float(1e300),
+                Value::Float(1e19),
+                Value::from("1180591620717411303424 NaN"),
+            ])
+        );
+        for (text, at) in [
+            (
+                &br#"{"uri":"a","args":[1180591620717411303424]}"#[..],
+                "byte 19",
+            ),
+            (br#"{"uri":"a","args":[18446744073709551616]}"#, "byte 19"),
+            (
+                br#"{"uri":"a","kwargs":{"x":-9223372036854775809}}"#,
+                "byte 25",
+            ),
+            (br#"{"uri":"a","args":[NaN]}"#, "byte 19"),
+            (br#"{"uri":"a","args":[1,Infinity]}"#, "byte 21"),
+            (br#"{"uri":"a","args":[-Infinity]}"#, "byte 19"),
+        ] {
+            let e = parse_plaintext(Serializer::Json, text, &mut ValueTree).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::UnsupportedValue, "{}", e.message());
+            assert!(e.message().contains(at), "{}", e.message());
+            assert!(
+                !e.message().contains("1180591620717411303424"),
+                "{}",
+                e.message()
+            );
+        }
+        // Broken JSON stays InvalidJson.
+        let e = parse_plaintext(
+            Serializer::Json,
+            br#"{"uri":"a","args":[1-2]}"#,
+            &mut ValueTree,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidJson);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Autobahn|Python's `KeyRing` does (longest character prefix, then the default).
 
 use crate::error::{err, ErrorCode, Result};
-use crate::keys::{DataKey, PublicKey, SecretKey};
+use crate::keys::{DataKey, KeyInput, PublicKey, SecretKey};
 use crate::reflection::SealMarks;
 use crate::secretbox::XSalsaKey;
 use aes_gcm::{Aes256Gcm, KeyInit};
@@ -105,6 +105,29 @@ impl BoxKey {
                 .transpose()?,
             responder_pub
                 .map(|k| PublicKey::from_encoded("responder_pub", k))
+                .transpose()?,
+        )
+    }
+
+    /// [`BoxKey::new`] from keys as text or bytes (see [`crate::keys::KeyInput`]).
+    pub fn from_inputs(
+        originator_priv: Option<KeyInput<'_>>,
+        originator_pub: Option<KeyInput<'_>>,
+        responder_priv: Option<KeyInput<'_>>,
+        responder_pub: Option<KeyInput<'_>>,
+    ) -> Result<BoxKey> {
+        BoxKey::new(
+            originator_priv
+                .map(|k| SecretKey::from_input("originator_priv", k))
+                .transpose()?,
+            originator_pub
+                .map(|k| PublicKey::from_input("originator_pub", k))
+                .transpose()?,
+            responder_priv
+                .map(|k| SecretKey::from_input("responder_priv", k))
+                .transpose()?,
+            responder_pub
+                .map(|k| PublicKey::from_input("responder_pub", k))
                 .transpose()?,
         )
     }

@@ -44,6 +44,49 @@ pub fn decode_key(what: &str, encoded: &str) -> Result<Zeroizing<[u8; KEY_LEN]>>
     }
 }
 
+/// A key as a binding received it: text (64 hex digits or base64), or bytes,
+/// which are the 32 raw key bytes or, at any other length, the ASCII of the text
+/// forms (Autobahn|Python accepts base64 keys as `bytes`). The two never collide:
+/// no text form is 32 characters long.
+#[derive(Clone, Copy)]
+pub enum KeyInput<'a> {
+    /// Hex or base64 text.
+    Text(&'a str),
+    /// Raw key bytes (exactly 32), or the text forms' ASCII.
+    Bytes(&'a [u8]),
+}
+
+impl KeyInput<'_> {
+    /// The 32 key bytes; `what` names the argument in the error, which never
+    /// contains the input.
+    pub fn decode(self, what: &str) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        match self {
+            KeyInput::Text(text) => decode_key(what, text),
+            KeyInput::Bytes(raw) => {
+                if let Ok(exact) = <&[u8; KEY_LEN]>::try_from(raw) {
+                    return Ok(Zeroizing::new(*exact));
+                }
+                match std::str::from_utf8(raw) {
+                    Ok(text) if text.is_ascii() => decode_key(what, text),
+                    _ => err(
+                        ErrorCode::InvalidKey,
+                        format!(
+                            "{what}: {} bytes, neither {KEY_LEN} raw key bytes nor hex/base64 text",
+                            raw.len()
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for KeyInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyInput(<redacted>)")
+    }
+}
+
 fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>> {
     let mut k = Zeroizing::new([0u8; KEY_LEN]);
     getrandom::getrandom(&mut k[..])
@@ -68,7 +111,12 @@ impl SecretKey {
 
     /// A key from base64 or hex; `what` names the argument in errors.
     pub fn from_encoded(what: &str, encoded: &str) -> Result<SecretKey> {
-        Ok(SecretKey::from_bytes(&*decode_key(what, encoded)?))
+        SecretKey::from_input(what, KeyInput::Text(encoded))
+    }
+
+    /// A key from text or bytes (see [`KeyInput`]); `what` names the argument in errors.
+    pub fn from_input(what: &str, input: KeyInput<'_>) -> Result<SecretKey> {
+        Ok(SecretKey::from_bytes(&*input.decode(what)?))
     }
 
     /// The matching public key.
@@ -112,7 +160,12 @@ impl PublicKey {
 
     /// A key from base64 or hex; `what` names the argument in errors.
     pub fn from_encoded(what: &str, encoded: &str) -> Result<PublicKey> {
-        Ok(PublicKey(*decode_key(what, encoded)?))
+        PublicKey::from_input(what, KeyInput::Text(encoded))
+    }
+
+    /// A key from text or bytes (see [`KeyInput`]); `what` names the argument in errors.
+    pub fn from_input(what: &str, input: KeyInput<'_>) -> Result<PublicKey> {
+        Ok(PublicKey(*input.decode(what)?))
     }
 
     /// The raw bytes.
@@ -209,7 +262,12 @@ impl KeyPair {
 
     /// [`KeyPair::from_ed25519_seed`] from a base64 or hex seed.
     pub fn from_ed25519_seed_encoded(what: &str, encoded: &str) -> Result<KeyPair> {
-        Ok(KeyPair::from_ed25519_seed(&*decode_key(what, encoded)?))
+        KeyPair::from_ed25519_seed_input(what, KeyInput::Text(encoded))
+    }
+
+    /// [`KeyPair::from_ed25519_seed`] from a seed as text or bytes (see [`KeyInput`]).
+    pub fn from_ed25519_seed_input(what: &str, input: KeyInput<'_>) -> Result<KeyPair> {
+        Ok(KeyPair::from_ed25519_seed(&*input.decode(what)?))
     }
 }
 
@@ -248,7 +306,12 @@ impl DataKey {
 
     /// A key from base64 or hex; `what` names the argument in errors.
     pub fn from_encoded(what: &str, encoded: &str) -> Result<DataKey> {
-        Ok(DataKey(decode_key(what, encoded)?))
+        DataKey::from_input(what, KeyInput::Text(encoded))
+    }
+
+    /// A key from text or bytes (see [`KeyInput`]); `what` names the argument in errors.
+    pub fn from_input(what: &str, input: KeyInput<'_>) -> Result<DataKey> {
+        Ok(DataKey(input.decode(what)?))
     }
 
     /// The raw bytes.
@@ -289,6 +352,28 @@ mod tests {
         assert!(!e.message().contains("not-a-key"));
         let short = PublicKey::from_encoded("p", "AAAA").unwrap_err();
         assert!(short.message().contains("3 bytes"), "{}", short.message());
+    }
+
+    #[test]
+    fn keys_as_bytes_are_raw_or_the_text_forms() {
+        let k = SecretKey::generate().unwrap();
+        let raw = *k.to_bytes();
+        for input in [
+            KeyInput::Bytes(&raw),
+            KeyInput::Bytes(k.to_base64().as_bytes()),
+            KeyInput::Bytes(k.to_hex().as_bytes()),
+            KeyInput::Text(&k.to_base64()),
+        ] {
+            assert_eq!(*SecretKey::from_input("k", input).unwrap().to_bytes(), raw);
+        }
+        let mut long = raw.to_vec();
+        long.push(0xff);
+        for bad in [&raw[..31], &long[..], &[0xffu8; 44][..]] {
+            let e = DataKey::from_input("key", KeyInput::Bytes(bad)).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::InvalidKey);
+            assert!(e.message().starts_with("key: "), "{}", e.message());
+            assert!(!e.message().contains("255"), "{}", e.message());
+        }
     }
 
     #[test]

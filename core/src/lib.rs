@@ -56,7 +56,9 @@ pub use keyring::{
     BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, SymmetricKey, AES_GCM_SEAL_LIMIT,
     AES_GCM_SEAL_WARNING,
 };
-pub use keys::{ed25519_public_to_x25519, key_id, DataKey, KeyPair, PublicKey, SecretKey};
+pub use keys::{
+    ed25519_public_to_x25519, key_id, DataKey, KeyInput, KeyPair, PublicKey, SecretKey,
+};
 pub use payload::{
     args_from_json, args_from_value, decrypt_payload, json_plaintext_with_side_binaries,
     kwargs_from_json, kwargs_from_value, open_bytes, open_payload, open_payload_and_plaintext,
