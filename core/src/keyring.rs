@@ -22,6 +22,7 @@ pub enum Role {
 
 /// A cryptobox key entry: the originator's and the responder's keys, as many as
 /// this peer has. Each role's box (shared key) is precomputed once, here.
+#[derive(Clone)]
 pub struct BoxKey {
     originator_secret: Option<SecretKey>,
     originator_public: Option<PublicKey>,

@@ -1,18 +1,17 @@
 //! `wampe2e.autobahn.KeyRing`: the interface of Autobahn|Python's cryptobox
 //! `KeyRing` (constructor, `set_key`, `generate_key`, `generate_key_hex`,
-//! `rotate_key`, `encode`, `decode`) as a native class, so that each `encode` /
-//! `decode` an Autobahn session makes is one native call.
+//! `rotate_key`, `encode`, `decode`) as a native subclass of `wampe2e.KeyRing`, so
+//! that each `encode` / `decode` an Autobahn session makes is one native call and
+//! the same keyring works with `seal_payload` and the rest.
 
 use crate::error::{to_py, KeyNotFoundError};
-use crate::{open, seal, Key};
+use crate::{open, seal, set_entry, KeyRing};
 use pyo3::exceptions::{PyImportError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyString, PyTuple};
-use wampe2e::{
-    BoxKey, Dialect, Envelope, Error, ErrorCode, KeyRing as CoreKeyRing, Role, SecretKey,
-};
+use wampe2e::{Dialect, Envelope, Error, ErrorCode, KeyRing as CoreKeyRing, Role};
 
 /// Autobahn's `autobahn.wamp.types.EncodedPayload`, imported on first use.
 static ENCODED_PAYLOAD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -44,23 +43,23 @@ fn role(is_originating: bool) -> Role {
 
 /// Cryptobox key pairs mapped from URI prefixes, used by an Autobahn session to
 /// encrypt and decrypt payloads transparently (`session.set_payload_codec(ring)`).
-#[pyclass(module = "wampe2e.autobahn", name = "KeyRing", subclass, frozen)]
-pub struct AutobahnKeyRing(CoreKeyRing);
+/// A `wampe2e.KeyRing` with Autobahn's methods added: one keyring, usable with
+/// every `wampe2e` function too.
+#[pyclass(module = "wampe2e.autobahn", name = "KeyRing", extends = KeyRing, subclass, frozen)]
+pub(crate) struct AutobahnKeyRing;
 
 #[pymethods]
 impl AutobahnKeyRing {
-    /// A keyring; `default_key` (a `Key` or one base64/hex secret for both roles)
-    /// serves URIs no prefix matches.
+    /// A keyring; `default_key` (a `Key` or one secret, `str` or `bytes`, for both
+    /// roles) serves URIs no prefix matches.
     #[new]
     #[pyo3(signature = (default_key=None))]
-    fn new(default_key: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let ring = AutobahnKeyRing(CoreKeyRing::new());
+    fn new(default_key: Option<&Bound<'_, PyAny>>) -> PyResult<PyClassInitializer<Self>> {
+        let ring = CoreKeyRing::new();
         if let Some(key) = default_key {
-            if !key.is_none() {
-                ring.set(&PyString::new(key.py(), ""), key)?;
-            }
+            set_entry(&ring, "", key, false)?;
         }
-        Ok(ring)
+        Ok(PyClassInitializer::from(KeyRing(ring)).add_subclass(AutobahnKeyRing))
     }
 
     /// A new key pair as base64 `(priv_key, pub_key)`.
@@ -73,50 +72,30 @@ impl AutobahnKeyRing {
         crate::generate_keypair_hex()
     }
 
-    /// Sets the key for URIs starting with `uri` ("" = default); a str is one secret
-    /// for both roles; `None` removes the entry.
-    fn set_key(&self, uri: &Bound<'_, PyAny>, key: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.set(uri, key)
+    /// Sets the key for URIs starting with `uri` ("" = default); a `str` or `bytes`
+    /// is one secret for both roles; `None` removes the entry.
+    fn set_key(
+        slf: PyRef<'_, Self>,
+        uri: &Bound<'_, PyAny>,
+        key: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let Ok(uri) = uri.cast::<PyString>() else {
+            return Err(PyTypeError::new_err(format!(
+                "uri: expected str, got {}",
+                uri.get_type().name()?
+            )));
+        };
+        set_entry(&slf.as_super().0, &uri.to_cow()?, key, false)
     }
 
     /// Replaces this peer's secrets for `uri` with fresh ones and returns the new
     /// base64 `(originator_pub, responder_pub)` (None for keys this peer does not own).
-    fn rotate_key(&self, uri: &str) -> PyResult<(Option<String>, Option<String>)> {
-        let r = self.0.rotate(uri).map_err(to_py)?;
+    fn rotate_key(slf: PyRef<'_, Self>, uri: &str) -> PyResult<(Option<String>, Option<String>)> {
+        let r = slf.as_super().0.rotate(uri).map_err(to_py)?;
         Ok((
             r.originator_public.map(|p| p.to_base64()),
             r.responder_public.map(|p| p.to_base64()),
         ))
-    }
-
-    /// Whether messages on `uri` must arrive encrypted (the keyring has a key for it).
-    fn expects_sealed(&self, uri: &str) -> bool {
-        self.0.expects_sealed(uri)
-    }
-
-    /// The inbound decision (see `wampe2e.KeyRing.inbound`); `attach` calls it.
-    #[pyo3(signature = (kind, local_uri, match_=None, router_uri=None, sealed=false, request_sealed=false, strict=true))]
-    #[allow(clippy::too_many_arguments)]
-    fn inbound(
-        &self,
-        kind: &str,
-        local_uri: &str,
-        match_: Option<&str>,
-        router_uri: Option<&str>,
-        sealed: bool,
-        request_sealed: bool,
-        strict: bool,
-    ) -> PyResult<(bool, String)> {
-        crate::inbound::decide(
-            &self.0,
-            kind,
-            local_uri,
-            match_,
-            router_uri,
-            sealed,
-            request_sealed,
-            strict,
-        )
     }
 
     /// Encrypts into an `EncodedPayload`, or returns None when the keyring has no
@@ -124,7 +103,7 @@ impl AutobahnKeyRing {
     /// key entry that lacks this role's keys raises `KeyIncompleteError`.
     #[pyo3(signature = (is_originating, uri, args=None, kwargs=None))]
     fn encode<'py>(
-        &self,
+        slf: PyRef<'py, Self>,
         py: Python<'py>,
         is_originating: bool,
         uri: &str,
@@ -134,7 +113,7 @@ impl AutobahnKeyRing {
         let class = encoded_payload(py)?;
         match seal(
             py,
-            &self.0,
+            &slf.as_super().0,
             role(is_originating),
             uri,
             args,
@@ -158,7 +137,7 @@ impl AutobahnKeyRing {
     /// Decrypts an `EncodedPayload` into `(uri, args, kwargs)`; the payload must have
     /// been sealed for `uri` (`UriMismatchError` otherwise).
     fn decode<'py>(
-        &self,
+        slf: PyRef<'py, Self>,
         py: Python<'py>,
         is_originating: bool,
         uri: &str,
@@ -187,33 +166,6 @@ impl AutobahnKeyRing {
             key_id: None,
             payload,
         };
-        open(py, &self.0, role(is_originating), uri, &envelope)
-    }
-}
-
-impl AutobahnKeyRing {
-    fn set(&self, uri: &Bound<'_, PyAny>, key: &Bound<'_, PyAny>) -> PyResult<()> {
-        let Ok(uri) = uri.cast::<PyString>() else {
-            return Err(PyTypeError::new_err(format!(
-                "uri: expected str, got {}",
-                uri.get_type().name()?
-            )));
-        };
-        let uri = uri.to_cow()?;
-        if key.is_none() {
-            self.0.remove(&uri);
-        } else if let Ok(secret) = key.cast::<PyString>() {
-            let secret = SecretKey::from_encoded("secret", &secret.to_cow()?).map_err(to_py)?;
-            self.0
-                .set(&uri, BoxKey::from_shared_secret(secret).map_err(to_py)?);
-        } else if let Ok(k) = key.cast::<Key>() {
-            self.0.set(&uri, k.get().box_key()?);
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "key: expected None, str or wampe2e.autobahn.Key, got {}",
-                key.get_type().name()?
-            )));
-        }
-        Ok(())
+        open(py, &slf.as_super().0, role(is_originating), uri, &envelope)
     }
 }

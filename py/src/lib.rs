@@ -8,13 +8,14 @@ mod stream;
 mod text;
 
 use error::to_py;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyModule, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyModule, PyString, PyTuple};
 use stream::{args_object, kwargs_object};
 use wampe2e::{
     BoxKey, Cipher, DataKey, Dialect, Envelope as CoreEnvelope, Error, ErrorCode, KeyEntry,
-    KeyPair, KeyRing as CoreKeyRing, PublicKey, Role, Sealer, SecretKey, Serializer, SymmetricKey,
-    Value, WriteJson,
+    KeyInput, KeyPair, KeyRing as CoreKeyRing, PublicKey, Role, Sealer, SecretKey, Serializer,
+    SymmetricKey, Value, WriteJson,
 };
 
 /// Payloads at least this large are sealed/opened with the GIL released.
@@ -28,7 +29,10 @@ fn role(s: &str) -> PyResult<Role> {
         "responder" => Ok(Role::Responder),
         other => Err(to_py(Error::new(
             ErrorCode::InvalidArgument,
-            format!("role {other:?} is not \"originator\" or \"responder\""),
+            format!(
+                "role: expected \"originator\" or \"responder\" (got {} characters)",
+                other.chars().count()
+            ),
         ))),
     }
 }
@@ -42,28 +46,66 @@ fn dialect(name: &str, serializer: &str, cipher: &str) -> PyResult<Dialect> {
         }),
         other => Err(to_py(Error::new(
             ErrorCode::InvalidArgument,
-            format!("dialect {other:?} is not \"cryptobox\" or \"ppt\""),
+            format!(
+                "dialect: expected \"cryptobox\" or \"ppt\" (got {} characters)",
+                other.chars().count()
+            ),
         ))),
     }
 }
 
-/// A key-pair entry, as Autobahn's `Key`: base64 or hex strings for the keys this
-/// peer has. Validated on construction (mismatched or malformed keys raise here).
-#[pyclass(module = "wampe2e", frozen)]
-pub(crate) struct Key {
-    parts: [Option<String>; 4],
+/// A key argument as Python gave it: `str` (base64 or hex) or `bytes`
+/// (32 raw bytes, or the base64/hex text's ASCII, as Autobahn accepts); the core
+/// decodes it (`wampe2e::KeyInput`). Errors name the argument and the type, never
+/// the content.
+pub(crate) enum KeyArg<'py> {
+    Text(Bound<'py, PyString>),
+    Bytes(Bound<'py, PyBytes>),
 }
 
+impl<'py> KeyArg<'py> {
+    pub(crate) fn of(what: &str, obj: &Bound<'py, PyAny>) -> PyResult<KeyArg<'py>> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            Ok(KeyArg::Text(s.clone()))
+        } else if let Ok(b) = obj.cast::<PyBytes>() {
+            Ok(KeyArg::Bytes(b.clone()))
+        } else {
+            Err(PyTypeError::new_err(format!(
+                "{what}: expected str or bytes (32 raw bytes, or base64/hex), got {}",
+                obj.get_type().name()?
+            )))
+        }
+    }
+
+    /// Runs `f` on the key as the core's input (text that is not UTF-8, e.g. with
+    /// lone surrogates, is `InvalidKeyError` without the character).
+    pub(crate) fn with<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(KeyInput<'_>) -> wampe2e::Result<T>,
+    ) -> PyResult<T> {
+        match self {
+            KeyArg::Text(s) => match s.to_cow() {
+                Ok(text) => f(KeyInput::Text(&text)).map_err(to_py),
+                Err(_) => Err(to_py(Error::new(
+                    ErrorCode::InvalidKey,
+                    format!("{what}: text that is not valid UTF-8"),
+                ))),
+            },
+            KeyArg::Bytes(b) => f(KeyInput::Bytes(b.as_bytes())).map_err(to_py),
+        }
+    }
+}
+
+/// A key-pair entry, as Autobahn's `Key`: the keys this peer has, each `str`
+/// (base64 or hex) or `bytes` (raw, or base64/hex). Validated on construction
+/// (mismatched or malformed keys raise here).
+#[pyclass(module = "wampe2e", frozen)]
+pub(crate) struct Key(BoxKey);
+
 impl Key {
-    pub(crate) fn box_key(&self) -> PyResult<BoxKey> {
-        let [op, opub, rp, rpub] = &self.parts;
-        BoxKey::from_encoded(
-            op.as_deref(),
-            opub.as_deref(),
-            rp.as_deref(),
-            rpub.as_deref(),
-        )
-        .map_err(to_py)
+    pub(crate) fn box_key(&self) -> BoxKey {
+        self.0.clone()
     }
 }
 
@@ -71,39 +113,90 @@ impl Key {
 impl Key {
     #[new]
     #[pyo3(signature = (originator_priv=None, originator_pub=None, responder_priv=None, responder_pub=None))]
-    fn new(
-        originator_priv: Option<String>,
-        originator_pub: Option<String>,
-        responder_priv: Option<String>,
-        responder_pub: Option<String>,
+    fn new<'py>(
+        originator_priv: Option<&Bound<'py, PyAny>>,
+        originator_pub: Option<&Bound<'py, PyAny>>,
+        responder_priv: Option<&Bound<'py, PyAny>>,
+        responder_pub: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Self> {
-        let key = Key {
-            parts: [
-                originator_priv,
-                originator_pub,
-                responder_priv,
-                responder_pub,
-            ],
+        let arg = |what: &'static str, o: Option<&Bound<'py, PyAny>>| {
+            o.filter(|o| !o.is_none())
+                .map(|o| KeyArg::of(what, o))
+                .transpose()
         };
-        key.box_key()?;
-        Ok(key)
+        let parts = [
+            arg("originator_priv", originator_priv)?,
+            arg("originator_pub", originator_pub)?,
+            arg("responder_priv", responder_priv)?,
+            arg("responder_pub", responder_pub)?,
+        ];
+        let secret = |i: usize, what: &str| -> PyResult<Option<SecretKey>> {
+            parts
+                .get(i)
+                .and_then(Option::as_ref)
+                .map(|k| k.with(what, |input| SecretKey::from_input(what, input)))
+                .transpose()
+        };
+        let public = |i: usize, what: &str| -> PyResult<Option<PublicKey>> {
+            parts
+                .get(i)
+                .and_then(Option::as_ref)
+                .map(|k| k.with(what, |input| PublicKey::from_input(what, input)))
+                .transpose()
+        };
+        BoxKey::new(
+            secret(0, "originator_priv")?,
+            public(1, "originator_pub")?,
+            secret(2, "responder_priv")?,
+            public(3, "responder_pub")?,
+        )
+        .map(Key)
+        .map_err(to_py)
     }
 
     /// The originator public key (base64), if known.
     #[getter]
-    fn originator_pub(&self) -> PyResult<Option<String>> {
-        Ok(self.box_key()?.originator_public().map(|p| p.to_base64()))
+    fn originator_pub(&self) -> Option<String> {
+        self.0.originator_public().map(|p| p.to_base64())
     }
 
     /// The responder public key (base64), if known.
     #[getter]
-    fn responder_pub(&self) -> PyResult<Option<String>> {
-        Ok(self.box_key()?.responder_public().map(|p| p.to_base64()))
+    fn responder_pub(&self) -> Option<String> {
+        self.0.responder_public().map(|p| p.to_base64())
     }
 
-    fn __repr__(&self) -> PyResult<String> {
-        Ok(format!("{:?}", self.box_key()?))
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.0)
     }
+}
+
+/// Sets `ring`'s entry for `prefix` from `key`: a `Key`, one secret (`str` or
+/// `bytes`) for both roles, or `None` to remove the entry.
+pub(crate) fn set_entry(
+    ring: &CoreKeyRing,
+    prefix: &str,
+    key: &Bound<'_, PyAny>,
+    allow_missing_uri: bool,
+) -> PyResult<()> {
+    let mut entry: KeyEntry = if key.is_none() {
+        ring.remove(prefix);
+        return Ok(());
+    } else if let Ok(k) = key.cast::<Key>() {
+        k.get().box_key().into()
+    } else if key.is_instance_of::<PyString>() || key.is_instance_of::<PyBytes>() {
+        let secret = KeyArg::of("secret", key)?
+            .with("secret", |input| SecretKey::from_input("secret", input))?;
+        BoxKey::from_shared_secret(secret).map_err(to_py)?.into()
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "key: expected None, str, bytes or wampe2e.Key, got {}",
+            key.get_type().name()?
+        )));
+    };
+    entry.allow_missing_uri = allow_missing_uri;
+    ring.set(prefix, entry);
+    Ok(())
 }
 
 /// A sealed payload and the attributes for the message's Options/Details.
@@ -165,8 +258,10 @@ impl Envelope {
 
 /// A thread-safe keyring: URI prefixes (longest character prefix wins, "" is the
 /// default) and key ids mapped to key entries.
-#[pyclass(module = "wampe2e", frozen)]
-struct KeyRing(CoreKeyRing);
+/// `wampe2e.autobahn.KeyRing` is this class with Autobahn's methods added, so
+/// either works with every function here.
+#[pyclass(module = "wampe2e", frozen, subclass)]
+pub(crate) struct KeyRing(pub(crate) CoreKeyRing);
 
 #[pymethods]
 impl KeyRing {
@@ -175,28 +270,39 @@ impl KeyRing {
         KeyRing(CoreKeyRing::new())
     }
 
-    /// Sets the key-pair entry for `prefix` ("" = default).
+    /// Sets the entry for `prefix` ("" = default): a `Key`, one secret (`str` or
+    /// `bytes`) for both roles, or `None` to remove it.
     #[pyo3(signature = (prefix, key, allow_missing_uri=false))]
-    fn set_key(&self, prefix: &str, key: &Key, allow_missing_uri: bool) -> PyResult<()> {
-        let mut entry: KeyEntry = key.box_key()?.into();
-        entry.allow_missing_uri = allow_missing_uri;
-        self.0.set(prefix, entry);
-        Ok(())
+    fn set_key(
+        &self,
+        prefix: &str,
+        key: &Bound<'_, PyAny>,
+        allow_missing_uri: bool,
+    ) -> PyResult<()> {
+        set_entry(&self.0, prefix, key, allow_missing_uri)
     }
 
-    /// Sets an entry whose one secret serves both roles (Autobahn's `KeyRing("<key>")`).
-    fn set_shared_key(&self, prefix: &str, secret: &str) -> PyResult<()> {
-        let secret = SecretKey::from_encoded("secret", secret).map_err(to_py)?;
+    /// Sets an entry whose one secret (`str` or `bytes`) serves both roles
+    /// (Autobahn's `KeyRing("<key>")`).
+    fn set_shared_key(&self, prefix: &str, secret: &Bound<'_, PyAny>) -> PyResult<()> {
+        let secret = KeyArg::of("secret", secret)?
+            .with("secret", |input| SecretKey::from_input("secret", input))?;
         self.0
             .set(prefix, BoxKey::from_shared_secret(secret).map_err(to_py)?);
         Ok(())
     }
 
-    /// Adds a symmetric data key known by `key_id`; with a prefix it is also that prefix's entry.
+    /// Adds a symmetric data key (`str` or `bytes`) known by `key_id`; with a prefix
+    /// it is also that prefix's entry.
     #[pyo3(signature = (key_id, key, prefix=None))]
-    fn set_data_key(&self, key_id: &str, key: &str, prefix: Option<&str>) -> PyResult<()> {
-        let entry = SymmetricKey::new(key_id, DataKey::from_encoded("key", key).map_err(to_py)?)
-            .map_err(to_py)?;
+    fn set_data_key(
+        &self,
+        key_id: &str,
+        key: &Bound<'_, PyAny>,
+        prefix: Option<&str>,
+    ) -> PyResult<()> {
+        let key = KeyArg::of("key", key)?.with("key", |input| DataKey::from_input("key", input))?;
+        let entry = SymmetricKey::new(key_id, key).map_err(to_py)?;
         match prefix {
             Some(p) => self.0.set(p, entry),
             None => self.0.add_symmetric_key(entry),
@@ -460,26 +566,72 @@ fn generate_data_key() -> PyResult<String> {
 
 /// The X25519 key pair (secret, public; base64) of an Ed25519 (WAMP-cryptosign) seed.
 #[pyfunction]
-fn ed25519_to_x25519(seed: &str) -> PyResult<(String, String)> {
-    let p = KeyPair::from_ed25519_seed_encoded("seed", seed).map_err(to_py)?;
+fn ed25519_to_x25519(seed: &Bound<'_, PyAny>) -> PyResult<(String, String)> {
+    let p = KeyArg::of("seed", seed)?.with("seed", |input| {
+        KeyPair::from_ed25519_seed_input("seed", input)
+    })?;
     Ok((p.secret.to_base64().to_string(), p.public.to_base64()))
 }
 
 /// The public key (base64) of a secret key (base64 or hex).
 #[pyfunction]
-fn public_key(secret: &str) -> PyResult<String> {
-    Ok(SecretKey::from_encoded("secret", secret)
-        .map_err(to_py)?
-        .public_key()
-        .to_base64())
+fn public_key(secret: &Bound<'_, PyAny>) -> PyResult<String> {
+    let secret = KeyArg::of("secret", secret)?
+        .with("secret", |input| SecretKey::from_input("secret", input))?;
+    Ok(secret.public_key().to_base64())
 }
 
 /// The WAMP spec key id of a public key (base64 or hex).
 #[pyfunction]
-fn key_id(public: &str) -> PyResult<String> {
-    Ok(PublicKey::from_encoded("public", public)
-        .map_err(to_py)?
-        .key_id())
+fn key_id(public: &Bound<'_, PyAny>) -> PyResult<String> {
+    let public = KeyArg::of("public", public)?
+        .with("public", |input| PublicKey::from_input("public", input))?;
+    Ok(public.key_id())
+}
+
+/// Seals bytes the caller serialized itself (no URI binding inside) for `uri` as `role`.
+#[pyfunction]
+#[pyo3(signature = (keyring, role, uri, plaintext, dialect="cryptobox", serializer="cbor", cipher="xsalsa20poly1305"))]
+#[allow(clippy::too_many_arguments)]
+fn seal_bytes(
+    py: Python<'_>,
+    keyring: &KeyRing,
+    role: &str,
+    uri: &str,
+    plaintext: &[u8],
+    dialect: &str,
+    serializer: &str,
+    cipher: &str,
+) -> PyResult<Envelope> {
+    let role = self::role(role)?;
+    let dialect = self::dialect(dialect, serializer, cipher)?;
+    let run = || wampe2e::seal_bytes(&keyring.0, role, uri, plaintext, dialect);
+    let sealed = if plaintext.len() >= DETACH_THRESHOLD {
+        py.detach(run)
+    } else {
+        run()
+    };
+    sealed.map(Envelope).map_err(to_py)
+}
+
+/// Decrypts `envelope` received on `uri` as `role` into its plaintext bytes, unparsed.
+#[pyfunction]
+fn open_bytes<'py>(
+    py: Python<'py>,
+    keyring: &KeyRing,
+    role: &str,
+    uri: &str,
+    envelope: &Envelope,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let role = self::role(role)?;
+    let run = || wampe2e::open_bytes(&keyring.0, role, uri, &envelope.0);
+    let plain = if envelope.0.payload.len() >= DETACH_THRESHOLD {
+        py.detach(run)
+    } else {
+        run()
+    }
+    .map_err(to_py)?;
+    Ok(PyBytes::new(py, &plain))
 }
 
 #[pymodule]
@@ -495,6 +647,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add_function(wrap_pyfunction!(seal_payload, m)?)?;
     m.add_function(wrap_pyfunction!(open_payload, m)?)?;
+    m.add_function(wrap_pyfunction!(seal_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(open_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(generate_keypair, m)?)?;
     m.add_function(wrap_pyfunction!(generate_keypair_hex, m)?)?;
     m.add_function(wrap_pyfunction!(generate_data_key, m)?)?;

@@ -3,7 +3,8 @@
 Clients seal ``args``/``kwargs`` before a message leaves and open them on arrival;
 the router sees the URI and ciphertext only. Implemented once in Rust; this package
 is its Python binding. For Autobahn|Python, ``wampe2e.autobahn.KeyRing`` is a
-drop-in replacement of ``autobahn.wamp.cryptobox.KeyRing``.
+drop-in replacement of ``autobahn.wamp.cryptobox.KeyRing``; it is a ``KeyRing``,
+so it works with every function here too.
 """
 
 from wampe2e._native import (
@@ -46,8 +47,10 @@ from wampe2e._native import (
     generate_keypair,
     generate_keypair_hex,
     key_id,
+    open_bytes,
     open_payload,
     public_key,
+    seal_bytes,
     seal_payload,
 )
 
@@ -91,7 +94,9 @@ __all__ = [
     "generate_keypair",
     "generate_keypair_hex",
     "key_id",
+    "open_bytes",
     "open_payload",
     "public_key",
+    "seal_bytes",
     "seal_payload",
 ]
