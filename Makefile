@@ -31,7 +31,7 @@ UNIFFI_BINDGEN := $(CARGO) run --quiet --locked -p wampe2e-mobile --bin uniffi-b
 	--library target/debug/libwampe2e_mobile.so
 
 .PHONY: help demo test test-mobile mobile-bindings test-py wheel bench-py test-node node-addon bench-node test-rust test-vectors test-interop lint bench vectors clean \
-	header check-header lib install test-c example bench-c
+	header check-header lib install test-c example bench-c test-docs
 
 help:
 	@echo "make demo    build the CLI and run its walkthrough"
@@ -46,7 +46,7 @@ help:
 demo:
 	$(CARGO) run --quiet -p wampe2e-cli -- demo
 
-test: lint check-header test-rust test-vectors test-interop test-c test-py test-node test-mobile
+test: lint check-header test-rust test-vectors test-interop test-c test-py test-node test-mobile test-docs
 	@echo "make test: all suites passed"
 
 lint:
@@ -84,6 +84,17 @@ bench:
 	@ldconfig -p | grep -F 'libsodium.so.23' >/dev/null || { echo "make bench needs libsodium23 (apt-get install libsodium23) as the reference"; exit 1; }
 	$(CARGO) bench -p wampe2e --bench seal_open
 	$(PYTHON) core/benches/report.py target/criterion
+
+# Every README's code blocks, run as written (tests/docs/run.py says how), against
+# real routers where they talk to one; then the Python sdist, compiled by pip
+# (reusing target/), imported in a fresh venv.
+test-docs: $(NEXUS) $(VENV)/.installed $(CROSSBAR_VENV)/.installed
+	$(CARGO) build --quiet --locked -p wampe2e-cli
+	WAMPE2E_CROSSBAR=$(abspath $(CROSSBAR_VENV))/bin/crossbar WAMPE2E_NEXUS=$(abspath $(NEXUS)) $(PYTHON) tests/docs/run.py
+	rm -rf build/sdist build/venv-sdist && cd py && ../$(VENV)/bin/maturin sdist --quiet -o ../build/sdist
+	$(PYTHON) -m venv build/venv-sdist
+	CARGO_TARGET_DIR=$(abspath target) build/venv-sdist/bin/python -m pip install --quiet --disable-pip-version-check build/sdist/wampe2e-*.tar.gz
+	cd build && venv-sdist/bin/python -c "import wampe2e as w; k = w.generate_data_key(); r = w.KeyRing(); r.set_data_key('k', k, prefix='com.'); e = w.seal_payload(r, 'originator', 'com.x', [1], dialect='ppt', cipher='aes256gcm'); assert w.open_payload(r, 'responder', 'com.x', e)[1] == [1]; print('sdist: pip compiled and installed it')"
 
 # ---- Python wheel (py/) ----
 

@@ -22,3 +22,8 @@ pub fn vector_file(name: &str) -> serde_json::Value {
 pub fn s<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
     v.get(key).and_then(|x| x.as_str()).unwrap_or("")
 }
+
+/// The top-level README's Rust blocks, run by rustdoc (`make test-docs` runs
+/// `cargo test -p wampe2e-tests --doc`; `tests/docs/run.py` runs the other languages).
+#[doc = include_str!("../../README.md")]
+pub mod readme {}
