@@ -1,50 +1,65 @@
-//! Opening arbitrary envelopes never panics: every input is a value or an error.
+//! Arbitrary envelopes (ciphertext, key id, role, URI) opened by rings holding
+//! every kind of key: never a panic, never a plaintext (that would be a forgery),
+//! and exactly the refusal the order of checks gives: the key id, then the role's
+//! keys, then the length, then authentication.
+//!
+//! Input: case (dialect and key, mod 10), flags, URI selector, then the payload.
+//! Flags: bits 0-1 the key id (none, the right one, another, a box key's id),
+//! bit 2 open as the originator (the responder's ring has no originator keys),
+//! bit 3 the data key is the default entry (else found by key id).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wampe2e::{open_payload, Cipher, DataKey, Dialect, Envelope, KeyRing, Role, Serializer, SymmetricKey};
+use wampe2e::{open_payload, Dialect, Envelope, ErrorCode, Role};
+use wampe2e_fuzz::{Input, Keys, Opener, Rings, CASES, KEY_ID, URIS};
 
-fuzz_target!(|input: (u8, Vec<u8>)| {
-    let (which, payload) = input;
-    let ring = KeyRing::new();
-    ring.set("", SymmetricKey::new("k", DataKey::from_bytes(&[7u8; 32])).unwrap());
-    let serializer = [Serializer::Json, Serializer::Cbor, Serializer::Msgpack][usize::from(which % 3)];
-    let cipher = if which & 4 == 0 { Cipher::XSalsa20Poly1305 } else { Cipher::Aes256Gcm };
-    let envelope = Envelope { dialect: Dialect::Passthru { serializer, cipher }, key_id: Some("k".into()), payload };
-    let _ = open_payload(&ring, Role::Responder, "com.fuzz", &envelope);
-    // Plaintext parsers on raw input, past the AEAD: values or errors, never panics.
-    let _ = serializer.read(&envelope.payload);
-    let _ = wampe2e::builder::parse_plaintext(serializer, &envelope.payload, &mut wampe2e::builder::ValueTree);
-    // JSON text transcoded as bindings hand it over: the same bytes as through values, or an error.
-    if let Ok(text) = std::str::from_utf8(&envelope.payload) {
-        use wampe2e::WriteJson;
-        let mut out = Vec::new();
-        let mut w = wampe2e::json_writer::JsonWriter::new(&mut out, 1);
-        let streamed = wampe2e::json_writer::JsonText(text).write_json(&mut w).map(|()| w.is_complete());
-        if let (Ok(true), Ok(v)) = (streamed, wampe2e::serializer::read_json(text.as_bytes())) {
-            let mut via_value = Vec::new();
-            if wampe2e::serializer::write_json(&v, &mut via_value).is_ok() {
-                assert_eq!(out, via_value, "transcoded JSON differs from the value path");
-            }
-        }
-        // A whole message in one pass: what part-by-part writing gives, or an error.
-        let one_pass = wampe2e::json_writer::JsonText::message_plaintext(text, |_| Ok(Vec::new()));
-        if let Ok(one_pass) = one_pass {
-            let (uri, [a, k]) = wampe2e::json_writer::JsonText::message(text).expect("one pass accepted it");
-            let mut part_by_part = Vec::new();
-            let mut w = wampe2e::json_writer::JsonWriter::new(&mut part_by_part, 0);
-            w.begin_map().expect("map");
-            w.key("uri");
-            w.str(uri).expect("uri");
-            for (name, part) in [("args", a), ("kwargs", k)] {
-                w.key(name);
-                match part {
-                    Some(t) => t.write_json(&mut w).expect("part"),
-                    None => w.null(),
-                }
-            }
-            w.end_map();
-            assert_eq!(one_pass, part_by_part, "one-pass message differs from part by part");
-        }
-    }
+fuzz_target!(|data: &[u8]| {
+    let mut input = Input::new(data);
+    let (case, flags, uri_sel) = (input.byte(), input.byte(), input.byte());
+    let payload = input.rest().to_vec();
+    let (dialect, keys) = CASES[usize::from(case) % CASES.len()];
+    let uri = URIS[usize::from(uri_sel) % URIS.len()];
+    let key_id = match flags & 3 {
+        0 => None,
+        1 => Some(KEY_ID.to_owned()),
+        2 => Some("k-2".to_owned()),
+        _ => Some("0x4C1e0b2ee2DfF2eC5C2A4d0bA2F0f7D6B0E8a9c1".to_owned()),
+    };
+    let role = if flags & 4 != 0 {
+        Role::Originator
+    } else {
+        Role::Responder
+    };
+    let opener = match keys {
+        Keys::Pair => Opener::PairDefault(false),
+        Keys::Data if flags & 8 != 0 => Opener::DataDefault(false),
+        Keys::Data => Opener::DataById,
+    };
+    let len = payload.len();
+    let env = Envelope {
+        dialect,
+        key_id: key_id.clone(),
+        payload,
+    };
+    let e = open_payload(Rings::get().opener(opener), role, uri, &env)
+        .expect_err("a forged ciphertext opened");
+
+    let ppt = matches!(dialect, Dialect::Passthru { .. });
+    let id_ok = match (ppt, key_id.as_deref(), opener) {
+        (_, _, Opener::PairDefault(_)) => true,
+        (false, _, _) => true,
+        (true, Some(id), _) => id == KEY_ID,
+        (true, None, Opener::DataById) => false,
+        (true, None, _) => true,
+    };
+    let want = if !id_ok {
+        ErrorCode::KeyNotFound
+    } else if keys == Keys::Pair && role == Role::Originator {
+        ErrorCode::KeyIncomplete
+    } else if len < dialect.cipher().overhead() {
+        ErrorCode::TruncatedCiphertext
+    } else {
+        ErrorCode::DecryptionFailed
+    };
+    assert_eq!(e.code(), want, "{e}");
 });

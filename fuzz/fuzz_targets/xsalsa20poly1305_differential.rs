@@ -10,12 +10,27 @@ use xsalsa20poly1305::aead::{AeadInPlace, KeyInit};
 
 fuzz_target!(|input: (([u8; 32], [u8; 24], u32), Vec<u8>)| {
     let ((key, nonce, counter), msg) = input;
+    wampe2e_fuzz::say_once(|| {
+        let all = [
+            Backend::Scalar,
+            Backend::Sse2,
+            Backend::Avx2,
+            Backend::Avx512,
+        ];
+        let (ran, skipped): (Vec<_>, Vec<_>) = all.into_iter().partition(|b| available(*b));
+        format!("xsalsa20poly1305_differential: compares {ran:?}; not on this CPU, so not compared: {skipped:?}")
+    });
     let reference = xsalsa20poly1305::XSalsa20Poly1305::new((&key).into());
     let mut expected = msg.clone();
     let expected_tag = reference
         .encrypt_in_place_detached((&nonce).into(), b"", &mut expected)
         .unwrap();
-    for backend in [Backend::Scalar, Backend::Sse2, Backend::Avx2, Backend::Avx512] {
+    for backend in [
+        Backend::Scalar,
+        Backend::Sse2,
+        Backend::Avx2,
+        Backend::Avx512,
+    ] {
         if !available(backend) {
             continue;
         }
