@@ -46,7 +46,7 @@ help:
 demo:
 	$(CARGO) run --quiet -p wampe2e-cli -- demo
 
-test: lint check-header test-rust test-vectors test-interop test-c test-py test-node test-mobile test-docs
+test: lint check-header test-rust fuzz-smoke test-vectors test-interop test-c test-py test-node test-mobile test-docs
 	@echo "make test: all suites passed"
 
 lint:
@@ -57,6 +57,44 @@ test-rust:
 	$(CARGO) test --workspace --locked
 	@# the same vectors and round trips once more on the forced-scalar keystream path
 	WAMPE2E_FORCE_SCALAR=1 $(CARGO) test --locked -p wampe2e-tests -p wampe2e --test vectors --test roundtrip --test salsa20_simd
+
+# ---- Fuzzing (fuzz/, cargo-fuzz and libFuzzer; fuzz/README.md) ----
+
+.PHONY: fuzz fuzz-smoke
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ := target/tools/bin/cargo-fuzz
+FUZZ_TARGETS := seal_open open_payload plaintext json_text attributes message keys inbound xsalsa20poly1305_differential
+# libFuzzer builds need nightly flags: rustup's nightly if there is one, else stable told to allow them.
+FUZZ_ENV := $(if $(shell rustup toolchain list 2>/dev/null | grep '^nightly'),RUSTUP_TOOLCHAIN=nightly,RUSTC_BOOTSTRAP=1)
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_SECONDS ?= 600
+
+$(CARGO_FUZZ):
+	$(CARGO) install --quiet --locked --root target/tools cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+
+# Runs each of FUZZ_TARGETS for $(1) seconds on the committed seeds (fuzz/corpus/<target>),
+# new inputs into $(2)/<target>; prints runs and coverage; a crash fails with its log.
+define fuzz_run
+	(cd fuzz && $(FUZZ_ENV) ../$(CARGO_FUZZ) fuzz build); \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p "$(2)/$$t"; \
+	  (cd fuzz && $(FUZZ_ENV) ../$(CARGO_FUZZ) fuzz run $$t "$(2)/$$t" corpus/$$t -- \
+	    -max_total_time=$(1) -print_final_stats=1 >"$(2)/$$t.log" 2>&1) || \
+	    { grep -m 1 -A 3 panicked "$(2)/$$t.log" || true; tail -n 30 "$(2)/$$t.log"; exit 1; }; \
+	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' "$(2)/$$t.log"); \
+	  cov=$$(grep -o 'cov: [0-9]* ft: [0-9]*' "$(2)/$$t.log" | tail -n 1); \
+	  echo "fuzz: $$t: $$runs runs in $(1) s, $$cov, corpus $$(ls "$(2)/$$t" | wc -l) new + $$(ls fuzz/corpus/$$t | wc -l) seeds"; \
+	done
+endef
+
+# Part of make test: every target built and run briefly; the tree is left as it was.
+fuzz-smoke: $(CARGO_FUZZ)
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; $(call fuzz_run,$(FUZZ_SMOKE_SECONDS),$$tmp)
+
+# A long campaign: FUZZ_SECONDS per target; what it finds stays in build/fuzz-corpus/<target>
+# (crashes in fuzz/artifacts/<target>) for the next run.
+fuzz: $(CARGO_FUZZ)
+	$(call fuzz_run,$(FUZZ_SECONDS),$(abspath build/fuzz-corpus))
 
 # The test venv: the real Autobahn|Python and the independent crypto/serializer libraries.
 $(VENV)/.installed: tests/requirements.txt
