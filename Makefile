@@ -129,7 +129,7 @@ bench:
 test-docs: $(NEXUS) $(VENV)/.installed $(CROSSBAR_VENV)/.installed
 	$(CARGO) build --quiet --locked -p wampe2e-cli
 	WAMPE2E_CROSSBAR=$(abspath $(CROSSBAR_VENV))/bin/crossbar WAMPE2E_NEXUS=$(abspath $(NEXUS)) $(PYTHON) tests/docs/run.py
-	rm -rf build/sdist build/venv-sdist && cd py && ../$(VENV)/bin/maturin sdist --quiet -o ../build/sdist
+	rm -rf build/sdist build/venv-sdist && cd py && ../$(VENV)/bin/maturin sdist -o ../build/sdist >/dev/null
 	$(PYTHON) -m venv build/venv-sdist
 	CARGO_TARGET_DIR=$(abspath target) build/venv-sdist/bin/python -m pip install --quiet --disable-pip-version-check build/sdist/wampe2e-*.tar.gz
 	cd build && venv-sdist/bin/python -c "import wampe2e as w; k = w.generate_data_key(); r = w.KeyRing(); r.set_data_key('k', k, prefix='com.'); e = w.seal_payload(r, 'originator', 'com.x', [1], dialect='ppt', cipher='aes256gcm'); assert w.open_payload(r, 'responder', 'com.x', e)[1] == [1]; print('sdist: pip compiled and installed it')"
