@@ -246,7 +246,49 @@ function opened (r) {
   return { uri: p.uri ?? null, args: p.args ?? null, kwargs: p.kwargs ?? null }
 }
 
-module.exports = { ...native, sealPayload, openPayload, sealBytes, openBytes, sealPayloadAsync, openPayloadAsync }
+// napi-rs's own argument conversion errors quote the value they could not convert
+// ("Failed to convert JavaScript value `Object {...}` into rust type `String`"),
+// which may be a key or plaintext: every public native entry point rethrows them
+// as a TypeError that names the expected type and where, never the value.
+const CONVERT = 'Failed to convert JavaScript value `'
+const INTO = '` into rust type `'
+const JS_TYPES = { String: 'a string', bool: 'a boolean', f64: 'a number', u32: 'a number', i32: 'a number', i64: 'a number', u64: 'a number' }
+
+function scrubbed (e) {
+  if (!(e instanceof Error) || typeof e.message !== 'string' || !e.message.startsWith(CONVERT)) return e
+  // The value sits between the first backtick and the last INTO (the type and
+  // the place after it come from napi-rs, not from the value).
+  const at = e.message.lastIndexOf(INTO)
+  const m = at < 0 ? null : /^([A-Za-z0-9_<>:, ]{1,60})`( on [A-Za-z0-9_.]{1,80})?$/.exec(e.message.slice(at + INTO.length))
+  const expected = m ? (JS_TYPES[m[1]] ?? m[1]) : 'another type'
+  const t = new TypeError(`argument of the wrong type${m && m[2] ? m[2] : ''}: expected ${expected}`)
+  t.code = 'ERR_INVALID_ARG_TYPE'
+  return t
+}
+
+function guarded (f) {
+  return function (...args) {
+    try {
+      const r = f.apply(this, args)
+      return r instanceof Promise ? r.catch((e) => { throw scrubbed(e) }) : r
+    } catch (e) {
+      throw scrubbed(e)
+    }
+  }
+}
+
+for (const name of Object.getOwnPropertyNames(native.KeyRing.prototype)) {
+  const d = Object.getOwnPropertyDescriptor(native.KeyRing.prototype, name)
+  if (name !== 'constructor' && typeof d.value === 'function') {
+    Object.defineProperty(native.KeyRing.prototype, name, { ...d, value: guarded(d.value) })
+  }
+}
+
+const wrapped = { sealPayload, openPayload, sealBytes, openBytes, sealPayloadAsync, openPayloadAsync }
+module.exports = {}
+for (const [name, v] of Object.entries({ ...native, ...wrapped })) {
+  module.exports[name] = typeof v === 'function' && v !== native.KeyRing && !name.startsWith('_') ? guarded(v) : v
+}
 for (const k of Object.keys(module.exports)) {
   if (k.startsWith('_')) delete module.exports[k]
 }

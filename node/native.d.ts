@@ -25,13 +25,17 @@ export declare class KeyRing {
   constructor()
   /** Sets the key-pair entry for URIs starting with `prefix` (`""`: the default). */
   setBoxKey(prefix: string, keys: BoxKeyParts): void
-  /** Sets an entry whose one secret serves both roles (Autobahn's `KeyRing("<key>")`). */
-  setSharedKey(prefix: string, secret: string): void
   /**
-   * Adds a symmetric 32-byte data key known by `keyId` (sent as `ppt_keyid`); with a
-   * `prefix` it is also the entry for URIs starting with it.
+   * Sets an entry whose one secret (a base64/hex string or 32-byte `Uint8Array`)
+   * serves both roles (Autobahn's `KeyRing("<key>")`).
    */
-  setDataKey(keyId: string, key: string, prefix?: string | undefined | null): void
+  setSharedKey(prefix: string, secret: string | Uint8Array): void
+  /**
+   * Adds a symmetric 32-byte data key (a base64/hex string or `Uint8Array`) known by
+   * `keyId` (sent as `ppt_keyid`); with a `prefix` it is also the entry for URIs
+   * starting with it.
+   */
+  setDataKey(keyId: string, key: string | Uint8Array, prefix?: string | undefined | null): void
   /** Removes the entry for exactly `prefix`; returns whether there was one. */
   remove(prefix: string): boolean
   /** Removes a data key added without a prefix; returns whether there was one. */
@@ -99,18 +103,21 @@ export interface Arrival {
 }
 
 /**
- * Keys of a key-pair entry, base64 or hex; give the ones this peer has (as
- * Autobahn's `Key(originator_priv=, originator_pub=, responder_priv=, responder_pub=)`).
+ * Keys of a key-pair entry, each a base64/hex string or a 32-byte `Uint8Array`/
+ * `Buffer`; give the ones this peer has (as Autobahn's
+ * `Key(originator_priv=, originator_pub=, responder_priv=, responder_pub=)`).
+ * Read by [`KeyRing::set_box_key`] itself (`object_from_js = false`), so that no
+ * conversion error can echo a key.
  */
 export interface BoxKeyParts {
   /** Originator (caller/publisher) secret key. */
-  originatorPriv?: string
+  originatorPriv?: string | Uint8Array
   /** Originator public key. */
-  originatorPub?: string
+  originatorPub?: string | Uint8Array
   /** Responder (callee/subscriber) secret key. */
-  responderPriv?: string
+  responderPriv?: string | Uint8Array
   /** Responder public key. */
-  responderPub?: string
+  responderPub?: string | Uint8Array
   /** Accept plaintexts that carry no URI (off by default). */
   allowMissingUri?: boolean
 }
@@ -127,8 +134,11 @@ export interface DialectInfo {
   payloadInList: boolean
 }
 
-/** The X25519 key pair (base64) of an Ed25519 (WAMP-cryptosign) seed, base64 or hex. */
-export declare function ed25519ToX25519(seed: string): KeyPairStrings
+/**
+ * The X25519 key pair (base64) of an Ed25519 (WAMP-cryptosign) seed: base64 or hex,
+ * or its 32 bytes.
+ */
+export declare function ed25519ToX25519(seed: string | Uint8Array): KeyPairStrings
 
 /** A sealed payload and the attributes for the message's Options/Details. */
 export interface Envelope {
@@ -164,8 +174,8 @@ export interface InboundDecision {
   uri: string
 }
 
-/** The WAMP spec key id of a public key (base64 or hex). */
-export declare function keyId(publicKey: string): string
+/** The WAMP spec key id of a public key (base64 or hex, or its 32 bytes). */
+export declare function keyId(publicKey: string | Uint8Array): string
 
 /** A key pair in base64. */
 export interface KeyPairStrings {
@@ -184,8 +194,8 @@ export declare function openPayload(keyring: KeyRing, role: 'originator' | 'resp
 /** `openPayload` on the libuv thread pool, for large payloads. */
 export declare function openPayloadAsync(keyring: KeyRing, role: 'originator' | 'responder', uri: string, attributes: Record<string, unknown>, payload: Uint8Array): Promise<{ uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>
 
-/** The public key (base64) of a secret key (base64 or hex). */
-export declare function publicKey(secret: string): string
+/** The public key (base64) of a secret key (base64 or hex, or its 32 bytes). */
+export declare function publicKey(secret: string | Uint8Array): string
 
 /** New public keys after `rotate`, base64 (absent for parts this peer does not own). */
 export interface RotatedKeys {

@@ -62,7 +62,10 @@ impl FromStr for Cipher {
             "aes256gcm" => Ok(Cipher::Aes256Gcm),
             other => err(
                 ErrorCode::UnknownCipher,
-                format!("cipher {other:?} is not xsalsa20poly1305 or aes256gcm"),
+                format!(
+                    "cipher: not xsalsa20poly1305 or aes256gcm ({} characters)",
+                    other.chars().count()
+                ),
             ),
         }
     }

@@ -79,7 +79,10 @@ impl FromStr for MessageKind {
             .ok_or_else(|| {
                 crate::Error::new(
                     ErrorCode::InvalidArgument,
-                    format!("kind: {s:?} is not event, invocation, result or error"),
+                    format!(
+                        "kind: not event, invocation, result or error ({} characters)",
+                        s.chars().count()
+                    ),
                 )
             })
     }
@@ -137,7 +140,10 @@ impl FromStr for MatchPolicy {
             "wildcard" => Ok(MatchPolicy::Wildcard),
             other => err(
                 ErrorCode::InvalidArgument,
-                format!("match: {other:?} is not exact, prefix or wildcard"),
+                format!(
+                    "match: not exact, prefix or wildcard ({} characters)",
+                    other.chars().count()
+                ),
             ),
         }
     }

@@ -87,7 +87,10 @@ impl FromStr for Serializer {
             "msgpack" => Ok(Serializer::Msgpack),
             other => err(
                 ErrorCode::UnknownSerializer,
-                format!("serializer {other:?} is not json, cbor or msgpack"),
+                format!(
+                    "serializer: not json, cbor or msgpack ({} characters)",
+                    other.chars().count()
+                ),
             ),
         }
     }

@@ -25,7 +25,7 @@ impl AsRef<str> for Code {
 pub type Result<T> = std::result::Result<T, napi::Error<Code>>;
 
 /// Throws a `TypeError` with `code` and returns the marker telling napi it is pending.
-fn type_error(env: &Env, code: &'static str, msg: &str) -> napi::Error<Code> {
+pub(crate) fn type_error(env: &Env, code: &'static str, msg: &str) -> napi::Error<Code> {
     match env.throw_type_error(msg, Some(code)) {
         Ok(()) => napi::Error::new(Code("PendingException"), String::new()),
         Err(_) => napi::Error::new(Code(code), msg.to_owned()),
@@ -137,6 +137,12 @@ fn from_js(u: &Unknown, depth: usize) -> Conv<Option<Value>> {
             } else if o.is_arraybuffer().map_err(napi_bad)? {
                 let ab = cast::<napi::bindgen_prelude::ArrayBuffer>(u)?;
                 Value::Bytes(ab.to_vec())
+            } else if let Some(kind) = not_plain(u, &o)? {
+                return Err(bad(format!(
+                    "{kind} is not plain data and cannot be carried in a WAMP payload \
+                     (plain objects, arrays, strings, numbers, BigInt, booleans, null and \
+                     Uint8Array/Buffer/ArrayBuffer are)"
+                )));
             } else {
                 Value::Map(object(&o, depth)?)
             }
@@ -147,6 +153,45 @@ fn from_js(u: &Unknown, depth: usize) -> Conv<Option<Value>> {
             )))
         }
     }))
+}
+
+/// For an object that is not plain (its prototype is neither `Object.prototype`
+/// nor null: a Date, Map, Set, RegExp, Promise, class instance...), a name for
+/// it in messages (`a Date`); `None` for a plain object. As Python refuses
+/// anything that is not a dict.
+fn not_plain(u: &Unknown, o: &Object) -> Conv<Option<String>> {
+    let proto = o.get_prototype().map_err(napi_bad)?;
+    if proto.get_type().map_err(napi_bad)? == ValueType::Null {
+        return Ok(None);
+    }
+    let env = Env::from_raw(u.value().env);
+    let object_prototype = env
+        .get_global()
+        .and_then(|g| g.get_named_property_unchecked::<Object>("Object"))
+        .and_then(|c| c.get_named_property_unchecked::<Unknown>("prototype"))
+        .map_err(napi_bad)?;
+    if env
+        .strict_equals(proto, object_prototype)
+        .map_err(napi_bad)?
+    {
+        return Ok(None);
+    }
+    // The constructor's name (a program's identifier, not data); any failure to
+    // read it just gives the generic name.
+    let name = cast::<Object>(&proto)
+        .ok()
+        .and_then(|p| p.get_named_property::<Unknown>("constructor").ok())
+        .filter(|c| c.get_type().ok() == Some(ValueType::Function))
+        .and_then(|c| cast::<Object>(&c).ok())
+        .and_then(|c| c.get_named_property::<Unknown>("name").ok())
+        .filter(|n| n.get_type().ok() == Some(ValueType::String))
+        .and_then(|n| cast::<String>(&n).ok())
+        .filter(|n| !n.is_empty() && n.len() <= 64)
+        .map_or_else(
+            || "an object that is not a plain object".to_owned(),
+            |n| format!("a {n}"),
+        );
+    Ok(Some(name))
 }
 
 fn object(o: &Object, depth: usize) -> Conv<Map> {

@@ -10,18 +10,22 @@ pub mod compact;
 mod convert;
 
 use convert::{js_args, js_kwargs, Code, Result};
-use napi::bindgen_prelude::Object;
+use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, Task};
 use napi_derive::napi;
 use std::sync::Arc;
 use wampe2e::{
     BoxKey, Cipher, DataKey, Dialect, Envelope as CoreEnvelope, Error, ErrorCode, KeyEntry,
-    KeyPair, KeyRing as CoreKeyRing, Map, Payload, PublicKey, Role, SecretKey, Serializer,
-    SymmetricKey, Value,
+    KeyInput, KeyPair, KeyRing as CoreKeyRing, Map, Payload, PublicKey, Role, SecretKey,
+    Serializer, SymmetricKey, Value,
 };
 
 fn core_err(e: Error) -> napi::Error<Code> {
     napi::Error::new(Code(e.code().name()), e.message().to_owned())
+}
+
+fn core_err_napi(e: napi::Error) -> napi::Error<Code> {
+    napi::Error::new(Code("InvalidArg"), e.reason.clone())
 }
 
 fn invalid(msg: String) -> napi::Error<Code> {
@@ -33,7 +37,8 @@ fn role(s: &str) -> Result<Role> {
         "originator" => Ok(Role::Originator),
         "responder" => Ok(Role::Responder),
         other => Err(invalid(format!(
-            "role {other:?} is not \"originator\" or \"responder\""
+            "role: expected \"originator\" or \"responder\" (got {} characters)",
+            other.chars().count()
         ))),
     }
 }
@@ -70,25 +75,105 @@ fn dialect(o: Option<&SealOptions>) -> Result<Dialect> {
                 .map_err(core_err)?,
         }),
         other => Err(invalid(format!(
-            "dialect {other:?} is not \"cryptobox\" or \"ppt\""
+            "dialect: expected \"cryptobox\" or \"ppt\" (got {} characters)",
+            other.chars().count()
         ))),
     }
 }
 
-/// Keys of a key-pair entry, base64 or hex; give the ones this peer has (as
-/// Autobahn's `Key(originator_priv=, originator_pub=, responder_priv=, responder_pub=)`).
-#[napi(object)]
+/// Keys of a key-pair entry, each a base64/hex string or a 32-byte `Uint8Array`/
+/// `Buffer`; give the ones this peer has (as Autobahn's
+/// `Key(originator_priv=, originator_pub=, responder_priv=, responder_pub=)`).
+/// Read by [`KeyRing::set_box_key`] itself (`object_from_js = false`), so that no
+/// conversion error can echo a key.
+#[napi(object, object_from_js = false, object_to_js = false)]
 pub struct BoxKeyParts {
     /// Originator (caller/publisher) secret key.
+    #[napi(ts_type = "string | Uint8Array")]
     pub originator_priv: Option<String>,
     /// Originator public key.
+    #[napi(ts_type = "string | Uint8Array")]
     pub originator_pub: Option<String>,
     /// Responder (callee/subscriber) secret key.
+    #[napi(ts_type = "string | Uint8Array")]
     pub responder_priv: Option<String>,
     /// Responder public key.
+    #[napi(ts_type = "string | Uint8Array")]
     pub responder_pub: Option<String>,
     /// Accept plaintexts that carry no URI (off by default).
     pub allow_missing_uri: Option<bool>,
+}
+
+/// The `TypeError` for an argument of the wrong JS type: names the argument and
+/// what it is, never its content.
+fn wrong_type(env: &Env, what: &str, expected: &str, u: &Unknown) -> napi::Error<Code> {
+    let got = match u.get_type() {
+        Ok(napi::ValueType::Object) => "an object",
+        Ok(napi::ValueType::Number) => "a number",
+        Ok(napi::ValueType::BigInt) => "a bigint",
+        Ok(napi::ValueType::Boolean) => "a boolean",
+        Ok(napi::ValueType::String) => "a string",
+        Ok(napi::ValueType::Symbol) => "a symbol",
+        Ok(napi::ValueType::Function) => "a function",
+        Ok(napi::ValueType::Null) => "null",
+        Ok(napi::ValueType::Undefined) => "undefined",
+        _ => "a value of another type",
+    };
+    convert::type_error(
+        env,
+        "ERR_INVALID_ARG_TYPE",
+        &format!("{what}: expected {expected}, got {got}"),
+    )
+}
+
+const KEY_TYPES: &str = "a base64/hex string or a 32-byte Uint8Array/Buffer";
+
+/// Runs `f` on the key argument `u` (see `wampe2e::KeyInput`): a string, or a
+/// `Uint8Array`/`Buffer` read in place. `None` for undefined/null.
+fn with_key<T>(
+    env: &Env,
+    what: &str,
+    u: &Unknown,
+    f: impl FnOnce(KeyInput<'_>) -> wampe2e::Result<T>,
+) -> Result<Option<T>> {
+    let input_is = |t| u.get_type().ok() == Some(t);
+    if input_is(napi::ValueType::Undefined) || input_is(napi::ValueType::Null) {
+        return Ok(None);
+    }
+    if input_is(napi::ValueType::String) {
+        // SAFETY: the type was checked just above.
+        let text =
+            unsafe { u.cast::<String>() }.map_err(|_| wrong_type(env, what, KEY_TYPES, u))?;
+        return f(KeyInput::Text(&text)).map(Some).map_err(core_err);
+    }
+    if input_is(napi::ValueType::Object) {
+        // SAFETY: the type is an object; the cast checks it is a Uint8Array.
+        if let Ok(bytes) = unsafe { u.cast::<napi::bindgen_prelude::Uint8ArraySlice>() } {
+            return f(KeyInput::Bytes(&bytes)).map(Some).map_err(core_err);
+        }
+    }
+    Err(wrong_type(env, what, KEY_TYPES, u))
+}
+
+/// A key argument that must be given.
+fn required_key<T>(
+    env: &Env,
+    what: &str,
+    u: &Unknown,
+    f: impl FnOnce(KeyInput<'_>) -> wampe2e::Result<T>,
+) -> Result<T> {
+    with_key(env, what, u, f)?.ok_or_else(|| wrong_type(env, what, KEY_TYPES, u))
+}
+
+/// A string argument, read without napi's conversion message (which shows the value).
+fn string_arg(env: &Env, what: &str, u: &Unknown) -> Result<String> {
+    if u.get_type().ok() == Some(napi::ValueType::String) {
+        // SAFETY: the type was checked just above.
+        if let Ok(s) = unsafe { u.cast::<String>() } {
+            return Ok(s);
+        }
+    }
+    Err(wrong_type(env, what, "a string", u))
 }
 
 /// New public keys after `rotate`, base64 (absent for parts this peer does not own).
@@ -123,25 +208,63 @@ impl KeyRing {
     }
 
     /// Sets the key-pair entry for URIs starting with `prefix` (`""`: the default).
-    #[napi(catch_unwind)]
-    pub fn set_box_key(&self, prefix: String, keys: BoxKeyParts) -> Result<()> {
-        let key = BoxKey::from_encoded(
-            keys.originator_priv.as_deref(),
-            keys.originator_pub.as_deref(),
-            keys.responder_priv.as_deref(),
-            keys.responder_pub.as_deref(),
+    #[napi(catch_unwind, ts_args_type = "prefix: string, keys: BoxKeyParts")]
+    pub fn set_box_key(&self, env: Env, prefix: Unknown, keys: Unknown) -> Result<()> {
+        let prefix = string_arg(&env, "prefix", &prefix)?;
+        if keys.get_type().ok() != Some(napi::ValueType::Object) {
+            return Err(wrong_type(&env, "keys", "an object", &keys));
+        }
+        // SAFETY: the type was checked just above.
+        let keys = unsafe { keys.cast::<Object>() }.map_err(core_err_napi)?;
+        let part = |name: &str| -> Result<Unknown> {
+            keys.get_named_property::<Unknown>(name)
+                .map_err(|_| invalid(format!("keys.{name}: could not be read")))
+        };
+        let (op, opub, rp, rpub) = (
+            part("originatorPriv")?,
+            part("originatorPub")?,
+            part("responderPriv")?,
+            part("responderPub")?,
+        );
+        let key = BoxKey::new(
+            with_key(&env, "originatorPriv", &op, |k| {
+                SecretKey::from_input("originator_priv", k)
+            })?,
+            with_key(&env, "originatorPub", &opub, |k| {
+                PublicKey::from_input("originator_pub", k)
+            })?,
+            with_key(&env, "responderPriv", &rp, |k| {
+                SecretKey::from_input("responder_priv", k)
+            })?,
+            with_key(&env, "responderPub", &rpub, |k| {
+                PublicKey::from_input("responder_pub", k)
+            })?,
         )
         .map_err(core_err)?;
+        let allow = part("allowMissingUri")?;
+        let allow_missing_uri = match allow.get_type().ok() {
+            Some(napi::ValueType::Undefined | napi::ValueType::Null) => false,
+            // SAFETY: the type was checked in this arm.
+            Some(napi::ValueType::Boolean) => unsafe { allow.cast::<bool>() }.unwrap_or(false),
+            _ => return Err(wrong_type(&env, "allowMissingUri", "a boolean", &allow)),
+        };
         let mut entry: KeyEntry = key.into();
-        entry.allow_missing_uri = keys.allow_missing_uri.unwrap_or(false);
+        entry.allow_missing_uri = allow_missing_uri;
         self.0.set(&prefix, entry);
         Ok(())
     }
 
-    /// Sets an entry whose one secret serves both roles (Autobahn's `KeyRing("<key>")`).
-    #[napi(catch_unwind)]
-    pub fn set_shared_key(&self, prefix: String, secret: String) -> Result<()> {
-        let secret = SecretKey::from_encoded("secret", &secret).map_err(core_err)?;
+    /// Sets an entry whose one secret (a base64/hex string or 32-byte `Uint8Array`)
+    /// serves both roles (Autobahn's `KeyRing("<key>")`).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "prefix: string, secret: string | Uint8Array"
+    )]
+    pub fn set_shared_key(&self, env: Env, prefix: Unknown, secret: Unknown) -> Result<()> {
+        let prefix = string_arg(&env, "prefix", &prefix)?;
+        let secret = required_key(&env, "secret", &secret, |k| {
+            SecretKey::from_input("secret", k)
+        })?;
         self.0.set(
             &prefix,
             BoxKey::from_shared_secret(secret).map_err(core_err)?,
@@ -149,11 +272,33 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Adds a symmetric 32-byte data key known by `keyId` (sent as `ppt_keyid`); with a
-    /// `prefix` it is also the entry for URIs starting with it.
-    #[napi(catch_unwind)]
-    pub fn set_data_key(&self, key_id: String, key: String, prefix: Option<String>) -> Result<()> {
-        let key = DataKey::from_encoded("key", &key).map_err(core_err)?;
+    /// Adds a symmetric 32-byte data key (a base64/hex string or `Uint8Array`) known by
+    /// `keyId` (sent as `ppt_keyid`); with a `prefix` it is also the entry for URIs
+    /// starting with it.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "keyId: string, key: string | Uint8Array, prefix?: string | undefined | null"
+    )]
+    pub fn set_data_key(
+        &self,
+        env: Env,
+        key_id: Unknown,
+        key: Unknown,
+        prefix: Option<Unknown>,
+    ) -> Result<()> {
+        let key_id = string_arg(&env, "keyId", &key_id)?;
+        let key = required_key(&env, "key", &key, |k| DataKey::from_input("key", k))?;
+        let prefix = match prefix {
+            Some(p)
+                if !matches!(
+                    p.get_type().ok(),
+                    Some(napi::ValueType::Undefined | napi::ValueType::Null)
+                ) =>
+            {
+                Some(string_arg(&env, "prefix", &p)?)
+            }
+            _ => None,
+        };
         let entry = SymmetricKey::new(&key_id, key).map_err(core_err)?;
         match prefix {
             Some(p) => self.0.set(&p, entry),
@@ -457,31 +602,35 @@ pub fn generate_data_key() -> Result<String> {
         .to_string())
 }
 
-/// The X25519 key pair (base64) of an Ed25519 (WAMP-cryptosign) seed, base64 or hex.
-#[napi(catch_unwind)]
-pub fn ed25519_to_x25519(seed: String) -> Result<KeyPairStrings> {
-    let p = KeyPair::from_ed25519_seed_encoded("seed", &seed).map_err(core_err)?;
+/// The X25519 key pair (base64) of an Ed25519 (WAMP-cryptosign) seed: base64 or hex,
+/// or its 32 bytes.
+#[napi(catch_unwind, ts_args_type = "seed: string | Uint8Array")]
+pub fn ed25519_to_x25519(env: Env, seed: Unknown) -> Result<KeyPairStrings> {
+    let p = required_key(&env, "seed", &seed, |k| {
+        KeyPair::from_ed25519_seed_input("seed", k)
+    })?;
     Ok(KeyPairStrings {
         secret: p.secret.to_base64().to_string(),
         public: p.public.to_base64(),
     })
 }
 
-/// The public key (base64) of a secret key (base64 or hex).
-#[napi(catch_unwind)]
-pub fn public_key(secret: String) -> Result<String> {
-    Ok(SecretKey::from_encoded("secret", &secret)
-        .map_err(core_err)?
-        .public_key()
-        .to_base64())
+/// The public key (base64) of a secret key (base64 or hex, or its 32 bytes).
+#[napi(catch_unwind, ts_args_type = "secret: string | Uint8Array")]
+pub fn public_key(env: Env, secret: Unknown) -> Result<String> {
+    let secret = required_key(&env, "secret", &secret, |k| {
+        SecretKey::from_input("secret", k)
+    })?;
+    Ok(secret.public_key().to_base64())
 }
 
-/// The WAMP spec key id of a public key (base64 or hex).
-#[napi(catch_unwind)]
-pub fn key_id(public_key: String) -> Result<String> {
-    Ok(PublicKey::from_encoded("public_key", &public_key)
-        .map_err(core_err)?
-        .key_id())
+/// The WAMP spec key id of a public key (base64 or hex, or its 32 bytes).
+#[napi(catch_unwind, ts_args_type = "publicKey: string | Uint8Array")]
+pub fn key_id(env: Env, public_key: Unknown) -> Result<String> {
+    let public = required_key(&env, "publicKey", &public_key, |k| {
+        PublicKey::from_input("public_key", k)
+    })?;
+    Ok(public.key_id())
 }
 
 /// Every error code name with its stable number, e.g. `{ WAMPE2E_URI_MISMATCH: 7, ... }`.

