@@ -531,8 +531,8 @@ void wampe2e_keyring_free(wampe2e_keyring *ring);
 
 /**
  * Sets the key-pair entry for URIs starting with `prefix` (`prefix_len == 0`:
- * the default entry, as Autobahn's `set_key("")`). Keys are base64 or hex
- * strings of 32 bytes; pass NULL for the keys this peer does not have, as with
+ * the default entry, as Autobahn's `set_key("")`). Each key is its 32 raw bytes
+ * (length 32) or base64/hex text of them; pass NULL for the keys this peer does not have, as with
  * Autobahn's `Key(originator_priv=, originator_pub=, responder_priv=, responder_pub=)`.
  * A public key given with its secret must match it.
  *
@@ -555,8 +555,8 @@ wampe2e_result wampe2e_keyring_set_box_key(const wampe2e_keyring *ring,
                                            size_t responder_pub_len);
 
 /**
- * Sets an entry with one secret key used for both roles, as Autobahn's
- * `KeyRing("<base64>")`: every peer holding it can seal and open.
+ * Sets an entry with one secret key (32 raw bytes, or base64/hex text) used for
+ * both roles, as Autobahn's `KeyRing("<base64>")`: every peer holding it can seal and open.
  *
  * # Safety
  * As `wampe2e_keyring_set_box_key`.
@@ -568,7 +568,7 @@ wampe2e_result wampe2e_keyring_set_shared_key(const wampe2e_keyring *ring,
                                               size_t secret_len);
 
 /**
- * Adds a symmetric 32-byte data key (base64 or hex) known by `key_id` (sent as
+ * Adds a symmetric data key (32 raw bytes, or base64/hex text) known by `key_id` (sent as
  * `ppt_keyid`). With a non-NULL `prefix` it is also the entry for URIs starting
  * with it; with `prefix == NULL` it is only found by its key id when opening.
  *
@@ -648,7 +648,7 @@ wampe2e_result wampe2e_generate_keypair(char *secret_b64, char *public_b64);
 wampe2e_result wampe2e_generate_data_key(char *key_b64);
 
 /**
- * Converts an Ed25519 (WAMP-cryptosign) 32-byte seed, base64 or hex, into the
+ * Converts an Ed25519 (WAMP-cryptosign) 32-byte seed (raw, or base64/hex) into the
  * X25519 key pair libsodium's `crypto_sign_ed25519_sk_to_curve25519` gives,
  * written as NUL-terminated base64 into buffers of `WAMPE2E_KEY_BASE64_SIZE` bytes.
  *
@@ -661,7 +661,7 @@ wampe2e_result wampe2e_ed25519_to_x25519(const char *seed,
                                          char *public_b64);
 
 /**
- * Writes the WAMP spec key id of a public key (base64 or hex): `0x` + 40 hex
+ * Writes the WAMP spec key id of a public key (32 raw bytes, or base64/hex): `0x` + 40 hex
  * digits with the EIP-55 checksum, NUL-terminated, into a buffer of
  * `WAMPE2E_KEY_ID_SIZE` bytes.
  *

@@ -2,7 +2,9 @@
 
 use crate::error::null;
 use std::os::raw::c_char;
-use wampe2e::{Cipher, Dialect, Error, ErrorCode, MatchPolicy, MessageKind, Role, Serializer};
+use wampe2e::{
+    Cipher, Dialect, Error, ErrorCode, KeyInput, MatchPolicy, MessageKind, Role, Serializer,
+};
 
 fn too_long(what: &str) -> Error {
     Error::new(
@@ -71,6 +73,33 @@ pub(crate) unsafe fn str_arg<'a>(
 ) -> Result<&'a str, Error> {
     // SAFETY: forwarded contract.
     unsafe { opt_str(what, ptr, len) }?.ok_or_else(|| null(what))
+}
+
+/// A key from `(ptr, len)`: its 32 raw bytes, or base64/hex text (decoded by the
+/// core, whose errors never show the key); `None` when `ptr` is NULL.
+///
+/// # Safety
+/// As [`opt_bytes`].
+pub(crate) unsafe fn opt_key<'a>(
+    what: &str,
+    ptr: *const c_char,
+    len: usize,
+) -> Result<Option<KeyInput<'a>>, Error> {
+    // SAFETY: forwarded contract.
+    Ok(unsafe { opt_bytes(what, ptr.cast(), len) }?.map(KeyInput::Bytes))
+}
+
+/// A key from `(ptr, len)` as [`opt_key`]; NULL is `NullArgument`.
+///
+/// # Safety
+/// As [`opt_bytes`].
+pub(crate) unsafe fn key<'a>(
+    what: &str,
+    ptr: *const c_char,
+    len: usize,
+) -> Result<KeyInput<'a>, Error> {
+    // SAFETY: forwarded contract.
+    unsafe { opt_key(what, ptr, len) }?.ok_or_else(|| null(what))
 }
 
 /// A reference from a pointer; NULL is `NullArgument`.

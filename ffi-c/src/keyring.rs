@@ -1,6 +1,6 @@
 //! `wampe2e_keyring`: an opaque, thread-safe keyring.
 
-use crate::args::{obj, opt_str, out_ptr, str_arg};
+use crate::args::{key, obj, opt_key, opt_str, out_ptr, str_arg};
 use crate::error::{ffi_guard, wampe2e_result};
 use std::os::raw::c_char;
 use wampe2e::{BoxKey, DataKey, KeyRing, SecretKey, SymmetricKey};
@@ -41,8 +41,8 @@ pub unsafe extern "C" fn wampe2e_keyring_free(ring: *mut wampe2e_keyring) {
 }
 
 /// Sets the key-pair entry for URIs starting with `prefix` (`prefix_len == 0`:
-/// the default entry, as Autobahn's `set_key("")`). Keys are base64 or hex
-/// strings of 32 bytes; pass NULL for the keys this peer does not have, as with
+/// the default entry, as Autobahn's `set_key("")`). Each key is its 32 raw bytes
+/// (length 32) or base64/hex text of them; pass NULL for the keys this peer does not have, as with
 /// Autobahn's `Key(originator_priv=, originator_pub=, responder_priv=, responder_pub=)`.
 /// A public key given with its secret must match it.
 ///
@@ -71,20 +71,19 @@ pub unsafe extern "C" fn wampe2e_keyring_set_box_key(
             (
                 obj("ring", ring)?,
                 str_arg("prefix", prefix, prefix_len)?,
-                opt_str("originator_priv", originator_priv, originator_priv_len)?,
-                opt_str("originator_pub", originator_pub, originator_pub_len)?,
-                opt_str("responder_priv", responder_priv, responder_priv_len)?,
-                opt_str("responder_pub", responder_pub, responder_pub_len)?,
+                opt_key("originator_priv", originator_priv, originator_priv_len)?,
+                opt_key("originator_pub", originator_pub, originator_pub_len)?,
+                opt_key("responder_priv", responder_priv, responder_priv_len)?,
+                opt_key("responder_pub", responder_pub, responder_pub_len)?,
             )
         };
-        ring.0
-            .set(prefix, BoxKey::from_encoded(op, opub, rp, rpub)?);
+        ring.0.set(prefix, BoxKey::from_inputs(op, opub, rp, rpub)?);
         Ok(())
     })
 }
 
-/// Sets an entry with one secret key used for both roles, as Autobahn's
-/// `KeyRing("<base64>")`: every peer holding it can seal and open.
+/// Sets an entry with one secret key (32 raw bytes, or base64/hex text) used for
+/// both roles, as Autobahn's `KeyRing("<base64>")`: every peer holding it can seal and open.
 ///
 /// # Safety
 /// As `wampe2e_keyring_set_box_key`.
@@ -102,16 +101,16 @@ pub unsafe extern "C" fn wampe2e_keyring_set_shared_key(
             (
                 obj("ring", ring)?,
                 str_arg("prefix", prefix, prefix_len)?,
-                str_arg("secret", secret, secret_len)?,
+                key("secret", secret, secret_len)?,
             )
         };
-        let key = BoxKey::from_shared_secret(SecretKey::from_encoded("secret", secret)?)?;
+        let key = BoxKey::from_shared_secret(SecretKey::from_input("secret", secret)?)?;
         ring.0.set(prefix, key);
         Ok(())
     })
 }
 
-/// Adds a symmetric 32-byte data key (base64 or hex) known by `key_id` (sent as
+/// Adds a symmetric data key (32 raw bytes, or base64/hex text) known by `key_id` (sent as
 /// `ppt_keyid`). With a non-NULL `prefix` it is also the entry for URIs starting
 /// with it; with `prefix == NULL` it is only found by its key id when opening.
 ///
@@ -134,10 +133,10 @@ pub unsafe extern "C" fn wampe2e_keyring_set_data_key(
                 obj("ring", ring)?,
                 opt_str("prefix", prefix, prefix_len)?,
                 str_arg("key_id", key_id, key_id_len)?,
-                str_arg("key", key, key_len)?,
+                self::key("key", key, key_len)?,
             )
         };
-        let entry = SymmetricKey::new(key_id, DataKey::from_encoded("key", key)?)?;
+        let entry = SymmetricKey::new(key_id, DataKey::from_input("key", key)?)?;
         match prefix {
             Some(p) => ring.0.set(p, entry),
             None => ring.0.add_symmetric_key(entry),

@@ -1,6 +1,6 @@
 //! Key generation, Ed25519 → X25519 conversion, and the spec key id.
 
-use crate::args::{out_ptr, str_arg};
+use crate::args::{key, out_ptr};
 use crate::error::{ffi_guard, wampe2e_result};
 use std::os::raw::c_char;
 use wampe2e::{DataKey, KeyPair, PublicKey};
@@ -80,7 +80,7 @@ pub unsafe extern "C" fn wampe2e_generate_data_key(key_b64: *mut c_char) -> wamp
     })
 }
 
-/// Converts an Ed25519 (WAMP-cryptosign) 32-byte seed, base64 or hex, into the
+/// Converts an Ed25519 (WAMP-cryptosign) 32-byte seed (raw, or base64/hex) into the
 /// X25519 key pair libsodium's `crypto_sign_ed25519_sk_to_curve25519` gives,
 /// written as NUL-terminated base64 into buffers of `WAMPE2E_KEY_BASE64_SIZE` bytes.
 ///
@@ -97,15 +97,15 @@ pub unsafe extern "C" fn wampe2e_ed25519_to_x25519(
         out_ptr("secret_b64", secret_b64)?;
         out_ptr("public_b64", public_b64)?;
         // SAFETY: forwarded caller contract.
-        let seed = unsafe { str_arg("seed", seed, seed_len)? };
-        let pair = KeyPair::from_ed25519_seed_encoded("seed", seed)?;
+        let seed = unsafe { key("seed", seed, seed_len)? };
+        let pair = KeyPair::from_ed25519_seed_input("seed", seed)?;
         // SAFETY: the caller's buffers hold WAMPE2E_KEY_BASE64_SIZE bytes each.
         unsafe { write_pair(&pair, secret_b64, public_b64) };
         Ok(())
     })
 }
 
-/// Writes the WAMP spec key id of a public key (base64 or hex): `0x` + 40 hex
+/// Writes the WAMP spec key id of a public key (32 raw bytes, or base64/hex): `0x` + 40 hex
 /// digits with the EIP-55 checksum, NUL-terminated, into a buffer of
 /// `WAMPE2E_KEY_ID_SIZE` bytes.
 ///
@@ -120,8 +120,8 @@ pub unsafe extern "C" fn wampe2e_key_id(
     ffi_guard(|| {
         out_ptr("out", out)?;
         // SAFETY: forwarded caller contract.
-        let pk = unsafe { str_arg("public_key", public_key, public_key_len)? };
-        let id = PublicKey::from_encoded("public_key", pk)?.key_id();
+        let pk = unsafe { key("public_key", public_key, public_key_len)? };
+        let id = PublicKey::from_input("public_key", pk)?.key_id();
         // SAFETY: the buffer holds WAMPE2E_KEY_ID_SIZE bytes; the id is 42.
         unsafe { write_cstr(out, WAMPE2E_KEY_ID_SIZE, &id) };
         Ok(())

@@ -488,6 +488,129 @@ static void test_keys(void) {
     EXPECT(wampe2e_ed25519_to_x25519(S("short"), sec, pub), WAMPE2E_ERR_INVALID_KEY);
 }
 
+/* ---- keys as raw bytes or text; messages never carry them ---- */
+
+/* Whether the last error message holds any form of `secret` (hex either case,
+ * base64, or its first 8 raw bytes). */
+static int message_shows(const unsigned char *secret, const char *hex, const char *b64) {
+    char msg[1024];
+    size_t n = 0;
+    if (wampe2e_last_error_message(msg, sizeof msg, &n) != WAMPE2E_OK) return 1;
+    char upper[65];
+    for (int i = 0; i < 64; i++) upper[i] = (char)(hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 32 : hex[i]);
+    upper[64] = 0;
+    char hex_head[17], b64_head[17];
+    memcpy(hex_head, hex, 16), hex_head[16] = 0;
+    memcpy(b64_head, b64, 16), b64_head[16] = 0;
+    return strstr(msg, hex_head) || strstr(msg, upper + 8) || strstr(msg, b64_head) ||
+           memmem(msg, strlen(msg), secret, 8) != NULL;
+}
+
+/* One key-taking call with the key `k` (`len` bytes) in the tested position. */
+typedef wampe2e_result (*key_call)(const wampe2e_keyring *ring, const char *k, size_t len);
+
+static char other_pub[WAMPE2E_KEY_BASE64_SIZE], other_sec[WAMPE2E_KEY_BASE64_SIZE];
+static wampe2e_result call_op(const wampe2e_keyring *r, const char *k, size_t n) {
+    return wampe2e_keyring_set_box_key(r, S("a."), k, n, NULL, 0, NULL, 0, S(other_pub));
+}
+static wampe2e_result call_opub(const wampe2e_keyring *r, const char *k, size_t n) {
+    return wampe2e_keyring_set_box_key(r, S("a."), NULL, 0, k, n, S(other_sec), NULL, 0);
+}
+static wampe2e_result call_rp(const wampe2e_keyring *r, const char *k, size_t n) {
+    return wampe2e_keyring_set_box_key(r, S("a."), NULL, 0, S(other_pub), k, n, NULL, 0);
+}
+static wampe2e_result call_rpub(const wampe2e_keyring *r, const char *k, size_t n) {
+    return wampe2e_keyring_set_box_key(r, S("a."), S(other_sec), NULL, 0, NULL, 0, k, n);
+}
+static wampe2e_result call_shared(const wampe2e_keyring *r, const char *k, size_t n) {
+    return wampe2e_keyring_set_shared_key(r, S("a."), k, n);
+}
+static wampe2e_result call_data(const wampe2e_keyring *r, const char *k, size_t n) {
+    return wampe2e_keyring_set_data_key(r, S("a."), S("id"), k, n);
+}
+static wampe2e_result call_key_id(const wampe2e_keyring *r, const char *k, size_t n) {
+    (void)r;
+    char id[WAMPE2E_KEY_ID_SIZE];
+    return wampe2e_key_id(k, n, id);
+}
+static wampe2e_result call_ed25519(const wampe2e_keyring *r, const char *k, size_t n) {
+    (void)r;
+    char sec[WAMPE2E_KEY_BASE64_SIZE], pub[WAMPE2E_KEY_BASE64_SIZE];
+    return wampe2e_ed25519_to_x25519(k, n, sec, pub);
+}
+
+static void test_key_shapes_and_messages(void) {
+    wampe2e_keyring *ring = NULL;
+    EXPECT(wampe2e_keyring_new(&ring), WAMPE2E_OK);
+    EXPECT(wampe2e_generate_keypair(other_sec, other_pub), WAMPE2E_OK);
+    char b64[WAMPE2E_KEY_BASE64_SIZE], pub[WAMPE2E_KEY_BASE64_SIZE];
+    EXPECT(wampe2e_generate_keypair(b64, pub), WAMPE2E_OK);
+    unsigned char secret[40];
+    CHECK(b64decode(b64, strlen(b64), secret) == 32);
+    char hex[65];
+    for (int i = 0; i < 32; i++) sprintf(hex + 2 * i, "%02x", secret[i]);
+
+    /* The same key as 32 raw bytes, base64 and hex. */
+    char id_raw[WAMPE2E_KEY_ID_SIZE], id_b64[WAMPE2E_KEY_ID_SIZE], id_hex[WAMPE2E_KEY_ID_SIZE];
+    EXPECT(wampe2e_key_id((const char *)secret, 32, id_raw), WAMPE2E_OK);
+    EXPECT(wampe2e_key_id(S(b64), id_b64), WAMPE2E_OK);
+    EXPECT(wampe2e_key_id(S(hex), id_hex), WAMPE2E_OK);
+    CHECK(strcmp(id_raw, id_b64) == 0 && strcmp(id_raw, id_hex) == 0);
+    char s1[WAMPE2E_KEY_BASE64_SIZE], p1[WAMPE2E_KEY_BASE64_SIZE], s2[WAMPE2E_KEY_BASE64_SIZE], p2[WAMPE2E_KEY_BASE64_SIZE];
+    EXPECT(wampe2e_ed25519_to_x25519((const char *)secret, 32, s1, p1), WAMPE2E_OK);
+    EXPECT(wampe2e_ed25519_to_x25519(S(hex), s2, p2), WAMPE2E_OK);
+    CHECK(strcmp(p1, p2) == 0);
+    /* A raw shared key seals what its base64 form opens. */
+    wampe2e_keyring *raw_ring = NULL, *b64_ring = NULL;
+    EXPECT(wampe2e_keyring_new(&raw_ring), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_new(&b64_ring), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_shared_key(raw_ring, S(""), (const char *)secret, 32), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_shared_key(b64_ring, S(""), S(b64)), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_data_key(raw_ring, S("ppt."), S("k1"), (const char *)secret, 32), WAMPE2E_OK);
+    EXPECT(wampe2e_keyring_set_box_key(raw_ring, S("box."), (const char *)secret, 32, NULL, 0, NULL, 0, S(other_pub)), WAMPE2E_OK);
+    wampe2e_envelope *env = NULL;
+    EXPECT(wampe2e_seal_bytes(raw_ring, WAMPE2E_ROLE_ORIGINATOR, S(URI), (const uint8_t *)"hi", 2,
+                              WAMPE2E_DIALECT_CRYPTOBOX, WAMPE2E_SERIALIZER_JSON, WAMPE2E_CIPHER_XSALSA20POLY1305, &env),
+           WAMPE2E_OK);
+    wampe2e_buf plain = {0};
+    EXPECT(wampe2e_open_bytes(b64_ring, WAMPE2E_ROLE_RESPONDER, S(URI), env, &plain), WAMPE2E_OK);
+    CHECK(plain.len == 2 && memcmp(plain.ptr, "hi", 2) == 0);
+    wampe2e_buf_free(&plain);
+    wampe2e_envelope_free(env);
+    wampe2e_keyring_free(raw_ring);
+    wampe2e_keyring_free(b64_ring);
+
+    /* Every wrong shape of the key, to every key-taking function: INVALID_KEY,
+     * and the message never shows the key. */
+    unsigned char longer[64], high[44];
+    memcpy(longer, secret, 32), memcpy(longer + 32, secret, 32);
+    for (int i = 0; i < 44; i++) high[i] = (unsigned char)(0x80 | secret[i % 32]);
+    char hex_more[70], hex_less[64], hex_bad[65], b64_more[50], b64_bad[45];
+    snprintf(hex_more, sizeof hex_more, "%s0", hex);
+    memcpy(hex_less, hex + 1, 63), hex_less[63] = 0;
+    memcpy(hex_bad, hex, 64), hex_bad[63] = '\xff', hex_bad[64] = 0;
+    snprintf(b64_more, sizeof b64_more, "%sA", b64);
+    memcpy(b64_bad, b64, 44), b64_bad[41] = '!', b64_bad[42] = '!', b64_bad[44] = 0;
+    struct { const char *k; size_t n; } shapes[] = {
+        {(const char *)secret, 31}, {(const char *)longer, 33}, {(const char *)longer, 64},
+        {(const char *)high, 44}, {S(hex_more)}, {S(hex_less)}, {hex_bad, 64}, {S(b64_more)}, {S(b64_bad)},
+    };
+    key_call calls[] = {call_op, call_opub, call_rp, call_rpub, call_shared, call_data, call_key_id, call_ed25519};
+    int shown = 0, refused = 0;
+    for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++) {
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            refused += calls[c](ring, shapes[s].k, shapes[s].n) == WAMPE2E_ERR_INVALID_KEY;
+            if (message_shows(secret, hex, b64)) {
+                shown++;
+                fprintf(stderr, "FAIL: call %zu shape %zu shows the key\n", c, s);
+            }
+        }
+    }
+    CHECK(refused == 8 * 9);
+    CHECK(shown == 0);
+    wampe2e_keyring_free(ring);
+}
+
 /* ---- the inbound decision ---- */
 
 /* wampe2e_inbound_decide; on WAMPE2E_OK checks the delivery and the URI, and frees it.
@@ -968,6 +1091,7 @@ int main(void) {
     test_envelope_attribute_errors();
     test_null_arguments();
     test_keys();
+    test_key_shapes_and_messages();
     test_inbound_decide();
     test_inbound_then_open();
     test_expects_sealed_and_remove_key_id();
