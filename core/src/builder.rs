@@ -44,6 +44,21 @@ pub trait ValueBuilder {
     fn key(&mut self, k: &str) -> Result<Self::Key>;
     /// A map, entries in their wire order.
     fn map(&mut self, entries: Vec<(Self::Key, Self::Value)>) -> Result<Self::Value>;
+    /// Whether [`ValueBuilder::big_int`] makes values (a language with integers of
+    /// any size); otherwise JSON integers beyond 64 bits are `UnsupportedValue`.
+    fn takes_big_ints(&self) -> bool {
+        false
+    }
+    /// A JSON integer beyond 64 bits, as its decimal text (`-?[0-9]+`), exactly.
+    fn big_int(&mut self, decimal: &str) -> Result<Self::Value> {
+        err(
+            ErrorCode::UnsupportedValue,
+            format!(
+                "an integer of {} digits does not fit 64 bits",
+                decimal.len()
+            ),
+        )
+    }
 }
 
 /// Builds the core's [`Value`].
@@ -98,6 +113,9 @@ pub(crate) struct Ctx<'b, B> {
     /// may have been an integer too wide for 64 bits (serde_json reads those as
     /// floats), so the text is checked by [`json_numbers`] after the parse.
     pub(crate) wide_float: bool,
+    /// Strings starting with [`BIG_INT_MARK`] are big integers (set only when
+    /// parsing text rewritten by [`marked_big_ints`]).
+    pub(crate) big_ints: bool,
 }
 
 impl<'b, B> Ctx<'b, B> {
@@ -108,6 +126,7 @@ impl<'b, B> Ctx<'b, B> {
             failure: None,
             depth: 0,
             wide_float: false,
+            big_ints: false,
         }
     }
 
@@ -242,6 +261,11 @@ impl<'de, B: ValueBuilder> Visitor<'de> for ValueSeed<'_, '_, B> {
         build!(self.0, self.0.builder.f64(f))
     }
     fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<B::Value, E> {
+        if self.0.big_ints {
+            if let Some(decimal) = s.strip_prefix(BIG_INT_MARK) {
+                return build!(self.0, self.0.builder.big_int(decimal));
+            }
+        }
         if self.0.json && s.starts_with('\0') {
             return build!(self.0, self.0.builder.json_binary(s.get(1..).unwrap_or("")));
         }
@@ -573,19 +597,40 @@ macro_rules! run_seed {
                 let parsed = $seed
                     .deserialize(&mut de)
                     .and_then(|v| de.end().map(|()| v));
-                match parsed {
-                    // Never a different value: an integer wider than 64 bits is
-                    // refused, not delivered as the float serde_json made of it.
-                    Ok(v) if $ctx.wide_float => json_numbers(text).map(|()| v),
-                    Ok(v) => Ok(v),
+                // Never a different value: an integer wider than 64 bits is made
+                // exactly by a builder that can (parsing again, the integers
+                // marked), else refused; never delivered as the float serde_json
+                // made of it. NaN/Infinity (Python's json.dumps writes them) are
+                // refused as values, not reported as broken JSON.
+                let first = parsed.map_err(|e| $ctx.error(ErrorCode::InvalidJson, "json", e));
+                let suspect = match &first {
+                    Ok(_) => $ctx.wide_float,
+                    Err(e) => e.code() == ErrorCode::InvalidJson,
+                };
+                // The scan runs only when the parse gave a reason to look.
+                let checked = if suspect { json_numbers(text) } else { Ok(()) };
+                match checked {
+                    Ok(()) => first,
                     Err(e) => {
-                        let e = $ctx.error(ErrorCode::InvalidJson, "json", e);
-                        if e.code() == ErrorCode::InvalidJson {
-                            // NaN/Infinity (Python's json.dumps writes them) are
-                            // refused as values, not reported as broken JSON.
-                            json_numbers(text)?;
+                        let marked = if $ctx.builder.takes_big_ints() {
+                            marked_big_ints(text)
+                        } else {
+                            None
+                        };
+                        match marked {
+                            Some(marked) => {
+                                drop(first);
+                                $ctx.failure = None;
+                                $ctx.depth = 0;
+                                $ctx.big_ints = true;
+                                let mut de = serde_json::Deserializer::from_str(&marked);
+                                let parsed = $seed
+                                    .deserialize(&mut de)
+                                    .and_then(|v| de.end().map(|()| v));
+                                parsed.map_err(|e| $ctx.error(ErrorCode::InvalidJson, "json", e))
+                            }
+                            None => Err(e),
                         }
-                        Err(e)
                     }
                 }
             }
@@ -641,23 +686,19 @@ pub fn parse_value<B: ValueBuilder>(
     })
 }
 
-/// Refuses, as `UnsupportedValue` naming the byte offset (never the text), the
-/// numbers of a JSON text wampe2e does not carry exactly: integers beyond 64 bits
-/// (from -2^63 to 2^64-1 are carried) and the bare `NaN`, `Infinity` and
-/// `-Infinity` tokens Python's `json.dumps` writes by default (not JSON; CBOR and
-/// MessagePack carry non-finite floats).
-pub(crate) fn json_numbers(text: &str) -> Result<()> {
+/// A JSON number serde_json does not read exactly, at its byte offsets.
+enum Inexact {
+    /// A bare `NaN`, `Infinity` or `-Infinity` token (Python's `json.dumps` writes them).
+    NonFinite(usize),
+    /// An integer literal beyond 64 bits (serde_json reads it as a float).
+    BigInt(usize, usize),
+}
+
+/// The [`Inexact`] numbers of a JSON text, in order (strings skipped).
+fn inexact_numbers(text: &str) -> Vec<Inexact> {
     let b = text.as_bytes();
+    let mut found = Vec::new();
     let mut i = 0;
-    let non_finite = |at: usize| -> Result<()> {
-        err(
-            ErrorCode::UnsupportedValue,
-            format!(
-                "json: a NaN or Infinity token at byte {at}: not JSON (Python's json writes \
-                 it); wampe2e carries non-finite floats in CBOR and MessagePack only"
-            ),
-        )
-    };
     while let Some(&c) = b.get(i) {
         match c {
             b'"' => {
@@ -674,7 +715,7 @@ pub(crate) fn json_numbers(text: &str) -> Result<()> {
             b'N' | b'I' => {
                 let rest = b.get(i..).unwrap_or_default();
                 if rest.starts_with(b"NaN") || rest.starts_with(b"Infinity") {
-                    return non_finite(i);
+                    found.push(Inexact::NonFinite(i));
                 }
                 i += 1;
             }
@@ -688,27 +729,81 @@ pub(crate) fn json_numbers(text: &str) -> Result<()> {
                     i += 1;
                 }
                 let token = text.get(start..i).unwrap_or_default();
-                if token == "-" && b.get(i..).unwrap_or_default().starts_with(b"Infinity") {
-                    return non_finite(start);
-                }
                 let digits = token.strip_prefix('-').unwrap_or(token);
-                let integral = !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit());
-                if integral && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
-                    let digits = digits.len();
-                    return err(
-                        ErrorCode::UnsupportedValue,
-                        format!(
-                            "json: an integer of {digits} digits at byte {start} does not fit \
-                             64 bits; wampe2e carries integers from -2^63 to 2^64-1 exactly and \
-                             refuses wider ones rather than deliver a float"
-                        ),
-                    );
+                if token == "-" && b.get(i..).unwrap_or_default().starts_with(b"Infinity") {
+                    found.push(Inexact::NonFinite(start));
+                } else if !digits.is_empty()
+                    && digits.bytes().all(|c| c.is_ascii_digit())
+                    && token.parse::<i64>().is_err()
+                    && token.parse::<u64>().is_err()
+                {
+                    found.push(Inexact::BigInt(start, i));
                 }
             }
             _ => i += 1,
         }
     }
-    Ok(())
+    found
+}
+
+/// Refuses, as `UnsupportedValue` naming the byte offset (never the text), the
+/// numbers of a JSON text wampe2e does not read exactly: integers beyond 64 bits
+/// (for builders that cannot make them; from -2^63 to 2^64-1 are carried by all)
+/// and the bare `NaN`, `Infinity` and `-Infinity` tokens Python's `json.dumps`
+/// writes by default (not JSON; CBOR and MessagePack carry non-finite floats).
+pub(crate) fn json_numbers(text: &str) -> Result<()> {
+    match inexact_numbers(text).first() {
+        None => Ok(()),
+        Some(Inexact::NonFinite(at)) => err(
+            ErrorCode::UnsupportedValue,
+            format!(
+                "json: a NaN or Infinity token at byte {at}: not JSON (Python's json writes \
+                 it); wampe2e carries non-finite floats in CBOR and MessagePack only"
+            ),
+        ),
+        Some(Inexact::BigInt(start, end)) => {
+            let digits = text
+                .get(*start..*end)
+                .map_or(0, |t| t.trim_start_matches('-').len());
+            err(
+                ErrorCode::UnsupportedValue,
+                format!(
+                    "json: an integer of {digits} digits at byte {start} does not fit 64 \
+                     bits; wampe2e carries integers from -2^63 to 2^64-1 exactly (and any \
+                     size in Python) and refuses wider ones rather than deliver a float"
+                ),
+            )
+        }
+    }
+}
+
+/// What a string value starts with, in text rewritten by [`marked_big_ints`], when
+/// it stands for a big integer: U+0000 (as WAMP-JSON binaries) then U+0001, which
+/// base64 never holds.
+const BIG_INT_MARK: &str = "\u{0}\u{1}";
+
+/// The JSON text with each integer beyond 64 bits written as a string of
+/// [`BIG_INT_MARK`] and its digits, for builders that make big integers; `None`
+/// when the text also holds NaN/Infinity tokens, or an escaped U+0001 that could
+/// be taken for the mark.
+fn marked_big_ints(text: &str) -> Option<String> {
+    if text.contains("\\u0001") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut copied = 0;
+    for found in inexact_numbers(text) {
+        let Inexact::BigInt(start, end) = found else {
+            return None;
+        };
+        out.push_str(text.get(copied..start)?);
+        out.push_str("\"\\u0000\\u0001");
+        out.push_str(text.get(start..end)?);
+        out.push('"');
+        copied = end;
+    }
+    out.push_str(text.get(copied..)?);
+    Some(out)
 }
 
 fn json_text(bytes: &[u8]) -> Result<&str> {
@@ -863,6 +958,91 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidJson);
+    }
+
+    /// ValueTree, with big integers as strings `big <digits>`.
+    struct BigTree;
+
+    impl ValueBuilder for BigTree {
+        type Value = Value;
+        type Key = String;
+        fn null(&mut self) -> Result<Value> {
+            ValueTree.null()
+        }
+        fn bool(&mut self, b: bool) -> Result<Value> {
+            ValueTree.bool(b)
+        }
+        fn i64(&mut self, i: i64) -> Result<Value> {
+            ValueTree.i64(i)
+        }
+        fn u64(&mut self, u: u64) -> Result<Value> {
+            ValueTree.u64(u)
+        }
+        fn f64(&mut self, f: f64) -> Result<Value> {
+            ValueTree.f64(f)
+        }
+        fn str(&mut self, s: &str) -> Result<Value> {
+            ValueTree.str(s)
+        }
+        fn bytes(&mut self, b: &[u8]) -> Result<Value> {
+            ValueTree.bytes(b)
+        }
+        fn list(&mut self, items: Vec<Value>) -> Result<Value> {
+            ValueTree.list(items)
+        }
+        fn key(&mut self, k: &str) -> Result<String> {
+            ValueTree.key(k)
+        }
+        fn map(&mut self, entries: Vec<(String, Value)>) -> Result<Value> {
+            ValueTree.map(entries)
+        }
+        fn takes_big_ints(&self) -> bool {
+            true
+        }
+        fn big_int(&mut self, decimal: &str) -> Result<Value> {
+            Ok(Value::String(format!("big {decimal}")))
+        }
+    }
+
+    #[test]
+    fn builders_that_take_big_ints_get_them_exactly() {
+        let text = br#"{"uri":"a","extra":[1e19,2e400,"x"],"args":[1180591620717411303424,"\u0000AAE=",1e300,-99999999999999999999999,"1180591620717411303424"],"kwargs":{"k":18446744073709551616,"f":1.0e19}}"#;
+        let opened =
+            parse_plaintext(Serializer::Json, text, &mut BigTree).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            opened.args.unwrap(),
+            Value::List(vec![
+                Value::from("big 1180591620717411303424"),
+                Value::Bytes(vec![0, 1]),
+                Value::Float(1e300),
+                Value::from("big -99999999999999999999999"),
+                Value::from("1180591620717411303424"),
+            ])
+        );
+        assert_eq!(
+            opened.kwargs.unwrap(),
+            map(&[
+                ("k", Value::from("big 18446744073709551616")),
+                ("f", Value::Float(1e19))
+            ])
+        );
+        // A builder that cannot is refused, as is text where the mark could be
+        // forged, or that also holds NaN.
+        for (text, builder_takes) in [
+            (&br#"{"uri":"a","args":[18446744073709551616]}"#[..], false),
+            (
+                br#"{"uri":"a","args":[18446744073709551616,"\u0001"]}"#,
+                true,
+            ),
+            (br#"{"uri":"a","args":[18446744073709551616,NaN]}"#, true),
+        ] {
+            let e = if builder_takes {
+                parse_plaintext(Serializer::Json, text, &mut BigTree).unwrap_err()
+            } else {
+                parse_plaintext(Serializer::Json, text, &mut ValueTree).unwrap_err()
+            };
+            assert_eq!(e.code(), ErrorCode::UnsupportedValue, "{}", e.message());
+        }
     }
 
     #[test]

@@ -176,6 +176,25 @@ impl<'a> JsonWriter<'a> {
             .extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
     }
 
+    /// An integer beyond 64 bits as its decimal text (`-?[0-9]+`, no leading zero),
+    /// for languages with integers of any size (Python's `json` writes them so);
+    /// any other text is `UnsupportedValue`.
+    pub fn big_int(&mut self, decimal: &str) -> Result<()> {
+        let digits = decimal.strip_prefix('-').unwrap_or(decimal);
+        let canonical = !digits.is_empty()
+            && digits.bytes().all(|c| c.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'));
+        if !canonical {
+            return err(
+                ErrorCode::UnsupportedValue,
+                "an integer's decimal text is not -?[0-9]+",
+            );
+        }
+        self.before_value(RootKind::Scalar);
+        self.out.extend_from_slice(decimal.as_bytes());
+        Ok(())
+    }
+
     /// A float in Python's `repr`; NaN and infinities are `UnsupportedValue`.
     pub fn f64(&mut self, f: f64) -> Result<()> {
         if !f.is_finite() {

@@ -62,6 +62,9 @@ pub trait Sink {
     fn bool(&mut self, b: bool);
     fn i64(&mut self, i: i64);
     fn u64(&mut self, u: u64);
+    /// An int beyond 64 bits as its decimal text; `None` where the format has no
+    /// such integers (CBOR and MessagePack as wampe2e writes them).
+    fn big_int(&mut self, decimal: &str) -> Option<wampe2e::Result<()>>;
     fn f64(&mut self, f: f64) -> wampe2e::Result<()>;
     fn str(&mut self, s: &str) -> wampe2e::Result<()>;
     fn bytes(&mut self, b: &[u8]);
@@ -84,6 +87,9 @@ impl Sink for JsonWriter<'_> {
     }
     fn u64(&mut self, u: u64) {
         JsonWriter::u64(self, u)
+    }
+    fn big_int(&mut self, decimal: &str) -> Option<wampe2e::Result<()>> {
+        Some(JsonWriter::big_int(self, decimal))
     }
     fn f64(&mut self, f: f64) -> wampe2e::Result<()> {
         JsonWriter::f64(self, f)
@@ -173,6 +179,9 @@ impl Sink for ValueSink {
     }
     fn u64(&mut self, u: u64) {
         self.push(Value::from_u64(u))
+    }
+    fn big_int(&mut self, _decimal: &str) -> Option<wampe2e::Result<()>> {
+        None
     }
     fn f64(&mut self, f: f64) -> wampe2e::Result<()> {
         self.push(Value::Float(f));
@@ -316,14 +325,22 @@ fn int(
         w.i64(i);
         return Ok(());
     }
-    match obj.extract::<u64>() {
-        Ok(u) => {
-            w.u64(u);
-            Ok(())
-        }
-        Err(_) => Err(raise(
+    if let Ok(u) = obj.extract::<u64>() {
+        w.u64(u);
+        return Ok(());
+    }
+    // Beyond 64 bits: exact in JSON (as Python's json writes it), refused elsewhere.
+    let decimal = obj
+        .str()
+        .and_then(|s| s.to_cow().map(|c| c.into_owned()))
+        .map_err(|e| raise(raised, e))?;
+    match w.big_int(&decimal) {
+        Some(written) => written,
+        None => Err(raise(
             raised,
-            PyOverflowError::new_err("int does not fit in 64 bits"),
+            PyOverflowError::new_err(
+                "int does not fit in 64 bits (the JSON serializers carry it; CBOR and MessagePack do not)",
+            ),
         )),
     }
 }
@@ -451,6 +468,13 @@ impl<'py> wampe2e::builder::ValueBuilder for PyBuilder<'py> {
     }
     fn f64(&mut self, f: f64) -> wampe2e::Result<Self::Value> {
         Ok(PyFloat::new(self.py, f).into_any())
+    }
+    fn takes_big_ints(&self) -> bool {
+        true
+    }
+    fn big_int(&mut self, decimal: &str) -> wampe2e::Result<Self::Value> {
+        let r = self.py.get_type::<PyInt>().call1((decimal,));
+        self.made(r)
     }
     fn str(&mut self, s: &str) -> wampe2e::Result<Self::Value> {
         Ok(PyString::new(self.py, s).into_any())

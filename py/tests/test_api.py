@@ -120,10 +120,13 @@ def test_wrong_types_name_the_path(pairs, how):
         seal(None, {"k": [set()]})
     with pytest.raises(TypeError, match="dict key of type int"):
         seal([{1: 2}])
-    with pytest.raises(OverflowError, match=r"args\[0\]"):
-        seal([2**64])
-    with pytest.raises(OverflowError, match=r"args\[0\]"):
-        seal([-(2**63) - 1])
+    if how.get("serializer") == "cbor":
+        # JSON carries ints of any size exactly (as Python's json); CBOR and
+        # MessagePack only 64-bit ones (test_keys_and_values.py has the round trips).
+        with pytest.raises(OverflowError, match=r"args\[0\]"):
+            seal([2**64])
+        with pytest.raises(OverflowError, match=r"args\[0\]"):
+            seal([-(2**63) - 1])
     with pytest.raises(TypeError, match="args: expected a list or tuple"):
         seal("not a list")
     with pytest.raises(TypeError, match="kwargs: expected a dict"):
