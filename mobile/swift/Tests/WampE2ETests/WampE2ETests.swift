@@ -499,6 +499,40 @@ final class WampE2ETests: XCTestCase {
         XCTAssertEqual(try decideInbound(keyring: ring, kind: .event, localUri: "org.keyed.x", matchPolicy: .exact, routerUri: nil, sealed: false, requestSealed: false), .plain(uri: "org.keyed.x"))
     }
 
+    /// Every wrong shape of a secret (as the Swift type allows: text) to every
+    /// key-taking function: InvalidKey, and the message never shows the secret.
+    func testNoErrorMessageEverContainsTheKey() throws {
+        let raw = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        let hex = raw.map { String(format: "%02x", $0) }.joined()
+        let b64 = Data(raw).base64EncodedString()
+        let forms = [hex, hex.uppercased(), b64, String(b64.prefix(16)), String(hex.dropFirst(8).prefix(32))]
+        let shapes = [
+            hex + "0", String(hex.dropFirst()), "0x" + hex + "ff", String(hex.prefix(63)) + "g",
+            b64 + "A", String(b64.prefix(42)) + "!!", String(b64.prefix(40)), hex + hex,
+            String(decoding: raw, as: UTF8.self), hex + "\u{0}", " " + b64 + " x",
+        ]
+        let pub = try generateKeypair().public
+        let sec = try generateKeypair().secret
+        let takers: [(String, (String) throws -> Void)] = [
+            ("setBoxKey originatorPriv", { try KeyRing().setBoxKey(prefix: "a.", originatorPriv: $0, originatorPub: nil, responderPriv: nil, responderPub: pub, allowMissingUri: false) }),
+            ("setBoxKey originatorPub", { try KeyRing().setBoxKey(prefix: "a.", originatorPriv: nil, originatorPub: $0, responderPriv: sec, responderPub: nil, allowMissingUri: false) }),
+            ("setBoxKey responderPriv", { try KeyRing().setBoxKey(prefix: "a.", originatorPriv: nil, originatorPub: pub, responderPriv: $0, responderPub: nil, allowMissingUri: false) }),
+            ("setBoxKey responderPub", { try KeyRing().setBoxKey(prefix: "a.", originatorPriv: sec, originatorPub: nil, responderPriv: nil, responderPub: $0, allowMissingUri: false) }),
+            ("setSharedKey", { try KeyRing().setSharedKey(prefix: "a.", secret: $0) }),
+            ("setDataKey", { try KeyRing().setDataKey(keyId: "id", key: $0, prefix: nil) }),
+            ("keyId", { _ = try keyId(publicKey: $0) }),
+            ("ed25519ToX25519", { _ = try ed25519ToX25519(seed: $0) }),
+        ]
+        for (name, call) in takers {
+            for shape in shapes {
+                let e = thrown { try call(shape) }
+                guard case let .InvalidKey(detail)? = e else { return XCTFail("\(name): expected InvalidKey, got \(String(describing: e))") }
+                let text = detail + " " + String(describing: e!)
+                for form in forms { XCTAssertFalse(text.contains(form), "\(name): \(text)") }
+            }
+        }
+    }
+
     func testKeysRotateAndConversions() throws {
         let kat = try XCTUnwrap((try vector("crypto_box_kat.json")["ed25519_to_x25519"] as? [[String: String]])?.first)
         let pair = try ed25519ToX25519(seed: kat["ed25519_seed_hex"]!)

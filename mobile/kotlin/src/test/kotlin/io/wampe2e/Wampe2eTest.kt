@@ -342,6 +342,40 @@ class Wampe2eTest {
 
     private fun code(block: () -> Unit): Int = codeOf(assertThrows<Wampe2eException> { block() })
 
+    /** Every wrong shape of a secret (as the Kotlin type allows: text) to every
+     * key-taking function: InvalidKey, and the message never shows the secret. */
+    @Test
+    fun noErrorMessageEverContainsTheKey() {
+        val raw = java.security.SecureRandom().let { r -> ByteArray(32).also { r.nextBytes(it) } }
+        val hex = raw.joinToString("") { "%02x".format(it) }
+        val b64 = Base64.getEncoder().encodeToString(raw)
+        val forms = listOf(hex, hex.uppercase(), b64, b64.substring(0, 16), hex.substring(8, 40))
+        val shapes = listOf(
+            hex + "0", hex.substring(1), "0x" + hex + "ff", hex.substring(0, 63) + "g",
+            b64 + "A", b64.substring(0, 42) + "!!", b64.substring(0, 40), hex + hex,
+            String(raw, Charsets.ISO_8859_1), "$hex\u0000", " $b64 x",
+        )
+        val pub = generateKeypair().public
+        val sec = generateKeypair().secret
+        val takers: Map<String, (String) -> Unit> = mapOf(
+            "setBoxKey originatorPriv" to { k -> KeyRing().setBoxKey("a.", k, null, null, pub, false) },
+            "setBoxKey originatorPub" to { k -> KeyRing().setBoxKey("a.", null, k, sec, null, false) },
+            "setBoxKey responderPriv" to { k -> KeyRing().setBoxKey("a.", null, pub, k, null, false) },
+            "setBoxKey responderPub" to { k -> KeyRing().setBoxKey("a.", sec, null, null, k, false) },
+            "setSharedKey" to { k -> KeyRing().setSharedKey("a.", k) },
+            "setDataKey" to { k -> KeyRing().setDataKey("id", k, null) },
+            "keyId" to { k -> keyId(k) },
+            "ed25519ToX25519" to { k -> ed25519ToX25519(k) },
+        )
+        for ((name, call) in takers) {
+            for (shape in shapes) {
+                val e = assertThrows<Wampe2eException.InvalidKey>(name) { call(shape) }
+                val text = "${e.message} $e"
+                for (form in forms) assertFalse(text.contains(form), "$name: $text")
+            }
+        }
+    }
+
     @Test
     fun inboundDecision() {
         val ring = KeyRing()
