@@ -60,7 +60,7 @@ test-rust:
 
 # ---- Fuzzing (fuzz/, cargo-fuzz and libFuzzer; fuzz/README.md) ----
 
-.PHONY: fuzz fuzz-smoke
+.PHONY: fuzz fuzz-smoke fuzz-coverage
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ := target/tools/bin/cargo-fuzz
 FUZZ_TARGETS := seal_open open_payload plaintext json_text attributes message keys inbound xsalsa20poly1305_differential
@@ -95,6 +95,10 @@ fuzz-smoke: $(CARGO_FUZZ)
 # (crashes in fuzz/artifacts/<target>) for the next run.
 fuzz: $(CARGO_FUZZ)
 	$(call fuzz_run,$(FUZZ_SECONDS),$(abspath build/fuzz-corpus))
+
+# Line coverage of core/src by the seeds and what make fuzz found (needs llvm-cov: apt-get install llvm-19).
+fuzz-coverage: $(CARGO_FUZZ)
+	FUZZ_ENV="$(FUZZ_ENV)" CARGO_FUZZ=$(abspath $(CARGO_FUZZ)) fuzz/coverage.sh
 
 # The test venv: the real Autobahn|Python and the independent crypto/serializer libraries.
 $(VENV)/.installed: tests/requirements.txt

@@ -1,14 +1,15 @@
 //! JSON text as bindings hand it over (Node's `JSON.stringify`, C strings),
 //! transcoded without building values: the same bytes as through values, or an
 //! error; a whole message `[uri, args, kwargs]` in one pass: the same bytes as
-//! part by part, or an error.
+//! part by part, or an error; and sealed in one pass, the same plaintext again.
 //!
 //! Input: the text (not UTF-8: nothing to do).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use wampe2e::json_writer::{JsonText, JsonWriter};
-use wampe2e::WriteJson;
+use wampe2e::{open_bytes, seal_json_message, Dialect, Role, WriteJson};
+use wampe2e_fuzz::{Keys, Opener, Rings, CASES};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -45,5 +46,19 @@ fuzz_target!(|data: &[u8]| {
             one_pass, part_by_part,
             "one-pass message differs from part by part"
         );
+        // Sealed in one pass, as the Node addon seals JSON.stringify's text: each
+        // JSON dialect's ciphertext decrypts to exactly that plaintext.
+        let rings = Rings::get();
+        for (dialect, keys, opener) in [
+            (Dialect::Cryptobox, Keys::Pair, Opener::PairDefault(false)),
+            (CASES[2].0, Keys::Data, Opener::DataDefault(false)),
+            (CASES[3].0, Keys::Data, Opener::DataById),
+        ] {
+            let env = seal_json_message(rings.sealer(keys), Role::Originator, text, dialect)
+                .expect("a message that transcodes seals");
+            let plain =
+                open_bytes(rings.opener(opener), Role::Responder, uri, &env).expect("opens");
+            assert_eq!(plain, one_pass, "{dialect:?}");
+        }
     }
 });
