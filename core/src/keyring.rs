@@ -30,17 +30,50 @@ pub struct BoxKey {
     responder_public: Option<PublicKey>,
     originator_box: Option<XSalsaKey>,
     responder_box: Option<XSalsaKey>,
+    names: KeyNames,
+}
+
+/// How a binding names the four keys of a key-pair entry, so that its users read
+/// their own names in error messages (`originatorPriv` in JS, `originator_priv`
+/// in Python and C).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyNames {
+    /// The originator's secret key.
+    pub originator_priv: &'static str,
+    /// The originator's public key.
+    pub originator_pub: &'static str,
+    /// The responder's secret key.
+    pub responder_priv: &'static str,
+    /// The responder's public key.
+    pub responder_pub: &'static str,
+}
+
+impl KeyNames {
+    /// `originator_priv`, ... (Autobahn|Python, C, the CLI's key files).
+    pub const SNAKE: KeyNames = KeyNames {
+        originator_priv: "originator_priv",
+        originator_pub: "originator_pub",
+        responder_priv: "responder_priv",
+        responder_pub: "responder_pub",
+    };
+    /// `originatorPriv`, ... (JavaScript, Kotlin, Swift).
+    pub const CAMEL: KeyNames = KeyNames {
+        originator_priv: "originatorPriv",
+        originator_pub: "originatorPub",
+        responder_priv: "responderPriv",
+        responder_pub: "responderPub",
+    };
 }
 
 fn pair(
-    side: &str,
+    (secret_name, public_name): (&str, &str),
     secret: Option<SecretKey>,
     public: Option<PublicKey>,
 ) -> Result<(Option<SecretKey>, Option<PublicKey>)> {
     match (secret, public) {
         (Some(s), Some(p)) if s.public_key() != p => err(
             ErrorCode::InvalidKey,
-            format!("{side}_pub: does not belong to {side}_priv"),
+            format!("{public_name}: does not belong to {secret_name}"),
         ),
         (Some(s), _) => {
             let p = s.public_key();
@@ -60,10 +93,33 @@ impl BoxKey {
         responder_secret: Option<SecretKey>,
         responder_public: Option<PublicKey>,
     ) -> Result<BoxKey> {
-        let (originator_secret, originator_public) =
-            pair("originator", originator_secret, originator_public)?;
-        let (responder_secret, responder_public) =
-            pair("responder", responder_secret, responder_public)?;
+        BoxKey::new_named(
+            KeyNames::SNAKE,
+            originator_secret,
+            originator_public,
+            responder_secret,
+            responder_public,
+        )
+    }
+
+    /// [`BoxKey::new`], naming the keys in errors as the binding does.
+    pub fn new_named(
+        names: KeyNames,
+        originator_secret: Option<SecretKey>,
+        originator_public: Option<PublicKey>,
+        responder_secret: Option<SecretKey>,
+        responder_public: Option<PublicKey>,
+    ) -> Result<BoxKey> {
+        let (originator_secret, originator_public) = pair(
+            (names.originator_priv, names.originator_pub),
+            originator_secret,
+            originator_public,
+        )?;
+        let (responder_secret, responder_public) = pair(
+            (names.responder_priv, names.responder_pub),
+            responder_secret,
+            responder_public,
+        )?;
         let make_box = |s: &Option<SecretKey>, p: &Option<PublicKey>| match (s, p) {
             (Some(s), Some(p)) => XSalsaKey::from_box(&s.to_bytes(), p.as_bytes()).map(Some),
             _ => Ok(None),
@@ -73,8 +129,13 @@ impl BoxKey {
         if originator_box.is_none() && responder_box.is_none() {
             return err(
                 ErrorCode::KeyIncomplete,
-                "insufficient keys for either role: need originator_priv + responder_pub \
-                 or responder_priv + originator_pub",
+                format!(
+                    "insufficient keys for either role: need {} + {} or {} + {}",
+                    names.originator_priv,
+                    names.responder_pub,
+                    names.responder_priv,
+                    names.originator_pub
+                ),
             );
         }
         Ok(BoxKey {
@@ -84,6 +145,7 @@ impl BoxKey {
             responder_public,
             originator_box,
             responder_box,
+            names,
         })
     }
 
@@ -117,18 +179,36 @@ impl BoxKey {
         responder_priv: Option<KeyInput<'_>>,
         responder_pub: Option<KeyInput<'_>>,
     ) -> Result<BoxKey> {
-        BoxKey::new(
+        BoxKey::from_inputs_named(
+            KeyNames::SNAKE,
+            originator_priv,
+            originator_pub,
+            responder_priv,
+            responder_pub,
+        )
+    }
+
+    /// [`BoxKey::from_inputs`], naming the keys in errors as the binding does.
+    pub fn from_inputs_named(
+        names: KeyNames,
+        originator_priv: Option<KeyInput<'_>>,
+        originator_pub: Option<KeyInput<'_>>,
+        responder_priv: Option<KeyInput<'_>>,
+        responder_pub: Option<KeyInput<'_>>,
+    ) -> Result<BoxKey> {
+        BoxKey::new_named(
+            names,
             originator_priv
-                .map(|k| SecretKey::from_input("originator_priv", k))
+                .map(|k| SecretKey::from_input(names.originator_priv, k))
                 .transpose()?,
             originator_pub
-                .map(|k| PublicKey::from_input("originator_pub", k))
+                .map(|k| PublicKey::from_input(names.originator_pub, k))
                 .transpose()?,
             responder_priv
-                .map(|k| SecretKey::from_input("responder_priv", k))
+                .map(|k| SecretKey::from_input(names.responder_priv, k))
                 .transpose()?,
             responder_pub
-                .map(|k| PublicKey::from_input("responder_pub", k))
+                .map(|k| PublicKey::from_input(names.responder_pub, k))
                 .transpose()?,
         )
     }
@@ -151,14 +231,18 @@ impl BoxKey {
 
     /// The precomputed box for `role`, or `KeyIncomplete` naming what is missing.
     pub(crate) fn box_for(&self, role: Role) -> Result<&XSalsaKey> {
+        let n = &self.names;
         let (b, need) = match role {
-            Role::Originator => (&self.originator_box, "originator_priv and responder_pub"),
-            Role::Responder => (&self.responder_box, "responder_priv and originator_pub"),
+            Role::Originator => (&self.originator_box, (n.originator_priv, n.responder_pub)),
+            Role::Responder => (&self.responder_box, (n.responder_priv, n.originator_pub)),
         };
         b.as_ref().ok_or_else(|| {
             crate::Error::new(
                 ErrorCode::KeyIncomplete,
-                format!("key entry has no {role:?} keys (needs {need})"),
+                format!(
+                    "key entry has no {role:?} keys (needs {} and {})",
+                    need.0, need.1
+                ),
             )
         })
     }

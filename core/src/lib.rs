@@ -53,8 +53,8 @@ pub use dialects::{Dialect, Envelope};
 pub use error::{Error, ErrorCode, Result};
 pub use inbound::{decide, Arrival, Delivery, MatchPolicy, MessageKind};
 pub use keyring::{
-    BoxKey, KeyEntry, KeyMaterial, KeyRing, Role, RotatedKeys, SymmetricKey, AES_GCM_SEAL_LIMIT,
-    AES_GCM_SEAL_WARNING,
+    BoxKey, KeyEntry, KeyMaterial, KeyNames, KeyRing, Role, RotatedKeys, SymmetricKey,
+    AES_GCM_SEAL_LIMIT, AES_GCM_SEAL_WARNING,
 };
 pub use keys::{
     ed25519_public_to_x25519, key_id, DataKey, KeyInput, KeyPair, PublicKey, SecretKey,

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use wampe2e::{
-    BoxKey, DataKey, Envelope as CoreEnvelope, Error, ErrorCode, KeyEntry, KeyPair,
-    KeyRing as CoreKeyRing, PublicKey, SecretKey, SymmetricKey, Value,
+    BoxKey, DataKey, Envelope as CoreEnvelope, Error, ErrorCode, KeyEntry, KeyInput, KeyNames,
+    KeyPair, KeyRing as CoreKeyRing, PublicKey, SecretKey, SymmetricKey, Value,
 };
 
 uniffi::setup_scaffolding!();
@@ -414,11 +414,12 @@ impl KeyRing {
         responder_pub: Option<String>,
         allow_missing_uri: bool,
     ) -> Result<()> {
-        let key = BoxKey::from_encoded(
-            originator_priv.as_deref(),
-            originator_pub.as_deref(),
-            responder_priv.as_deref(),
-            responder_pub.as_deref(),
+        let key = BoxKey::from_inputs_named(
+            KeyNames::CAMEL,
+            originator_priv.as_deref().map(KeyInput::Text),
+            originator_pub.as_deref().map(KeyInput::Text),
+            responder_priv.as_deref().map(KeyInput::Text),
+            responder_pub.as_deref().map(KeyInput::Text),
         )?;
         let mut entry: KeyEntry = key.into();
         entry.allow_missing_uri = allow_missing_uri;
@@ -697,7 +698,7 @@ pub fn ed25519_to_x25519(seed: String) -> Result<KeyPairStrings> {
 /// The WAMP spec key id of a public key (base64 or hex).
 #[uniffi::export]
 pub fn key_id(public_key: String) -> Result<String> {
-    Ok(PublicKey::from_encoded("public_key", &public_key)?.key_id())
+    Ok(PublicKey::from_encoded("publicKey", &public_key)?.key_id())
 }
 
 /// The library version.

@@ -16,7 +16,7 @@ use napi_derive::napi;
 use std::sync::Arc;
 use wampe2e::{
     BoxKey, Cipher, DataKey, Dialect, Envelope as CoreEnvelope, Error, ErrorCode, KeyEntry,
-    KeyInput, KeyPair, KeyRing as CoreKeyRing, Map, Payload, PublicKey, Role, SecretKey,
+    KeyInput, KeyNames, KeyPair, KeyRing as CoreKeyRing, Map, Payload, PublicKey, Role, SecretKey,
     Serializer, SymmetricKey, Value,
 };
 
@@ -226,18 +226,20 @@ impl KeyRing {
             part("responderPriv")?,
             part("responderPub")?,
         );
-        let key = BoxKey::new(
-            with_key(&env, "originatorPriv", &op, |k| {
-                SecretKey::from_input("originator_priv", k)
+        let n = KeyNames::CAMEL;
+        let key = BoxKey::new_named(
+            n,
+            with_key(&env, n.originator_priv, &op, |k| {
+                SecretKey::from_input(n.originator_priv, k)
             })?,
-            with_key(&env, "originatorPub", &opub, |k| {
-                PublicKey::from_input("originator_pub", k)
+            with_key(&env, n.originator_pub, &opub, |k| {
+                PublicKey::from_input(n.originator_pub, k)
             })?,
-            with_key(&env, "responderPriv", &rp, |k| {
-                SecretKey::from_input("responder_priv", k)
+            with_key(&env, n.responder_priv, &rp, |k| {
+                SecretKey::from_input(n.responder_priv, k)
             })?,
-            with_key(&env, "responderPub", &rpub, |k| {
-                PublicKey::from_input("responder_pub", k)
+            with_key(&env, n.responder_pub, &rpub, |k| {
+                PublicKey::from_input(n.responder_pub, k)
             })?,
         )
         .map_err(core_err)?;
@@ -628,7 +630,7 @@ pub fn public_key(env: Env, secret: Unknown) -> Result<String> {
 #[napi(catch_unwind, ts_args_type = "publicKey: string | Uint8Array")]
 pub fn key_id(env: Env, public_key: Unknown) -> Result<String> {
     let public = required_key(&env, "publicKey", &public_key, |k| {
-        PublicKey::from_input("public_key", k)
+        PublicKey::from_input("publicKey", k)
     })?;
     Ok(public.key_id())
 }

@@ -184,3 +184,21 @@ test('shared vectors: Autobahn|Python cryptobox and spec ppt', () => {
     assert.deepEqual(got.kwargs, wampJson(ppt.expected_kwargs_json))
   }
 })
+
+test('key errors name the keys as JS does (originatorPriv), never the key', () => {
+  const r = new w.KeyRing()
+  const pub = w.generateKeypair().public
+  assert.throws(() => r.setBoxKey('a.', { originatorPriv: 'abc', responderPub: pub }), (e) => {
+    assert.equal(e.code, 'WAMPE2E_INVALID_KEY')
+    assert.match(e.message, /^originatorPriv: /)
+    assert.ok(!e.message.includes('abc') && !e.message.includes('originator_priv'))
+    return true
+  })
+  assert.throws(() => r.setBoxKey('a.', { originatorPub: pub }), (e) => {
+    assert.equal(e.code, 'WAMPE2E_KEY_INCOMPLETE')
+    assert.match(e.message, /need originatorPriv \+ responderPub or responderPriv \+ originatorPub/)
+    return true
+  })
+  const other = w.generateKeypair()
+  assert.throws(() => r.setBoxKey('a.', { originatorPriv: other.secret, originatorPub: pub }), /originatorPub: does not belong to originatorPriv/)
+})

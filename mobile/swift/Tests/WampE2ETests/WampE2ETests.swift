@@ -404,7 +404,7 @@ final class WampE2ETests: XCTestCase {
         // The detail names the argument, never the secret.
         let e = thrown { try KeyRing().setBoxKey(prefix: "x", originatorPriv: "not a key!", originatorPub: nil, responderPriv: nil, responderPub: nil, allowMissingUri: false) }
         guard case let .InvalidKey(detail)? = e else { return XCTFail("expected InvalidKey, got \(String(describing: e))") }
-        XCTAssertTrue(detail.contains("originator_priv"), detail)
+        XCTAssertTrue(detail.contains("originatorPriv"), detail)
         XCTAssertFalse(detail.contains("not a key!"), detail)
         XCTAssertFalse(String(describing: e!).contains("not a key!"))
     }

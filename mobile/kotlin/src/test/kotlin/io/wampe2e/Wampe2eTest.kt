@@ -336,7 +336,7 @@ class Wampe2eTest {
 
         // The detail names the argument, never the secret.
         val e = assertThrows<Wampe2eException.InvalidKey> { KeyRing().setBoxKey("x", "not a key!", null, null, null, false) }
-        assertTrue(e.message.contains("originator_priv"))
+        assertTrue(e.message.contains("originatorPriv"))
         assertFalse(e.message.contains("not a key!"))
     }
 
