@@ -71,6 +71,13 @@ function toBytes (payload) {
   throw Object.assign(new Error('encrypted payload is not binary'), { code: 'WAMPE2E_INVALID_ENVELOPE' })
 }
 
+/** What `learn` records for an id the router gave different patterns. */
+const SHARED_ID = Object.freeze({ uri: '', match: 'shared id' })
+
+function refusal (code, message) {
+  return Object.assign(new Error(message), { code })
+}
+
 function isNonEmpty (args, kwargs) {
   return (Array.isArray(args) && args.length > 0) || (kwargs !== null && typeof kwargs === 'object' && Object.keys(kwargs).length > 0)
 }
@@ -97,6 +104,7 @@ function attachAutobahn (session, keyring, options = {}) {
   // INVOCATION request id -> the procedure its replies are sealed for, or null once
   // a reply could not be sealed (the invocation was answered with an ERROR).
   const sealedInvocations = new Map()
+  const pending = new Set() // INVOCATION request ids delivered and not yet finally answered
 
   const send = session._send_wamp
   const refusalError = (requestType, request, code) => [ERROR, requestType, request, {}, errorUri(code), [], { code }]
@@ -147,6 +155,9 @@ function attachAutobahn (session, keyring, options = {}) {
   }
 
   session._send_wamp = (msg) => {
+    if ((msg[0] === YIELD && !(msg[2] && msg[2].progress)) || (msg[0] === ERROR && msg[1] === INVOCATION)) {
+      pending.delete(msg[0] === YIELD ? msg[1] : msg[2])
+    }
     switch (msg[0]) {
       case SUBSCRIBE:
       case REGISTER:
@@ -185,7 +196,12 @@ function attachAutobahn (session, keyring, options = {}) {
     const pattern = patterns.get(request)
     if (pattern === undefined) return
     patterns.delete(request)
-    table.set(id, pattern)
+    // autobahn-js runs every handler on an id for each message: a router that gives
+    // two different subscriptions one id would have one check stand for all.
+    // Messages on such an id are refused.
+    const known = table.get(id)
+    const same = known === undefined || (known.uri === pattern.uri && known.match === pattern.match)
+    table.set(id, same ? pattern : SHARED_ID)
   }
 
   /** The core's inbound decision, then the payload opened if it says so. */
@@ -245,6 +261,7 @@ function attachAutobahn (session, keyring, options = {}) {
         const local = subscriptions.get(msg[1]) || { uri: session.resolve(subs[0].topic), match: subs[0].options.match || 'exact' }
         const details = msg[3] || {}
         try {
+          if (local === SHARED_ID) throw refusal('WAMPE2E_PATTERN_MISMATCH', 'event: the router gave different subscriptions one id')
           const arrival = { kind: 'event', localUri: local.uri, match: local.match, routerUri: routerUri(details, 'topic'), sealed: isSealed(details) }
           const d = decide(arrival, details, msg[4])
           if (d.opened !== null) msg = [EVENT, msg[1], msg[2], withoutEnc(details), d.opened.args ?? [], d.opened.kwargs ?? {}]
@@ -258,8 +275,12 @@ function attachAutobahn (session, keyring, options = {}) {
         if (!reg) break // autobahn-js's own handling
         const local = registrations.get(msg[2]) || { uri: session.resolve(reg.procedure), match: reg.options.match || 'exact' }
         const details = msg[3] || {}
+        // A request id still being answered: a second delivery would share its
+        // reply bookkeeping (and could make a reply leave unsealed). Dropped.
+        if (pending.has(msg[1])) return onRefused(refusal('WAMPE2E_INVALID_MESSAGE', 'invocation: its request id is still being answered'), msg)
         let d
         try {
+          if (local === SHARED_ID) throw refusal('WAMPE2E_PATTERN_MISMATCH', 'invocation: the router gave different registrations one id')
           const arrival = { kind: 'invocation', localUri: local.uri, match: local.match, routerUri: routerUri(details, 'procedure'), sealed: isSealed(details) }
           d = decide(arrival, details, msg[4])
         } catch (err) {
@@ -267,6 +288,7 @@ function attachAutobahn (session, keyring, options = {}) {
           send(refusalError(INVOCATION, msg[1], codeOf(err)))
           return onRefused(err, msg)
         }
+        pending.add(msg[1])
         if (d.opened !== null || keyring.expectsSealed(d.uri)) sealedInvocations.set(msg[1], d.uri)
         if (d.opened !== null) msg = [INVOCATION, msg[1], msg[2], withoutEnc(details), d.opened.args ?? [], d.opened.kwargs ?? {}]
         break

@@ -342,6 +342,38 @@ describe('autobahn-js victim behind a hostile proxy in front of Crossbar.io', ()
     assert.deepEqual(s.takeRefused(), [])
   }))
 
+  test('router_gives_two_subscriptions_one_id', () => withAutobahn(router, 'json', async (s) => {
+    // autobahn-js runs every handler on an id: one check must not stand for a keyed
+    // and an unkeyed subscription. Everything on the shared id is refused.
+    const { inbox, ids, honest } = await subscribeAll(s, ['com.example.sensor', 'com.example.other'])
+    const sensor = ids['com.example.sensor']
+    s.proxy.once(TO_CLIENT, SUBSCRIBED, (conn, msg) => [[SUBSCRIBED, msg[1], sensor]])
+    await s.victim.subscribe('org.public.news', (args) => inbox.push({ on: 'org.public.news', args }))
+    await s.conn.toClient([EVENT, sensor, 4242, {}, ['forged']])
+    await honest('com.example.other', 1)
+    assert.deepEqual(s.takeRefused(), ['WAMPE2E_PATTERN_MISMATCH'])
+  }))
+
+  test('router_delivers_an_invocation_twice_while_it_is_answered', () => withAutobahn(router, 'json', async (s) => {
+    // A second INVOCATION with the id of one still being answered is dropped: it
+    // would share that invocation's reply bookkeeping (a second reply in plaintext).
+    let release
+    const gate = new Promise((resolve) => { release = resolve })
+    const invoked = []
+    await s.victim.register('com.example.slow', async (args) => { invoked.push(args); await gate; return args[0] })
+    s.proxy.once(TO_CLIENT, INVOCATION, (conn, msg) => [msg, msg])
+    const call = s.honest.call('com.example.slow', [SECRET])
+    while (invoked.length === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    release()
+    assert.equal(await call, SECRET)
+    assert.equal(invoked.length, 1)
+    assert.deepEqual(s.takeRefused(), ['WAMPE2E_INVALID_MESSAGE'])
+    const yields = s.conn.seen[TO_ROUTER].filter((m) => m[0] === YIELD)
+    assert.equal(yields.length, 1)
+    assertSealed(yields[0], 'enc_algo', 2)
+  }))
+
   test('router_injects_plaintext_invocation', () => withAutobahn(router, 'json', async (s) => {
     const { invoked, reg, honestCall } = await registerAdd(s)
     await honestCall(1)

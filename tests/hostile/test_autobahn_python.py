@@ -211,6 +211,28 @@ def test_events(router, serializer):
     run(main())
 
 
+def test_shared_subscription_id(router):
+    """The router answers a second SUBSCRIBE (an unkeyed topic) with the first's id
+    (a keyed topic), so that one check would stand for both handlers: every message
+    on that id is refused; other subscriptions keep working."""
+
+    async def main():
+        async with HostileProxy(router.url) as proxy, Scene(router, proxy, "json") as s:
+            got = asyncio.Queue()
+            for topic in ("com.example.sensor", "com.example.other"):
+                await s.victim.subscribe(lambda *a, _t=topic: got.put_nowait((_t, list(a))), topic)
+            sensor = s.ident(SUBSCRIBE, SUBSCRIBED, "com.example.sensor")
+            proxy.once(TO_CLIENT, SUBSCRIBED, lambda conn, msg: [[SUBSCRIBED, msg[1], sensor]])
+            await s.victim.subscribe(lambda *a: got.put_nowait(("news", list(a))), "org.public.news")
+            await s.conn.to_client([EVENT, sensor, 4242, {}, ["forged"]])
+            await s.honest.publish("com.example.other", 1, options=PublishOptions(acknowledge=True))
+            assert await asyncio.wait_for(got.get(), TIMEOUT) == ("com.example.other", [1])
+            assert got.empty()
+            assert s.take_refused() == ["WAMPE2E_PATTERN_MISMATCH"]
+
+    run(main())
+
+
 def test_replay_is_out_of_scope(router):
     """Documented limitation: cryptobox cannot detect a replay on the same URI."""
 

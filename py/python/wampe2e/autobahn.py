@@ -31,7 +31,7 @@ README's threat model).
 """
 
 from wampe2e import _native
-from wampe2e._native import Wampe2eError
+from wampe2e._native import PatternMismatchError, Wampe2eError
 
 __all__ = ["Key", "KeyRing", "attach"]
 
@@ -70,6 +70,10 @@ def attach(session, keyring, strict=True, on_refused=None):
         raise TypeError(f"keyring: expected wampe2e.autobahn.KeyRing, got {type(keyring).__name__}")
     _Guard(session, keyring, bool(strict), on_refused).install()
     return session
+
+
+#: What ``_Guard.learn`` records for an id the router gave different patterns.
+_SHARED_ID = ("", "shared id")
 
 
 class _Codec:
@@ -189,7 +193,11 @@ class _Guard:
     def learn(self, request, table, ident):
         pattern = self.patterns.pop(request, None)
         if pattern is not None:
-            table[ident] = pattern
+            # Autobahn runs every handler on an id for each message: a router that
+            # gives two different subscriptions one id would have one check stand
+            # for all. Messages on such an id are refused.
+            known = table.get(ident)
+            table[ident] = pattern if known in (None, pattern) else _SHARED_ID
 
     def local(self, table, ident, fallback):
         return table.get(ident) or (fallback, "exact")
@@ -206,6 +214,8 @@ class _Guard:
             return msg  # Autobahn's own handling of an unknown subscription
         topic, match = self.local(self.subscriptions, msg.subscription, subs[0].topic)
         try:
+            if (topic, match) == _SHARED_ID:
+                raise PatternMismatchError("event: the router gave different subscriptions one id")
             sealed, uri = self.keyring.inbound(
                 "event", topic, match, msg.topic, bool(msg.enc_algo), False, self.strict
             )
