@@ -6,9 +6,9 @@
 //! * WAMP spec Payload Passthru Mode (`ppt_*`): `ppt_scheme = "wamp"`,
 //!   `ppt_serializer`, `ppt_cipher`, `ppt_keyid`; the payload is `[binary]`.
 
-use crate::cipher::Cipher;
+use crate::crypto::cipher::Cipher;
 use crate::error::{err, ErrorCode, Result};
-use crate::serializer::Serializer;
+use crate::plaintext::serializer::Serializer;
 
 /// Attribute names of the Autobahn/Crossbar dialect.
 pub const ENC_ALGO: &str = "enc_algo";

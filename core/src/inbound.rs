@@ -26,7 +26,7 @@
 //! the same URI is not detected by cryptobox or ppt.
 
 use crate::error::{err, ErrorCode, Result};
-use crate::keyring::KeyRing;
+use crate::keys::keyring::KeyRing;
 use std::str::FromStr;
 
 /// The kind of message that arrived.

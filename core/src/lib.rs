@@ -32,42 +32,35 @@
 
 #![deny(unsafe_code)]
 
-pub mod builder;
-mod cipher;
+pub mod crypto;
 pub mod dialects;
 pub mod error;
 pub mod inbound;
-pub mod json_writer;
-pub mod keyring;
 pub mod keys;
 pub mod message;
 pub mod payload;
-pub mod reflection;
-pub mod salsa20_simd;
-pub mod secretbox;
-pub mod serializer;
-pub mod value;
+pub mod plaintext;
 
-pub use cipher::Cipher;
+pub use crypto::cipher::Cipher;
 pub use dialects::{Dialect, Envelope};
 pub use error::{Error, ErrorCode, Result};
 pub use inbound::{decide, Arrival, Delivery, MatchPolicy, MessageKind};
-pub use keyring::{
+pub use keys::keyring::{
     BoxKey, KeyEntry, KeyMaterial, KeyNames, KeyRing, Role, RotatedKeys, SymmetricKey,
     AES_GCM_SEAL_LIMIT, AES_GCM_SEAL_WARNING,
 };
-pub use keys::{
+pub use keys::material::{
     ed25519_public_to_x25519, key_id, DataKey, KeyInput, KeyPair, PublicKey, SecretKey,
 };
+pub use keys::reflection::REMEMBERED_AES_SEALS;
 pub use payload::{
     args_from_json, args_from_value, decrypt_payload, json_plaintext_with_side_binaries,
     kwargs_from_json, kwargs_from_value, open_bytes, open_payload, open_payload_and_plaintext,
     seal_bytes, seal_json_message, seal_payload, serialize_plaintext, Decrypted, Payload,
     SealBuffer, Sealer, WriteJson,
 };
-pub use reflection::REMEMBERED_AES_SEALS;
-pub use serializer::Serializer;
-pub use value::{Map, Value};
+pub use plaintext::serializer::Serializer;
+pub use plaintext::value::{Map, Value};
 
 /// Largest plaintext, in bytes, that is sealed or opened (64 MiB): bounds the
 /// memory a hostile peer can make us allocate.

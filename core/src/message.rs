@@ -3,8 +3,8 @@
 
 use crate::dialects::{Dialect, Envelope};
 use crate::error::{err, ErrorCode, Result};
-use crate::keyring::Role;
-use crate::value::{Map, Value};
+use crate::keys::keyring::Role;
+use crate::plaintext::value::{Map, Value};
 use std::str::FromStr;
 
 /// The WAMP message types that carry application payloads.

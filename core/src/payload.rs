@@ -1,15 +1,15 @@
 //! Sealing and opening application payloads: `{"uri", "args", "kwargs"}` serialized,
 //! encrypted with the key the keyring selects, and bound to the message URI.
 
-use crate::builder::{parse_plaintext, Opened, ValueBuilder, ValueTree};
-use crate::cipher::{Cipher, CipherKey};
+use crate::crypto::cipher::{Cipher, CipherKey};
 use crate::dialects::{Dialect, Envelope};
 use crate::error::{err, ErrorCode, Result};
-use crate::json_writer::{JsonWriter, RootKind};
-use crate::keyring::{KeyEntry, KeyMaterial, KeyRing, Role};
-use crate::reflection::SealMarks;
-use crate::serializer::{too_deep, write_value, Serializer, MAX_DEPTH};
-use crate::value::{Map, Value};
+use crate::keys::keyring::{KeyEntry, KeyMaterial, KeyRing, Role};
+use crate::keys::reflection::SealMarks;
+use crate::plaintext::builder::{parse_plaintext, Opened, ValueBuilder, ValueTree};
+use crate::plaintext::json_writer::{JsonWriter, RootKind};
+use crate::plaintext::serializer::{too_deep, write_value, Serializer, MAX_DEPTH};
+use crate::plaintext::value::{Map, Value};
 use serde::ser::{Serialize, SerializeMap};
 
 /// An opened payload.
@@ -57,7 +57,7 @@ pub fn kwargs_from_value(what: &str, value: Option<Value>) -> Result<Option<Map>
 /// [`args_from_value`] from WAMP-JSON text (`None` text: no args).
 pub fn args_from_json(what: &str, text: Option<&str>) -> Result<Option<Vec<Value>>> {
     let value = text
-        .map(|t| crate::serializer::read_json(t.as_bytes()))
+        .map(|t| crate::plaintext::serializer::read_json(t.as_bytes()))
         .transpose()?;
     args_from_value(what, value)
 }
@@ -65,7 +65,7 @@ pub fn args_from_json(what: &str, text: Option<&str>) -> Result<Option<Vec<Value
 /// [`kwargs_from_value`] from WAMP-JSON text (`None` text: no kwargs).
 pub fn kwargs_from_json(what: &str, text: Option<&str>) -> Result<Option<Map>> {
     let value = text
-        .map(|t| crate::serializer::read_json(t.as_bytes()))
+        .map(|t| crate::plaintext::serializer::read_json(t.as_bytes()))
         .transpose()?;
     kwargs_from_value(what, value)
 }
@@ -375,7 +375,7 @@ impl<'u> Sealer<'u> {
     }
 
     /// Encrypts a plaintext written by this sealer under a fresh OS-random nonce,
-    /// marked (see [`crate::reflection`]) so that the ciphertext is refused if the
+    /// marked (see [`crate::keys::reflection`]) so that the ciphertext is refused if the
     /// router sends it back to this keyring in the same role (`Reflected`).
     ///
     /// Errors: `PayloadTooLarge`, `RandomFailed`, `KeyExhausted` (AES-256-GCM).
@@ -401,7 +401,7 @@ impl<'u> Sealer<'u> {
 /// Seals the JSON text of a message `[uri, args, kwargs]` (e.g. a JavaScript
 /// `JSON.stringify` result) in a JSON dialect: the same plaintext and envelope as
 /// sealing its values, in one pass over the text (see
-/// [`crate::json_writer::JsonText::message_plaintext`]). Non-JSON dialects are
+/// [`crate::plaintext::json_writer::JsonText::message_plaintext`]). Non-JSON dialects are
 /// `InvalidArgument` (read the parts with `JsonText::message` instead).
 ///
 /// Errors: those of [`seal_payload`], and `InvalidJson` / `InvalidBase64` for the text.
@@ -412,7 +412,7 @@ pub fn seal_json_message(
     dialect: Dialect,
 ) -> Result<Envelope> {
     let mut sealer = None;
-    let plaintext = crate::json_writer::JsonText::message_plaintext(text, |uri| {
+    let plaintext = crate::plaintext::json_writer::JsonText::message_plaintext(text, |uri| {
         let s = Sealer::new(keyring, role, uri, dialect)?;
         let buffer = s.json_buffer(text.len() + 32)?;
         sealer = Some(s);

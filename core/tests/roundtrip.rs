@@ -209,8 +209,8 @@ proptest! {
     /// The streaming paths bindings use write and read exactly what the value paths do.
     #[test]
     fn streamed_json_equals_the_value_path(args in vec(value(true), 0..4), kwargs in vec((any::<String>(), value(true)), 0..4)) {
-        use wampe2e::json_writer::JsonText;
-        use wampe2e::serializer::to_json_string;
+        use wampe2e::plaintext::json_writer::JsonText;
+        use wampe2e::plaintext::serializer::to_json_string;
         use wampe2e::{serialize_plaintext, Sealer, WriteJson};
         let ring = KeyRing::new();
         ring.set("", BoxKey::from_shared_secret(KeyPair::generate().unwrap().secret).unwrap());

@@ -12,8 +12,8 @@
 )]
 
 use crypto_box::aead::AeadInPlace;
-use wampe2e::salsa20_simd::{available, xor_keystream, Backend};
-use wampe2e::secretbox::XSalsaKey;
+use wampe2e::crypto::salsa20::{available, xor_keystream, Backend};
+use wampe2e::crypto::secretbox::XSalsaKey;
 use xsalsa20poly1305::KeyInit;
 
 /// A deterministic xorshift generator: reproducible inputs without a dependency.
@@ -173,7 +173,7 @@ fn small_order_public_keys_are_refused() {
 #[test]
 fn backend_selection_follows_the_cpu_and_the_override() {
     let forced = std::env::var_os("WAMPE2E_FORCE_SCALAR").is_some_and(|v| v == "1");
-    let chosen = wampe2e::salsa20_simd::detected();
+    let chosen = wampe2e::crypto::salsa20::detected();
     use std::io::Write;
     let _ = writeln!(
         std::io::stderr(),

@@ -5,7 +5,7 @@ use crate::buf::{give, wampe2e_buf};
 use crate::error::{ffi_guard, wampe2e_result};
 use crate::keyring::wampe2e_keyring;
 use std::os::raw::c_char;
-use wampe2e::serializer::write_json;
+use wampe2e::plaintext::serializer::write_json;
 use wampe2e::{Envelope, Error, ErrorCode, Value};
 
 /// A sealed payload plus the attributes that go into the WAMP message's

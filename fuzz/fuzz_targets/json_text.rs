@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wampe2e::json_writer::{JsonText, JsonWriter};
+use wampe2e::plaintext::json_writer::{JsonText, JsonWriter};
 use wampe2e::{open_bytes, seal_json_message, Dialect, Role, WriteJson};
 use wampe2e_fuzz::{Keys, Opener, Rings, CASES};
 
@@ -18,9 +18,9 @@ fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();
     let mut w = JsonWriter::new(&mut out, 1);
     let streamed = JsonText(text).write_json(&mut w).map(|()| w.is_complete());
-    if let (Ok(true), Ok(v)) = (streamed, wampe2e::serializer::read_json(text.as_bytes())) {
+    if let (Ok(true), Ok(v)) = (streamed, wampe2e::plaintext::serializer::read_json(text.as_bytes())) {
         let mut via_value = Vec::new();
-        if wampe2e::serializer::write_json(&v, &mut via_value).is_ok() {
+        if wampe2e::plaintext::serializer::write_json(&v, &mut via_value).is_ok() {
             assert_eq!(
                 out, via_value,
                 "transcoded JSON differs from the value path"

@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wampe2e::keys::decode_key;
+use wampe2e::keys::material::decode_key;
 use wampe2e::{
     ed25519_public_to_x25519, BoxKey, DataKey, ErrorCode, KeyPair, PublicKey, SecretKey,
 };

@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wampe2e::builder::{parse_plaintext, ValueTree};
+use wampe2e::plaintext::builder::{parse_plaintext, ValueTree};
 use wampe2e::{ErrorCode, Serializer, Value};
 use wampe2e_fuzz::exact::Exact;
 use wampe2e_fuzz::{is_parse_error, Input};

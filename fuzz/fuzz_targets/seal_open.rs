@@ -14,7 +14,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wampe2e::builder::{parse_plaintext, ValueTree};
+use wampe2e::plaintext::builder::{parse_plaintext, ValueTree};
 use wampe2e::{
     open_bytes, open_payload, seal_bytes, seal_payload, Dialect, ErrorCode, Role, Value,
 };

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wampe2e::salsa20_simd::{available, xor_keystream, Backend};
-use wampe2e::secretbox::XSalsaKey;
+use wampe2e::crypto::salsa20::{available, xor_keystream, Backend};
+use wampe2e::crypto::secretbox::XSalsaKey;
 use xsalsa20poly1305::aead::{AeadInPlace, KeyInit};
 
 fuzz_target!(|input: (([u8; 32], [u8; 24], u32), Vec<u8>)| {

@@ -576,7 +576,7 @@ pub fn decide_inbound(
 }
 
 fn to_json(v: Value) -> Result<String> {
-    Ok(wampe2e::serializer::to_json_string(&v)?)
+    Ok(wampe2e::plaintext::serializer::to_json_string(&v)?)
 }
 
 /// Seals args/kwargs given as WAMP-JSON text (null for none) for a message on `uri`.

@@ -10,9 +10,9 @@ use crate::{core_err, invalid, KeyRing, SealOptions};
 use napi::bindgen_prelude::{BufferSlice, Either, Either3, External};
 use napi_derive::napi;
 use std::sync::Arc;
-use wampe2e::builder::ValueBuilder;
 use wampe2e::dialects::ATTRIBUTE_NAMES;
-use wampe2e::json_writer::{JsonText, JsonWriter};
+use wampe2e::plaintext::builder::ValueBuilder;
+use wampe2e::plaintext::json_writer::{JsonText, JsonWriter};
 use wampe2e::{Dialect, Envelope, Payload, Role, Serializer, WriteJson};
 
 type Result<T> = crate::convert::Result<T>;
@@ -170,7 +170,7 @@ fn seal_message(
     }
     let (uri, [args, kwargs]) = JsonText::message(message)?;
     let value = |t: Option<JsonText<'_>>| {
-        t.map(|t| wampe2e::serializer::read_json(t.0.as_bytes()))
+        t.map(|t| wampe2e::plaintext::serializer::read_json(t.0.as_bytes()))
             .transpose()
     };
     let args = wampe2e::args_from_value("args", value(args)?)?;
@@ -242,7 +242,7 @@ fn as_json_text(p: &Payload) -> Option<Opened> {
         .iter()
         .flatten()
         .chain(p.kwargs.iter().flatten().map(|(_, v)| v))
-        .all(|v| wampe2e::builder::replay(v, &mut check).is_ok());
+        .all(|v| wampe2e::plaintext::builder::replay(v, &mut check).is_ok());
     if !equivalent || check.differs {
         return None;
     }

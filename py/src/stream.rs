@@ -15,8 +15,8 @@ use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
 };
 use std::cell::RefCell;
-use wampe2e::json_writer::JsonWriter;
-use wampe2e::serializer::MAX_DEPTH;
+use wampe2e::plaintext::json_writer::JsonWriter;
+use wampe2e::plaintext::serializer::MAX_DEPTH;
 use wampe2e::{Error, ErrorCode, Map, Value, WriteJson};
 
 /// The Python type name of `obj`, for error messages.
@@ -154,7 +154,7 @@ impl ValueSink {
     fn open(&mut self, container: Value) -> wampe2e::Result<()> {
         // The plaintext map encloses args and kwargs: one level already open.
         if 1 + self.stack.len() >= MAX_DEPTH {
-            return wampe2e::serializer::too_deep("value");
+            return wampe2e::plaintext::serializer::too_deep("value");
         }
         self.stack.push((container, None));
         Ok(())
@@ -448,7 +448,7 @@ impl<'py> PyBuilder<'py> {
     }
 }
 
-impl<'py> wampe2e::builder::ValueBuilder for PyBuilder<'py> {
+impl<'py> wampe2e::plaintext::builder::ValueBuilder for PyBuilder<'py> {
     type Value = Bound<'py, PyAny>;
     type Key = Bound<'py, PyString>;
 

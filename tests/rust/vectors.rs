@@ -16,8 +16,8 @@ mod common;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use common::exact::Exact;
-use wampe2e::secretbox::XSalsaKey;
-use wampe2e::serializer::read_json;
+use wampe2e::crypto::secretbox::XSalsaKey;
+use wampe2e::plaintext::serializer::read_json;
 use wampe2e::{
     open_payload, serialize_plaintext, BoxKey, Cipher, DataKey, Dialect, Envelope, KeyMaterial,
     KeyPair, KeyRing, PublicKey, Role, SecretKey, Serializer, SymmetricKey, Value,

@@ -1,12 +1,12 @@
 //! A streaming writer of WAMP-JSON exactly as Autobahn|Python writes it
 //! (`json.dumps(separators=(",", ":"), ensure_ascii=False)`, binary as
-//! `"\u0000" + base64`). [`crate::serializer::write_json`] drives it from a
+//! `"\u0000" + base64`). [`crate::plaintext::serializer::write_json`] drives it from a
 //! [`crate::Value`]; bindings drive it straight from their own values, so a large
 //! payload is never copied into an intermediate tree.
 
-use crate::builder::{failure_or, keep_failure};
 use crate::error::{err, ErrorCode, Result};
-use crate::serializer::MAX_DEPTH;
+use crate::plaintext::builder::{failure_or, keep_failure};
+use crate::plaintext::serializer::MAX_DEPTH;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
@@ -126,7 +126,7 @@ impl<'a> JsonWriter<'a> {
 
     fn open(&mut self, bracket: u8, kind: RootKind) -> Result<()> {
         if self.base_depth + self.depth >= MAX_DEPTH {
-            return crate::serializer::too_deep("value");
+            return crate::plaintext::serializer::too_deep("value");
         }
         self.before_value(kind);
         self.out.push(bracket);
@@ -455,7 +455,7 @@ impl<'de> serde::de::Visitor<'de> for Transcode<'_, '_> {
     }
     fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<(), E> {
         let r = if s.starts_with('\0') {
-            crate::builder::json_binary(s).map(|b| self.w.bytes(&b))
+            crate::plaintext::builder::json_binary(s).map(|b| self.w.bytes(&b))
         } else {
             self.w.str(s)
         };
@@ -707,8 +707,8 @@ mod tests {
             "[ 1 , { \"a\" : 2 } ]",
         ];
         for text in texts {
-            let via_value = crate::serializer::to_json_string(
-                &crate::serializer::read_json(text.as_bytes()).unwrap(),
+            let via_value = crate::plaintext::serializer::to_json_string(
+                &crate::plaintext::serializer::read_json(text.as_bytes()).unwrap(),
             )
             .unwrap();
             let direct = written(|w| JsonText(text).write_json(w)).unwrap();

@@ -1,10 +1,10 @@
 //! The keyring: URI prefixes and key ids mapped to key entries, selected exactly as
 //! Autobahn|Python's `KeyRing` does (longest character prefix, then the default).
 
+use crate::crypto::secretbox::XSalsaKey;
 use crate::error::{err, ErrorCode, Result};
-use crate::keys::{DataKey, KeyInput, PublicKey, SecretKey};
-use crate::reflection::SealMarks;
-use crate::secretbox::XSalsaKey;
+use crate::keys::material::{DataKey, KeyInput, PublicKey, SecretKey};
+use crate::keys::reflection::SealMarks;
 use aes_gcm::{Aes256Gcm, KeyInit};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -172,7 +172,7 @@ impl BoxKey {
         )
     }
 
-    /// [`BoxKey::new`] from keys as text or bytes (see [`crate::keys::KeyInput`]).
+    /// [`BoxKey::new`] from keys as text or bytes (see [`crate::keys::material::KeyInput`]).
     pub fn from_inputs(
         originator_priv: Option<KeyInput<'_>>,
         originator_pub: Option<KeyInput<'_>>,
@@ -476,7 +476,7 @@ impl KeyRing {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// How this keyring recognises its own seals (see [`crate::reflection`]).
+    /// How this keyring recognises its own seals (see [`crate::keys::reflection`]).
     pub(crate) fn marks(&self) -> &Arc<SealMarks> {
         &self.marks
     }

@@ -1,14 +1,14 @@
 //! XSalsa20-Poly1305 as NaCl defines it (`crypto_secretbox`, and `crypto_box`
 //! after `crypto_box_beforenm`), over the SIMD Salsa20 keystream of
-//! [`crate::salsa20_simd`] and RustCrypto's `poly1305`:
+//! [`crate::crypto::salsa20`] and RustCrypto's `poly1305`:
 //!
 //! subkey = HSalsa20(key, nonce[0..16]); block 0 of Salsa20(subkey, nonce[16..24])
 //! gives the Poly1305 key (bytes 0..32) and encrypts the first 32 message bytes
 //! (bytes 32..64); blocks 1.. encrypt the rest; tag = Poly1305(ciphertext).
 //! Bit-identical to RustCrypto's `xsalsa20poly1305` / `crypto_box` and libsodium.
 
+use crate::crypto::salsa20::{self as salsa20_simd, Backend};
 use crate::error::{err, ErrorCode, Result};
-use crate::salsa20_simd::{self, Backend};
 use poly1305::universal_hash::KeyInit;
 use poly1305::Poly1305;
 use salsa20::cipher::consts::U10;

@@ -2,8 +2,8 @@
 //! `crypto_box`/secretbox = nonce(24) ‖ tag(16) ‖ ciphertext;
 //! AES-256-GCM = nonce(12) ‖ ciphertext ‖ tag(16), no associated data.
 
+use crate::crypto::secretbox::XSalsaKey;
 use crate::error::{err, ErrorCode, Result};
-use crate::secretbox::XSalsaKey;
 use crate::MAX_PAYLOAD_LEN;
 use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::generic_array::GenericArray;
@@ -97,7 +97,7 @@ impl CipherKey<'_> {
 
     /// Encrypts `buf[header_len..]` in place under a fresh OS-random nonce and
     /// fills in nonce and tag, leaving the wire form in `buf`. `mark` sees the
-    /// random nonce first and may rewrite part of it (see [`crate::reflection`]).
+    /// random nonce first and may rewrite part of it (see [`crate::keys::reflection`]).
     pub(crate) fn seal_in_place(
         &self,
         buf: &mut Vec<u8>,

@@ -1,8 +1,8 @@
 //! Plaintext serializers: JSON (byte-compatible with Autobahn|Python), CBOR and MessagePack.
 
 use crate::error::{err, ErrorCode, Result};
-use crate::json_writer::JsonWriter;
-use crate::value::Value;
+use crate::plaintext::json_writer::JsonWriter;
+use crate::plaintext::value::Value;
 use std::str::FromStr;
 
 /// Deepest list/map nesting accepted for serialization (parsers allow at least this much).
@@ -74,7 +74,11 @@ impl Serializer {
 
     /// Parses one complete value; trailing bytes are an error.
     pub fn read(self, bytes: &[u8]) -> Result<Value> {
-        crate::builder::parse_value(self, bytes, &mut crate::builder::ValueTree)
+        crate::plaintext::builder::parse_value(
+            self,
+            bytes,
+            &mut crate::plaintext::builder::ValueTree,
+        )
     }
 }
 
@@ -147,7 +151,9 @@ pub(crate) fn write_value(w: &mut JsonWriter<'_>, v: &Value) -> Result<()> {
 mod tests {
     use super::*;
 
-    use crate::json_writer::{write_json_str, write_python_float, write_python_float_from_digits};
+    use crate::plaintext::json_writer::{
+        write_json_str, write_python_float, write_python_float_from_digits,
+    };
 
     fn py(f: f64) -> String {
         let mut out = Vec::new();

@@ -83,7 +83,7 @@ impl Value {
 
 impl Serialize for Value {
     /// Binary values serialize as byte strings (CBOR/MessagePack); the JSON
-    /// serializer in [`crate::serializer`] applies the WAMP-JSON convention instead.
+    /// serializer in [`crate::plaintext::serializer`] applies the WAMP-JSON convention instead.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Null => s.serialize_unit(),
@@ -113,9 +113,9 @@ impl Serialize for Value {
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut tree = crate::builder::ValueTree;
-        let mut ctx = crate::builder::Ctx::new(&mut tree, false);
-        d.deserialize_any(crate::builder::ValueSeed(&mut ctx))
+        let mut tree = crate::plaintext::builder::ValueTree;
+        let mut ctx = crate::plaintext::builder::Ctx::new(&mut tree, false);
+        d.deserialize_any(crate::plaintext::builder::ValueSeed(&mut ctx))
     }
 }
 

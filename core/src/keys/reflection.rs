@@ -15,9 +15,9 @@
 //! A session that receives its own publication (`exclude_me=False`) opens it in
 //! the other role: that is not a reflection and is not refused.
 
-use crate::cipher::Cipher;
+use crate::crypto::cipher::Cipher;
 use crate::error::{err, ErrorCode, Result};
-use crate::keyring::Role;
+use crate::keys::keyring::Role;
 use std::collections::hash_map::RandomState;
 use std::collections::{HashSet, VecDeque};
 use std::hash::BuildHasher;

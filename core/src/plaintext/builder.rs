@@ -4,8 +4,8 @@
 //! [`ValueTree`] builds the core's own [`Value`].
 
 use crate::error::{err, ErrorCode, Result};
-use crate::serializer::{too_deep, Serializer, MAX_DEPTH};
-use crate::value::Value;
+use crate::plaintext::serializer::{too_deep, Serializer, MAX_DEPTH};
+use crate::plaintext::value::Value;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -891,7 +891,7 @@ fn opened_from_value<B: ValueBuilder>(value: Value, b: &mut B) -> Result<Opened<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::Map;
+    use crate::plaintext::value::Map;
 
     fn each_serializer(v: &Value) -> Vec<(Serializer, Vec<u8>)> {
         [Serializer::Json, Serializer::Cbor, Serializer::Msgpack]
