@@ -10,7 +10,7 @@ use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Read;
 use std::process::ExitCode;
 use wampe2e::message::{build_message, parse_message, MessageType};
-use wampe2e::plaintext::serializer::read_json;
+use wampe2e::plaintext::builder::read_json;
 use wampe2e::{
     open_payload, seal_payload, BoxKey, Cipher, DataKey, Dialect, Error, ErrorCode, KeyEntry,
     KeyPair, KeyRing, Role, SecretKey, Serializer, SymmetricKey, Value,

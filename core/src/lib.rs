@@ -57,8 +57,9 @@ pub use payload::{
     args_from_json, args_from_value, decrypt_payload, json_plaintext_with_side_binaries,
     kwargs_from_json, kwargs_from_value, open_bytes, open_payload, open_payload_and_plaintext,
     seal_bytes, seal_json_message, seal_payload, serialize_plaintext, Decrypted, Payload,
-    SealBuffer, Sealer, WriteJson,
+    SealBuffer, Sealer,
 };
+pub use plaintext::json_writer::WriteJson;
 pub use plaintext::serializer::Serializer;
 pub use plaintext::value::{Map, Value};
 

@@ -7,8 +7,9 @@ use crate::error::{err, ErrorCode, Result};
 use crate::keys::keyring::{KeyEntry, KeyMaterial, KeyRing, Role};
 use crate::keys::reflection::SealMarks;
 use crate::plaintext::builder::{parse_plaintext, Opened, ValueBuilder, ValueTree};
-use crate::plaintext::json_writer::{JsonWriter, RootKind};
-use crate::plaintext::serializer::{too_deep, write_value, Serializer, MAX_DEPTH};
+use crate::plaintext::json_writer::{write_json_plaintext, WriteJson};
+use crate::plaintext::limits::{too_deep, MAX_DEPTH};
+use crate::plaintext::serializer::Serializer;
 use crate::plaintext::value::{Map, Value};
 use serde::ser::{Serialize, SerializeMap};
 
@@ -57,7 +58,7 @@ pub fn kwargs_from_value(what: &str, value: Option<Value>) -> Result<Option<Map>
 /// [`args_from_value`] from WAMP-JSON text (`None` text: no args).
 pub fn args_from_json(what: &str, text: Option<&str>) -> Result<Option<Vec<Value>>> {
     let value = text
-        .map(|t| crate::plaintext::serializer::read_json(t.as_bytes()))
+        .map(|t| crate::plaintext::builder::read_json(t.as_bytes()))
         .transpose()?;
     args_from_value(what, value)
 }
@@ -65,7 +66,7 @@ pub fn args_from_json(what: &str, text: Option<&str>) -> Result<Option<Vec<Value
 /// [`kwargs_from_value`] from WAMP-JSON text (`None` text: no kwargs).
 pub fn kwargs_from_json(what: &str, text: Option<&str>) -> Result<Option<Map>> {
     let value = text
-        .map(|t| crate::plaintext::serializer::read_json(t.as_bytes()))
+        .map(|t| crate::plaintext::builder::read_json(t.as_bytes()))
         .transpose()?;
     kwargs_from_value(what, value)
 }
@@ -131,90 +132,11 @@ impl Plaintext<'_> {
     }
 }
 
-/// A binding's value that writes itself as WAMP-JSON, so a payload can be sealed
-/// straight from the binding's objects (see [`Sealer::json_plaintext`]).
-pub trait WriteJson {
-    /// Writes exactly one value through `w`.
-    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()>;
-}
-
-impl WriteJson for &[Value] {
-    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()> {
-        w.begin_list()?;
-        for (i, v) in self.iter().enumerate() {
-            write_value(w, v).map_err(|e| e.within(&format!("[{i}]")))?;
-        }
-        w.end_list();
-        Ok(())
-    }
-}
-
-impl WriteJson for Map {
-    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()> {
-        w.begin_map()?;
-        for (k, v) in self {
-            w.key(k);
-            write_value(w, v).map_err(|e| e.within(&format!("[{k:?}]")))?;
-        }
-        w.end_map();
-        Ok(())
-    }
-}
-
-/// Appends `{"uri":…,"args":…,"kwargs":…}` as Autobahn|Python writes it; `args` must
-/// write a list and `kwargs` a map. With `side`, binaries go out of band (see
-/// [`JsonWriter::with_side_binaries`]).
-pub(crate) fn write_json_plaintext(
-    out: &mut Vec<u8>,
-    mut side: Option<&mut Vec<u8>>,
-    uri: Option<&str>,
-    args: Option<&dyn WriteJson>,
-    kwargs: Option<&dyn WriteJson>,
-) -> Result<()> {
-    out.extend_from_slice(b"{\"uri\":");
-    match uri {
-        Some(u) => JsonWriter::new(out, 1).str(u)?,
-        None => out.extend_from_slice(b"null"),
-    }
-    for (key, part, want, name) in [
-        (&b",\"args\":"[..], args, RootKind::List, "args"),
-        (&b",\"kwargs\":"[..], kwargs, RootKind::Map, "kwargs"),
-    ] {
-        out.extend_from_slice(key);
-        let Some(part) = part else {
-            out.extend_from_slice(b"null");
-            continue;
-        };
-        let mut w = match side.as_deref_mut() {
-            Some(side) => JsonWriter::with_side_binaries(out, 1, side),
-            None => JsonWriter::new(out, 1),
-        };
-        part.write_json(&mut w).map_err(|e| e.within(name))?;
-        check_json_part(&w, want, name)?;
-    }
-    out.push(b'}');
-    Ok(())
-}
-
-/// Checks that `w` wrote one `want` (a list for `args`, a map for `kwargs`).
-pub(crate) fn check_json_part(w: &JsonWriter<'_>, want: RootKind, name: &str) -> Result<()> {
-    if w.root() == want && w.is_complete() {
-        return Ok(());
-    }
-    let kind = if want == RootKind::List {
-        "list"
-    } else {
-        "map"
-    };
-    err(
-        ErrorCode::InvalidArgument,
-        format!("{name}: expected one {kind}"),
-    )
-}
-
 /// The JSON plaintext of a payload as [`serialize_plaintext`] writes it, but with
 /// its binaries out of band, appended to `side` (see
 /// [`JsonWriter::with_side_binaries`]: not WAMP-JSON, for bindings).
+///
+/// [`JsonWriter::with_side_binaries`]: crate::plaintext::json_writer::JsonWriter::with_side_binaries
 pub fn json_plaintext_with_side_binaries(
     uri: &str,
     args: Option<&[Value]>,

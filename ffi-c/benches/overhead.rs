@@ -12,7 +12,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::ptr;
-use wampe2e::plaintext::serializer::read_json;
+use wampe2e::plaintext::builder::read_json;
 use wampe2e::{seal_bytes, seal_payload, BoxKey, Dialect, KeyPair, Role, Value};
 use wampe2e_ffi::*;
 

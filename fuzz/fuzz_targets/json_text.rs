@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();
     let mut w = JsonWriter::new(&mut out, 1);
     let streamed = JsonText(text).write_json(&mut w).map(|()| w.is_complete());
-    if let (Ok(true), Ok(v)) = (streamed, wampe2e::plaintext::serializer::read_json(text.as_bytes())) {
+    if let (Ok(true), Ok(v)) = (
+        streamed,
+        wampe2e::plaintext::builder::read_json(text.as_bytes()),
+    ) {
         let mut via_value = Vec::new();
         if wampe2e::plaintext::serializer::write_json(&v, &mut via_value).is_ok() {
             assert_eq!(

@@ -170,7 +170,7 @@ fn seal_message(
     }
     let (uri, [args, kwargs]) = JsonText::message(message)?;
     let value = |t: Option<JsonText<'_>>| {
-        t.map(|t| wampe2e::plaintext::serializer::read_json(t.0.as_bytes()))
+        t.map(|t| wampe2e::plaintext::builder::read_json(t.0.as_bytes()))
             .transpose()
     };
     let args = wampe2e::args_from_value("args", value(args)?)?;

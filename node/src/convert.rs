@@ -9,7 +9,7 @@ use napi::bindgen_prelude::{
     BigInt, BufferSlice, JsObjectValue, Null, Object, ToNapiValue, Unknown,
 };
 use napi::{Env, JsValue, ValueType};
-use wampe2e::plaintext::serializer::MAX_DEPTH;
+use wampe2e::plaintext::limits::MAX_DEPTH;
 use wampe2e::{Error, ErrorCode, Map, Payload, Value};
 
 /// The `code` of a JS error: a core code name, or napi's pending-exception marker.

@@ -16,7 +16,7 @@ use pyo3::types::{
 };
 use std::cell::RefCell;
 use wampe2e::plaintext::json_writer::JsonWriter;
-use wampe2e::plaintext::serializer::MAX_DEPTH;
+use wampe2e::plaintext::limits::MAX_DEPTH;
 use wampe2e::{Error, ErrorCode, Map, Value, WriteJson};
 
 /// The Python type name of `obj`, for error messages.
@@ -154,7 +154,7 @@ impl ValueSink {
     fn open(&mut self, container: Value) -> wampe2e::Result<()> {
         // The plaintext map encloses args and kwargs: one level already open.
         if 1 + self.stack.len() >= MAX_DEPTH {
-            return wampe2e::plaintext::serializer::too_deep("value");
+            return wampe2e::plaintext::limits::too_deep("value");
         }
         self.stack.push((container, None));
         Ok(())

@@ -11,8 +11,8 @@
     clippy::indexing_slicing
 )]
 
+use wampe2e::plaintext::builder::read_json;
 use wampe2e::plaintext::json_writer::JsonWriter;
-use wampe2e::plaintext::serializer::read_json;
 use wampe2e::{Serializer, Value};
 use wampe2e_tests::vector_file;
 

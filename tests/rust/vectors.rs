@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use common::exact::Exact;
 use wampe2e::crypto::secretbox::XSalsaKey;
-use wampe2e::plaintext::serializer::read_json;
+use wampe2e::plaintext::builder::read_json;
 use wampe2e::{
     open_payload, serialize_plaintext, BoxKey, Cipher, DataKey, Dialect, Envelope, KeyMaterial,
     KeyPair, KeyRing, PublicKey, Role, SecretKey, Serializer, SymmetricKey, Value,

@@ -3,12 +3,12 @@
 //! [`ValueBuilder`] only makes values, so a large payload is never held twice.
 //! [`ValueTree`] builds the core's own [`Value`].
 
-use crate::error::{err, ErrorCode, Result};
-use crate::plaintext::serializer::{too_deep, Serializer, MAX_DEPTH};
+use crate::error::{err, Error, ErrorCode, Result};
+use crate::plaintext::json_writer::{decode_base64, json_binary};
+use crate::plaintext::limits::{failure_or, keep_failure, too_deep, MAX_DEPTH};
+use crate::plaintext::serializer::Serializer;
 use crate::plaintext::value::Value;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 /// Makes a binding's values as the core parses them. A builder that fails for its
@@ -105,7 +105,7 @@ impl ValueBuilder for ValueTree {
 pub(crate) struct Ctx<'b, B> {
     pub(crate) builder: &'b mut B,
     pub(crate) json: bool,
-    pub(crate) failure: Option<crate::Error>,
+    pub(crate) failure: Option<Error>,
     /// Lists and maps open around the value being parsed: every reader stops at
     /// [`MAX_DEPTH`], before the recursion can exhaust a thread's stack.
     pub(crate) depth: usize,
@@ -141,53 +141,14 @@ impl<'b, B> Ctx<'b, B> {
 }
 
 impl<B> Ctx<'_, B> {
-    fn fail<E: de::Error>(&mut self, e: crate::Error) -> E {
+    fn fail<E: de::Error>(&mut self, e: Error) -> E {
         keep_failure(&mut self.failure, e)
     }
 
     /// The parse error as a core error: a kept failure first, else `code` with serde's message.
-    pub(crate) fn error(
-        &mut self,
-        code: ErrorCode,
-        prefix: &str,
-        e: impl fmt::Display,
-    ) -> crate::Error {
+    pub(crate) fn error(&mut self, code: ErrorCode, prefix: &str, e: impl fmt::Display) -> Error {
         failure_or(self.failure.take(), code, prefix, e)
     }
-}
-
-/// Keeps the first core error `e` of a serde visit in `slot` (serde errors carry
-/// only a message, not its code) and gives serde an error to stop with.
-pub(crate) fn keep_failure<E: de::Error>(slot: &mut Option<crate::Error>, e: crate::Error) -> E {
-    let msg = e.message().to_owned();
-    slot.get_or_insert(e);
-    E::custom(msg)
-}
-
-/// The error a serde visit ended with: the kept core error, else `code` with
-/// serde's message after `prefix`.
-pub(crate) fn failure_or(
-    kept: Option<crate::Error>,
-    code: ErrorCode,
-    prefix: &str,
-    e: impl fmt::Display,
-) -> crate::Error {
-    kept.unwrap_or_else(|| crate::Error::new(code, format!("{prefix}: {e}")))
-}
-
-/// Decodes a WAMP-JSON binary string (`"\u0000" + base64`).
-pub(crate) fn json_binary(s: &str) -> Result<Vec<u8>> {
-    decode_base64(s.get(1..).unwrap_or(""))
-}
-
-/// The base64 of a WAMP-JSON binary string (after the U+0000).
-fn decode_base64(base64: &str) -> Result<Vec<u8>> {
-    BASE64.decode(base64).or_else(|e| {
-        err(
-            ErrorCode::InvalidBase64,
-            format!("json binary string: {e} (length {})", base64.len()),
-        )
-    })
 }
 
 /// One value, any kind.
@@ -394,7 +355,7 @@ impl<'de, B: ValueBuilder> DeserializeSeed<'de> for PartSeed<'_, '_, B> {
 
 impl<B> PartSeed<'_, '_, B> {
     fn wrong<T, E: de::Error>(self, kind: &str) -> std::result::Result<T, E> {
-        let e = crate::Error::new(
+        let e = Error::new(
             ErrorCode::InvalidPayload,
             format!("plaintext {:?} is a {kind}", self.1.name()),
         );
@@ -504,7 +465,7 @@ impl<'de, B: ValueBuilder> DeserializeSeed<'de> for PlaintextSeed<'_, '_, B> {
 
 impl<B> PlaintextSeed<'_, '_, B> {
     fn not_a_map<T, E: de::Error>(self, kind: &str) -> std::result::Result<T, E> {
-        let e = crate::Error::new(
+        let e = Error::new(
             ErrorCode::InvalidPayload,
             format!("plaintext is a {kind}, expected a map"),
         );
@@ -888,9 +849,34 @@ fn opened_from_value<B: ValueBuilder>(value: Value, b: &mut B) -> Result<Opened<
     Ok(opened)
 }
 
+/// Reading, with the parsers (the formats and writing are in
+/// [`crate::plaintext::serializer`], below them).
+impl Serializer {
+    /// Parses one complete value; trailing bytes are an error.
+    pub fn read(self, bytes: &[u8]) -> Result<Value> {
+        parse_value(self, bytes, &mut ValueTree)
+    }
+}
+
+/// Parses WAMP-JSON text: strings starting with U+0000 are base64 binaries.
+pub fn read_json(bytes: &[u8]) -> Result<Value> {
+    Serializer::Json.read(bytes)
+}
+
+/// Any serde format into a [`Value`], built by [`ValueTree`].
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let mut tree = ValueTree;
+        let mut ctx = Ctx::new(&mut tree, false);
+        d.deserialize_any(ValueSeed(&mut ctx))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plaintext::json_writer::{JsonText, JsonWriter, WriteJson};
+    use crate::plaintext::serializer::to_json_string;
     use crate::plaintext::value::Map;
 
     fn each_serializer(v: &Value) -> Vec<(Serializer, Vec<u8>)> {
@@ -1146,5 +1132,65 @@ mod tests {
         let e =
             parse_plaintext(Serializer::Json, b"{\"uri\":\"\xff\"}", &mut ValueTree).unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidUtf8);
+    }
+
+    #[test]
+    fn json_binary_convention() {
+        let v = Value::List(vec![Value::Bytes(vec![1, 2, 3, 255])]);
+        let mut out = Vec::new();
+        Serializer::Json.write(&v, &mut out).unwrap();
+        assert_eq!(out, b"[\"\\u0000AQID/w==\"]");
+        assert_eq!(Serializer::Json.read(&out).unwrap(), v);
+        let bad = Serializer::Json.read(b"[\"\\u0000!!\"]").unwrap_err();
+        assert_eq!(bad.code(), ErrorCode::InvalidBase64);
+    }
+
+    #[test]
+    fn parse_errors_are_distinct() {
+        assert_eq!(
+            Serializer::Json.read(b"{").unwrap_err().code(),
+            ErrorCode::InvalidJson
+        );
+        assert_eq!(
+            Serializer::Json.read(b"\"\xff\"").unwrap_err().code(),
+            ErrorCode::InvalidUtf8
+        );
+        assert_eq!(
+            Serializer::Cbor.read(&[0xff]).unwrap_err().code(),
+            ErrorCode::InvalidCbor
+        );
+        assert_eq!(
+            Serializer::Cbor.read(&[0x01, 0x01]).unwrap_err().code(),
+            ErrorCode::InvalidCbor
+        );
+        assert_eq!(
+            Serializer::Msgpack.read(&[0xc1]).unwrap_err().code(),
+            ErrorCode::InvalidMsgpack
+        );
+        assert_eq!(
+            Serializer::Msgpack.read(&[0x01, 0x01]).unwrap_err().code(),
+            ErrorCode::InvalidMsgpack
+        );
+    }
+
+    /// JSON text transcoded by `JsonText` is written as its parsed [`Value`] is.
+    #[test]
+    fn json_text_is_written_as_the_value_would_be() {
+        let written = |text: &str| {
+            let mut out = Vec::new();
+            let mut w = JsonWriter::new(&mut out, 0);
+            JsonText(text).write_json(&mut w).unwrap();
+            assert!(w.is_complete());
+            String::from_utf8(out).unwrap()
+        };
+        let texts = [
+            r#"[1,-2,18446744073709551615,1.0,1e21,1e-7,0.1,-0.0,"a\"\u0001é",true,null]"#,
+            r#"{"k":{"n":[[],{}]},"b":"\u0000AAE=","":[1.5e300]}"#,
+            "[ 1 , { \"a\" : 2 } ]",
+        ];
+        for text in texts {
+            let via_value = to_json_string(&read_json(text.as_bytes()).unwrap()).unwrap();
+            assert_eq!(written(text), via_value, "{text}");
+        }
     }
 }

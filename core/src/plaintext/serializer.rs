@@ -1,21 +1,13 @@
 //! Plaintext serializers: JSON (byte-compatible with Autobahn|Python), CBOR and MessagePack.
+//! The formats and writing values in them; reading them ([`Serializer::read`],
+//! `read_json`) is the parsers', in [`crate::plaintext::builder`], which build on
+//! this module.
 
-use crate::error::{err, ErrorCode, Result};
-use crate::plaintext::json_writer::JsonWriter;
-use crate::plaintext::value::Value;
+use crate::error::{err, Error, ErrorCode, Result};
+use crate::plaintext::json_writer::{JsonWriter, WriteJson};
+use crate::plaintext::limits::{too_deep, MAX_DEPTH};
+use crate::plaintext::value::{Map, Value};
 use std::str::FromStr;
-
-/// Deepest list/map nesting accepted for serialization (parsers allow at least this much).
-pub const MAX_DEPTH: usize = 100;
-
-/// The error for `what` ("value", "payload") nesting deeper than [`MAX_DEPTH`]
-/// (bindings that check the depth themselves give the same).
-pub fn too_deep<T>(what: &str) -> Result<T> {
-    err(
-        ErrorCode::UnsupportedValue,
-        format!("{what} nests deeper than {MAX_DEPTH} levels"),
-    )
-}
 
 /// A payload serializer, named as on the wire (`enc_serializer` / `ppt_serializer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,19 +63,10 @@ impl Serializer {
             ),
         }
     }
-
-    /// Parses one complete value; trailing bytes are an error.
-    pub fn read(self, bytes: &[u8]) -> Result<Value> {
-        crate::plaintext::builder::parse_value(
-            self,
-            bytes,
-            &mut crate::plaintext::builder::ValueTree,
-        )
-    }
 }
 
 impl FromStr for Serializer {
-    type Err = crate::Error;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s {
             "json" => Ok(Serializer::Json),
@@ -100,11 +83,6 @@ impl FromStr for Serializer {
     }
 }
 
-/// Parses WAMP-JSON text: strings starting with U+0000 are base64 binaries.
-pub fn read_json(bytes: &[u8]) -> Result<Value> {
-    Serializer::Json.read(bytes)
-}
-
 /// [`write_json`] into a `String` (WAMP-JSON text, as bindings hand it out).
 pub fn to_json_string(v: &Value) -> Result<String> {
     let mut out = Vec::new();
@@ -116,6 +94,29 @@ pub fn to_json_string(v: &Value) -> Result<String> {
 /// ensure_ascii=False)` does, so sealed plaintexts are byte-identical to Autobahn's.
 pub fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<()> {
     write_value(&mut JsonWriter::new(out, 0), v)
+}
+
+impl WriteJson for &[Value] {
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()> {
+        w.begin_list()?;
+        for (i, v) in self.iter().enumerate() {
+            write_value(w, v).map_err(|e| e.within(&format!("[{i}]")))?;
+        }
+        w.end_list();
+        Ok(())
+    }
+}
+
+impl WriteJson for Map {
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<()> {
+        w.begin_map()?;
+        for (k, v) in self {
+            w.key(k);
+            write_value(w, v).map_err(|e| e.within(&format!("[{k:?}]")))?;
+        }
+        w.end_map();
+        Ok(())
+    }
 }
 
 /// Writes `v` through `w`; errors name where the offending value sits.
@@ -228,45 +229,6 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "\"a\\\"b\\\\c\\nd\\u0001é€\u{7f}\""
-        );
-    }
-
-    #[test]
-    fn json_binary_convention() {
-        let v = Value::List(vec![Value::Bytes(vec![1, 2, 3, 255])]);
-        let mut out = Vec::new();
-        Serializer::Json.write(&v, &mut out).unwrap();
-        assert_eq!(out, b"[\"\\u0000AQID/w==\"]");
-        assert_eq!(Serializer::Json.read(&out).unwrap(), v);
-        let bad = Serializer::Json.read(b"[\"\\u0000!!\"]").unwrap_err();
-        assert_eq!(bad.code(), ErrorCode::InvalidBase64);
-    }
-
-    #[test]
-    fn parse_errors_are_distinct() {
-        assert_eq!(
-            Serializer::Json.read(b"{").unwrap_err().code(),
-            ErrorCode::InvalidJson
-        );
-        assert_eq!(
-            Serializer::Json.read(b"\"\xff\"").unwrap_err().code(),
-            ErrorCode::InvalidUtf8
-        );
-        assert_eq!(
-            Serializer::Cbor.read(&[0xff]).unwrap_err().code(),
-            ErrorCode::InvalidCbor
-        );
-        assert_eq!(
-            Serializer::Cbor.read(&[0x01, 0x01]).unwrap_err().code(),
-            ErrorCode::InvalidCbor
-        );
-        assert_eq!(
-            Serializer::Msgpack.read(&[0xc1]).unwrap_err().code(),
-            ErrorCode::InvalidMsgpack
-        );
-        assert_eq!(
-            Serializer::Msgpack.read(&[0x01, 0x01]).unwrap_err().code(),
-            ErrorCode::InvalidMsgpack
         );
     }
 

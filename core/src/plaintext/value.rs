@@ -1,6 +1,5 @@
 //! Payload values: what WAMP `args`/`kwargs` can hold, lossless through every serializer.
 
-use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// An ordered string-keyed map, as WAMP `kwargs` and dictionaries are.
@@ -108,14 +107,6 @@ impl Serialize for Value {
                 map.end()
             }
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut tree = crate::plaintext::builder::ValueTree;
-        let mut ctx = crate::plaintext::builder::Ctx::new(&mut tree, false);
-        d.deserialize_any(crate::plaintext::builder::ValueSeed(&mut ctx))
     }
 }
 
