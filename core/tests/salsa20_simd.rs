@@ -43,7 +43,7 @@ impl Rng {
 /// missing one a failure, for CI machines that are meant to have it.
 fn simd_backends() -> Vec<Backend> {
     use std::io::Write;
-    let all = [Backend::Sse2, Backend::Avx2, Backend::Avx512];
+    let all = [Backend::Sse2, Backend::Avx2, Backend::Avx512, Backend::Neon];
     let (have, missing): (Vec<Backend>, Vec<Backend>) =
         all.into_iter().partition(|b| available(*b));
     let _ = writeln!(
@@ -182,6 +182,11 @@ fn backend_selection_follows_the_cpu_and_the_override() {
     if forced {
         assert_eq!(chosen, Backend::Scalar);
     } else if cfg!(target_arch = "x86_64") {
-        assert_ne!(chosen, Backend::Scalar);
+        assert!(matches!(
+            chosen,
+            Backend::Sse2 | Backend::Avx2 | Backend::Avx512
+        ));
+    } else if cfg!(all(target_arch = "aarch64", target_endian = "little")) {
+        assert_eq!(chosen, Backend::Neon);
     }
 }

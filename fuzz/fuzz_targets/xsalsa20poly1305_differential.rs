@@ -16,6 +16,7 @@ fuzz_target!(|input: (([u8; 32], [u8; 24], u32), Vec<u8>)| {
             Backend::Sse2,
             Backend::Avx2,
             Backend::Avx512,
+            Backend::Neon,
         ];
         let (ran, skipped): (Vec<_>, Vec<_>) = all.into_iter().partition(|b| available(*b));
         format!("xsalsa20poly1305_differential: compares {ran:?}; not on this CPU, so not compared: {skipped:?}")
@@ -30,6 +31,7 @@ fuzz_target!(|input: (([u8; 32], [u8; 24], u32), Vec<u8>)| {
         Backend::Sse2,
         Backend::Avx2,
         Backend::Avx512,
+        Backend::Neon,
     ] {
         if !available(backend) {
             continue;

@@ -8,39 +8,7 @@
 
 use core::arch::x86_64::*;
 
-const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
-
-/// The 16 input words of the Salsa20 state, counter words left zero.
-fn input_words(key: &[u8; 32], nonce: &[u8; 8]) -> [u32; 16] {
-    let k = |i: usize| {
-        let mut w = [0u8; 4];
-        w.copy_from_slice(key.get(4 * i..4 * i + 4).unwrap_or(&[0; 4]));
-        u32::from_le_bytes(w)
-    };
-    let n = |i: usize| {
-        let mut w = [0u8; 4];
-        w.copy_from_slice(nonce.get(4 * i..4 * i + 4).unwrap_or(&[0; 4]));
-        u32::from_le_bytes(w)
-    };
-    [
-        SIGMA[0],
-        k(0),
-        k(1),
-        k(2),
-        k(3),
-        SIGMA[1],
-        n(0),
-        n(1),
-        0,
-        0,
-        SIGMA[2],
-        k(4),
-        k(5),
-        k(6),
-        k(7),
-        SIGMA[3],
-    ]
-}
+use super::input_words;
 
 macro_rules! salsa_rounds {
     ($x:ident, $add:ident, $xor:ident, $rotl:ident) => {
