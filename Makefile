@@ -36,6 +36,7 @@ UNIFFI_BINDGEN := $(CARGO) run --quiet --locked -p wampe2e-mobile --bin uniffi-b
 help:
 	@echo "make demo    build the CLI and run its walkthrough"
 	@echo "make test    lint, build and run every test suite (installs what it needs)"
+	@echo "make test-platforms  check the phone, desktop and wasm targets; core tests on aarch64 (qemu)"
 	@echo "make bench   criterion benchmarks of the core next to libsodium"
 	@echo "make lib     build libwampe2e (.so, .a, header, wampe2e.pc) into build/"
 	@echo "make install PREFIX=/usr/local   install libwampe2e"
@@ -46,7 +47,7 @@ help:
 demo:
 	$(CARGO) run --quiet -p wampe2e-cli -- demo
 
-test: lint check-header test-rust fuzz-smoke test-vectors test-interop test-c test-py test-node test-mobile test-docs
+test: lint check-header test-rust test-platforms fuzz-smoke test-vectors test-interop test-c test-py test-node test-mobile test-docs
 	@echo "make test: all suites passed"
 
 lint:
@@ -59,6 +60,14 @@ test-rust:
 	WAMPE2E_FORCE_SCALAR=1 $(CARGO) test --locked -p wampe2e-tests -p wampe2e --test vectors --test roundtrip --test salsa20_simd
 
 # ---- Fuzzing (fuzz/, cargo-fuzz and libFuzzer; fuzz/README.md) ----
+
+# ---- Platforms (tests/platforms/run.sh) ----
+
+.PHONY: test-platforms
+# The core, the mobile crate and libwampe2e checked for the phone, desktop and wasm
+# targets; the core's tests run on aarch64 Linux under qemu-user (NEON and scalar).
+test-platforms:
+	tests/platforms/run.sh
 
 .PHONY: fuzz fuzz-smoke fuzz-coverage
 CARGO_FUZZ_VERSION := 0.13.2

@@ -38,5 +38,5 @@ done
 "$profdata" merge -sparse coverage/*/raw -o coverage/all.profdata
 objects=("${bins[0]}")
 for b in "${bins[@]:1}"; do objects+=(-object "$b"); done
-"$llvm_cov" report "${objects[@]}" -instr-profile=coverage/all.profdata ../core/src/*.rs |
+"$llvm_cov" report "${objects[@]}" -instr-profile=coverage/all.profdata $(find ../core/src -name '*.rs' | sort) |
   sed -e "s|$(cd .. && pwd)/||"
