@@ -74,6 +74,17 @@ function toBytes (payload) {
 /** What `learn` records for an id the router gave different patterns. */
 const SHARED_ID = Object.freeze({ uri: '', match: 'shared id' })
 
+/** Where each message type this adapter reads carries its ids. */
+const ID_POSITIONS = Object.freeze({
+  [SUBSCRIBED]: [1, 2],
+  [REGISTERED]: [1, 2],
+  [EVENT]: [1, 2],
+  [INVOCATION]: [1, 2],
+  [RESULT]: [1],
+  [ERROR]: [2]
+})
+const isWampId = (v) => Number.isSafeInteger(v) && v >= 0
+
 function refusal (code, message) {
   return Object.assign(new Error(message), { code })
 }
@@ -248,6 +259,12 @@ function attachAutobahn (session, keyring, options = {}) {
 
   const receive = session._socket.onmessage
   session._socket.onmessage = (msg) => {
+    // The ids below index autobahn-js's own objects: one that is not a WAMP id (an
+    // integer in [0, 2^53)), such as "__proto__", would reach their prototypes.
+    const ids = ID_POSITIONS[msg[0]]
+    if (ids && !ids.every((at) => isWampId(msg[at]))) {
+      return onRefused(invalidMessage(`message type ${msg[0]}: an id is not an integer in [0, 2^53)`), msg)
+    }
     switch (msg[0]) {
       case SUBSCRIBED:
         learn(subscriptions, msg[1], msg[2])

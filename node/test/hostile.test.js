@@ -354,6 +354,25 @@ describe('autobahn-js victim behind a hostile proxy in front of Crossbar.io', ()
     assert.deepEqual(s.takeRefused(), ['WAMPE2E_PATTERN_MISMATCH'])
   }))
 
+  test('router_sends_ids_that_are_not_wamp_ids (__proto__, constructor, strings, floats)', () => withAutobahn(router, 'json', async (s) => {
+    // Each would index autobahn-js's own objects (their prototypes for "__proto__"):
+    // refused before anything looks them up, and the session keeps working.
+    const { honest } = await subscribeAll(s, ['com.example.sensor'])
+    await s.victim.register('com.example.echo', (args) => args[0])
+    const bad = ['__proto__', 'constructor', '1', 1.5, -1, 2 ** 53, null]
+    for (const id of bad) {
+      await s.conn.toClient([EVENT, id, 4242, {}, ['forged']])
+      await s.conn.toClient([INVOCATION, 99, id, {}, ['forged']])
+      await s.conn.toClient([RESULT, id, {}, ['forged']])
+      await s.conn.toClient([ERROR, CALL, id, {}, 'com.example.error', ['forged']])
+    }
+    await honest('com.example.sensor', 1)
+    assert.equal(await s.honest.call('com.example.echo', [SECRET]), SECRET)
+    const refused = s.takeRefused()
+    assert.equal(refused.length, 4 * bad.length)
+    assert.ok(refused.every((code) => code === 'WAMPE2E_INVALID_MESSAGE'), refused.join())
+  }))
+
   test('router_delivers_an_invocation_twice_while_it_is_answered', () => withAutobahn(router, 'json', async (s) => {
     // A second INVOCATION with the id of one still being answered is dropped: it
     // would share that invocation's reply bookkeeping (a second reply in plaintext).
