@@ -158,6 +158,70 @@ enum wampe2e_result
    * safely allows (2^32); rotate it.
    */
   WAMPE2E_ERR_KEY_EXHAUSTED = 29,
+  /**
+   * A GS1 signature does not verify.
+   */
+  WAMPE2E_ERR_BAD_SIGNATURE = 30,
+  /**
+   * A GS1 signer is not pinned for the URI.
+   */
+  WAMPE2E_ERR_UNTRUSTED_SENDER = 31,
+  /**
+   * GS1: no such group session (fetch it from the sender).
+   */
+  WAMPE2E_ERR_UNKNOWN_SESSION = 32,
+  /**
+   * GS1: the message or reply was already opened (replay).
+   */
+  WAMPE2E_ERR_REPLAYED = 33,
+  /**
+   * GS1: the message index is too old to open.
+   */
+  WAMPE2E_ERR_TOO_OLD = 34,
+  /**
+   * GS1: the message index jumps too far ahead.
+   */
+  WAMPE2E_ERR_INDEX_JUMP = 35,
+  /**
+   * GS1: the group session has expired.
+   */
+  WAMPE2E_ERR_SESSION_EXPIRED = 36,
+  /**
+   * GS1: the key request's timestamp is outside the allowed clock skew.
+   */
+  WAMPE2E_ERR_KEY_REQUEST_STALE = 37,
+  /**
+   * GS1: the key request was refused.
+   */
+  WAMPE2E_ERR_KEY_REFUSED = 38,
+  /**
+   * GS1: the key response or reply answers nothing pending.
+   */
+  WAMPE2E_ERR_UNSOLICITED = 39,
+  /**
+   * GS1: the key share does not match the request.
+   */
+  WAMPE2E_ERR_SHARE_MISMATCH = 40,
+  /**
+   * GS1: a reply arrived out of order (one was dropped).
+   */
+  WAMPE2E_ERR_OUT_OF_ORDER = 41,
+  /**
+   * GS1: unsupported version or suite.
+   */
+  WAMPE2E_ERR_WRONG_VERSION = 42,
+  /**
+   * GS1: a malformed structure.
+   */
+  WAMPE2E_ERR_MALFORMED = 43,
+  /**
+   * GS1: the key id attribute differs from the signed session id.
+   */
+  WAMPE2E_ERR_KEY_ID_MISMATCH = 44,
+  /**
+   * GS1: a message of the wrong kind.
+   */
+  WAMPE2E_ERR_WRONG_KIND = 45,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -72,11 +72,43 @@ pub enum ErrorCode {
     /// The key has sealed as many messages as its cipher safely allows (AES-256-GCM
     /// with random nonces: 2^32); rotate it.
     KeyExhausted = 29,
+    /// A GS1 Ed25519 signature does not verify (or the signer's key does not decode or has small order).
+    BadSignature = 30,
+    /// A GS1 signer is not pinned for the URI: an event/call sender not in the entry's senders, a reply signer not in its receivers, a key response from (or a request to) an identity not in its senders.
+    UntrustedSender = 31,
+    /// GS1: no session record for the (sender, session id) of a correctly signed message; at a sender, the requested session is not its current one.
+    UnknownSession = 32,
+    /// GS1: a message index within the replay window was already opened, or a reply sequence number was already accepted.
+    Replayed = 33,
+    /// GS1: a message index below the share's start or the replay window, or whose skipped key was evicted.
+    TooOld = 34,
+    /// GS1: a message index 65 536 or more past the next expected one.
+    IndexJump = 35,
+    /// GS1: the session is past its not-after time (plus skew) or its grace window after being superseded, a message is timestamped past it, or a share is older than every kept session.
+    SessionExpired = 36,
+    /// GS1: a key request's timestamp differs from the sender's clock by more than the allowed skew.
+    KeyRequestStale = 37,
+    /// GS1: a key request not addressed to this sender, for a prefix it has no entry for, from an identity not among its receivers, or refused by the authorization callback.
+    KeyRefused = 38,
+    /// GS1: a key response that does not answer the pending request, a reply that does not answer the pending call, or a reply after the final one.
+    Unsolicited = 39,
+    /// GS1: a key share's sender, requester, prefix or session id differ from the request.
+    ShareMismatch = 40,
+    /// GS1: a reply sequence number beyond the next expected one (a reply was dropped).
+    OutOfOrder = 41,
+    /// GS1: the version or suite byte is not 0x01.
+    WrongVersion = 42,
+    /// GS1: a structure has a wrong length, an unknown type, a zero session id, invalid UTF-8 in a prefix, created after not-after, or a key-procedure RESULT is not one binary.
+    Malformed = 43,
+    /// GS1: the `enc_key`/`ppt_keyid` attribute differs from the signed session id, or is present on a reply.
+    KeyIdMismatch = 44,
+    /// GS1: the structure's type is known but not the one the WAMP message or operation expects.
+    WrongKind = 45,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order: bindings use this to prove they map them all.
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 45] = [
         ErrorCode::InvalidKey,
         ErrorCode::KeyNotFound,
         ErrorCode::KeyIncomplete,
@@ -106,6 +138,22 @@ impl ErrorCode {
         ErrorCode::Reflected,
         ErrorCode::PatternMismatch,
         ErrorCode::KeyExhausted,
+        ErrorCode::BadSignature,
+        ErrorCode::UntrustedSender,
+        ErrorCode::UnknownSession,
+        ErrorCode::Replayed,
+        ErrorCode::TooOld,
+        ErrorCode::IndexJump,
+        ErrorCode::SessionExpired,
+        ErrorCode::KeyRequestStale,
+        ErrorCode::KeyRefused,
+        ErrorCode::Unsolicited,
+        ErrorCode::ShareMismatch,
+        ErrorCode::OutOfOrder,
+        ErrorCode::WrongVersion,
+        ErrorCode::Malformed,
+        ErrorCode::KeyIdMismatch,
+        ErrorCode::WrongKind,
     ];
 
     /// The stable number of this code.
@@ -150,6 +198,22 @@ impl ErrorCode {
             ErrorCode::Reflected => "WAMPE2E_REFLECTED",
             ErrorCode::PatternMismatch => "WAMPE2E_PATTERN_MISMATCH",
             ErrorCode::KeyExhausted => "WAMPE2E_KEY_EXHAUSTED",
+            ErrorCode::BadSignature => "WAMPE2E_BAD_SIGNATURE",
+            ErrorCode::UntrustedSender => "WAMPE2E_UNTRUSTED_SENDER",
+            ErrorCode::UnknownSession => "WAMPE2E_UNKNOWN_SESSION",
+            ErrorCode::Replayed => "WAMPE2E_REPLAYED",
+            ErrorCode::TooOld => "WAMPE2E_TOO_OLD",
+            ErrorCode::IndexJump => "WAMPE2E_INDEX_JUMP",
+            ErrorCode::SessionExpired => "WAMPE2E_SESSION_EXPIRED",
+            ErrorCode::KeyRequestStale => "WAMPE2E_KEY_REQUEST_STALE",
+            ErrorCode::KeyRefused => "WAMPE2E_KEY_REFUSED",
+            ErrorCode::Unsolicited => "WAMPE2E_UNSOLICITED",
+            ErrorCode::ShareMismatch => "WAMPE2E_SHARE_MISMATCH",
+            ErrorCode::OutOfOrder => "WAMPE2E_OUT_OF_ORDER",
+            ErrorCode::WrongVersion => "WAMPE2E_WRONG_VERSION",
+            ErrorCode::Malformed => "WAMPE2E_MALFORMED",
+            ErrorCode::KeyIdMismatch => "WAMPE2E_KEY_ID_MISMATCH",
+            ErrorCode::WrongKind => "WAMPE2E_WRONG_KIND",
         }
     }
 
@@ -193,6 +257,22 @@ impl ErrorCode {
                 "router's URI is outside the local subscription or registration\0"
             }
             ErrorCode::KeyExhausted => "key has sealed its limit of messages; rotate it\0",
+            ErrorCode::BadSignature => "signature does not verify\0",
+            ErrorCode::UntrustedSender => "signer is not pinned for this URI\0",
+            ErrorCode::UnknownSession => "unknown group session\0",
+            ErrorCode::Replayed => "message already opened (replay)\0",
+            ErrorCode::TooOld => "message index too old\0",
+            ErrorCode::IndexJump => "message index jumps too far ahead\0",
+            ErrorCode::SessionExpired => "group session expired\0",
+            ErrorCode::KeyRequestStale => "key request timestamp outside the allowed clock skew\0",
+            ErrorCode::KeyRefused => "key request refused\0",
+            ErrorCode::Unsolicited => "response or reply answers nothing pending\0",
+            ErrorCode::ShareMismatch => "key share does not match the request\0",
+            ErrorCode::OutOfOrder => "reply out of order\0",
+            ErrorCode::WrongVersion => "unsupported GS1 version or suite\0",
+            ErrorCode::Malformed => "malformed GS1 structure\0",
+            ErrorCode::KeyIdMismatch => "key id attribute differs from the signed session id\0",
+            ErrorCode::WrongKind => "GS1 message of the wrong kind\0",
         }
     }
 }

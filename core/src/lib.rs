@@ -35,6 +35,7 @@
 pub mod crypto;
 pub mod dialects;
 pub mod error;
+pub mod group;
 pub mod inbound;
 pub mod keys;
 pub mod message;

@@ -74,6 +74,38 @@ pub enum wampe2e_result {
     /// The data key has sealed as many messages as AES-256-GCM with random nonces
     /// safely allows (2^32); rotate it.
     WAMPE2E_ERR_KEY_EXHAUSTED = 29,
+    /// A GS1 signature does not verify.
+    WAMPE2E_ERR_BAD_SIGNATURE = 30,
+    /// A GS1 signer is not pinned for the URI.
+    WAMPE2E_ERR_UNTRUSTED_SENDER = 31,
+    /// GS1: no such group session (fetch it from the sender).
+    WAMPE2E_ERR_UNKNOWN_SESSION = 32,
+    /// GS1: the message or reply was already opened (replay).
+    WAMPE2E_ERR_REPLAYED = 33,
+    /// GS1: the message index is too old to open.
+    WAMPE2E_ERR_TOO_OLD = 34,
+    /// GS1: the message index jumps too far ahead.
+    WAMPE2E_ERR_INDEX_JUMP = 35,
+    /// GS1: the group session has expired.
+    WAMPE2E_ERR_SESSION_EXPIRED = 36,
+    /// GS1: the key request's timestamp is outside the allowed clock skew.
+    WAMPE2E_ERR_KEY_REQUEST_STALE = 37,
+    /// GS1: the key request was refused.
+    WAMPE2E_ERR_KEY_REFUSED = 38,
+    /// GS1: the key response or reply answers nothing pending.
+    WAMPE2E_ERR_UNSOLICITED = 39,
+    /// GS1: the key share does not match the request.
+    WAMPE2E_ERR_SHARE_MISMATCH = 40,
+    /// GS1: a reply arrived out of order (one was dropped).
+    WAMPE2E_ERR_OUT_OF_ORDER = 41,
+    /// GS1: unsupported version or suite.
+    WAMPE2E_ERR_WRONG_VERSION = 42,
+    /// GS1: a malformed structure.
+    WAMPE2E_ERR_MALFORMED = 43,
+    /// GS1: the key id attribute differs from the signed session id.
+    WAMPE2E_ERR_KEY_ID_MISMATCH = 44,
+    /// GS1: a message of the wrong kind.
+    WAMPE2E_ERR_WRONG_KIND = 45,
 }
 
 impl From<ErrorCode> for wampe2e_result {
@@ -109,6 +141,22 @@ impl From<ErrorCode> for wampe2e_result {
             ErrorCode::Reflected => WAMPE2E_ERR_REFLECTED,
             ErrorCode::PatternMismatch => WAMPE2E_ERR_PATTERN_MISMATCH,
             ErrorCode::KeyExhausted => WAMPE2E_ERR_KEY_EXHAUSTED,
+            ErrorCode::BadSignature => WAMPE2E_ERR_BAD_SIGNATURE,
+            ErrorCode::UntrustedSender => WAMPE2E_ERR_UNTRUSTED_SENDER,
+            ErrorCode::UnknownSession => WAMPE2E_ERR_UNKNOWN_SESSION,
+            ErrorCode::Replayed => WAMPE2E_ERR_REPLAYED,
+            ErrorCode::TooOld => WAMPE2E_ERR_TOO_OLD,
+            ErrorCode::IndexJump => WAMPE2E_ERR_INDEX_JUMP,
+            ErrorCode::SessionExpired => WAMPE2E_ERR_SESSION_EXPIRED,
+            ErrorCode::KeyRequestStale => WAMPE2E_ERR_KEY_REQUEST_STALE,
+            ErrorCode::KeyRefused => WAMPE2E_ERR_KEY_REFUSED,
+            ErrorCode::Unsolicited => WAMPE2E_ERR_UNSOLICITED,
+            ErrorCode::ShareMismatch => WAMPE2E_ERR_SHARE_MISMATCH,
+            ErrorCode::OutOfOrder => WAMPE2E_ERR_OUT_OF_ORDER,
+            ErrorCode::WrongVersion => WAMPE2E_ERR_WRONG_VERSION,
+            ErrorCode::Malformed => WAMPE2E_ERR_MALFORMED,
+            ErrorCode::KeyIdMismatch => WAMPE2E_ERR_KEY_ID_MISMATCH,
+            ErrorCode::WrongKind => WAMPE2E_ERR_WRONG_KIND,
         }
     }
 }

@@ -79,6 +79,38 @@ pub enum Wampe2eError {
     PatternMismatch { detail: String },
     /// The data key has sealed as many messages as AES-256-GCM safely allows; rotate it.
     KeyExhausted { detail: String },
+    /// A GS1 signature does not verify.
+    BadSignature { detail: String },
+    /// A GS1 signer is not pinned for the URI.
+    UntrustedSender { detail: String },
+    /// GS1: no such group session (fetch it from the sender).
+    UnknownSession { detail: String },
+    /// GS1: the message or reply was already opened (replay).
+    Replayed { detail: String },
+    /// GS1: the message index is too old to open.
+    TooOld { detail: String },
+    /// GS1: the message index jumps too far ahead.
+    IndexJump { detail: String },
+    /// GS1: the group session has expired.
+    SessionExpired { detail: String },
+    /// GS1: the key request's timestamp is outside the allowed clock skew.
+    KeyRequestStale { detail: String },
+    /// GS1: the key request was refused.
+    KeyRefused { detail: String },
+    /// GS1: the key response or reply answers nothing pending.
+    Unsolicited { detail: String },
+    /// GS1: the key share does not match the request.
+    ShareMismatch { detail: String },
+    /// GS1: a reply arrived out of order (one was dropped).
+    OutOfOrder { detail: String },
+    /// GS1: unsupported version or suite.
+    WrongVersion { detail: String },
+    /// GS1: a malformed structure.
+    Malformed { detail: String },
+    /// GS1: the key id attribute differs from the signed session id.
+    KeyIdMismatch { detail: String },
+    /// GS1: a message of the wrong kind.
+    WrongKind { detail: String },
 }
 
 impl std::fmt::Display for Wampe2eError {
@@ -122,7 +154,23 @@ impl Wampe2eError {
             | UnexpectedPlaintext { detail }
             | Reflected { detail }
             | PatternMismatch { detail }
-            | KeyExhausted { detail } => detail,
+            | KeyExhausted { detail }
+            | BadSignature { detail }
+            | UntrustedSender { detail }
+            | UnknownSession { detail }
+            | Replayed { detail }
+            | TooOld { detail }
+            | IndexJump { detail }
+            | SessionExpired { detail }
+            | KeyRequestStale { detail }
+            | KeyRefused { detail }
+            | Unsolicited { detail }
+            | ShareMismatch { detail }
+            | OutOfOrder { detail }
+            | WrongVersion { detail }
+            | Malformed { detail }
+            | KeyIdMismatch { detail }
+            | WrongKind { detail } => detail,
         }
     }
 }
@@ -160,6 +208,22 @@ impl From<Error> for Wampe2eError {
             ErrorCode::Reflected => Wampe2eError::Reflected { detail },
             ErrorCode::PatternMismatch => Wampe2eError::PatternMismatch { detail },
             ErrorCode::KeyExhausted => Wampe2eError::KeyExhausted { detail },
+            ErrorCode::BadSignature => Wampe2eError::BadSignature { detail },
+            ErrorCode::UntrustedSender => Wampe2eError::UntrustedSender { detail },
+            ErrorCode::UnknownSession => Wampe2eError::UnknownSession { detail },
+            ErrorCode::Replayed => Wampe2eError::Replayed { detail },
+            ErrorCode::TooOld => Wampe2eError::TooOld { detail },
+            ErrorCode::IndexJump => Wampe2eError::IndexJump { detail },
+            ErrorCode::SessionExpired => Wampe2eError::SessionExpired { detail },
+            ErrorCode::KeyRequestStale => Wampe2eError::KeyRequestStale { detail },
+            ErrorCode::KeyRefused => Wampe2eError::KeyRefused { detail },
+            ErrorCode::Unsolicited => Wampe2eError::Unsolicited { detail },
+            ErrorCode::ShareMismatch => Wampe2eError::ShareMismatch { detail },
+            ErrorCode::OutOfOrder => Wampe2eError::OutOfOrder { detail },
+            ErrorCode::WrongVersion => Wampe2eError::WrongVersion { detail },
+            ErrorCode::Malformed => Wampe2eError::Malformed { detail },
+            ErrorCode::KeyIdMismatch => Wampe2eError::KeyIdMismatch { detail },
+            ErrorCode::WrongKind => Wampe2eError::WrongKind { detail },
         }
     }
 }

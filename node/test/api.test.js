@@ -92,13 +92,15 @@ test('ppt envelopes, data keys, aes256gcm, async variants', async () => {
 
 test('errors carry stable codes; values JSON cannot carry are TypeErrors naming the path', async () => {
   const codes = w.errorCodes()
-  assert.equal(Object.keys(codes).length, 29)
-  assert.deepEqual(Object.values(codes).sort((a, b) => a - b), Array.from({ length: 29 }, (_, i) => i + 1))
+  assert.equal(Object.keys(codes).length, 45)
+  assert.deepEqual(Object.values(codes).sort((a, b) => a - b), Array.from({ length: 45 }, (_, i) => i + 1))
   assert.equal(codes.WAMPE2E_URI_MISMATCH, 7)
   assert.equal(codes.WAMPE2E_UNEXPECTED_PLAINTEXT, 26)
   assert.equal(codes.WAMPE2E_REFLECTED, 27)
   assert.equal(codes.WAMPE2E_PATTERN_MISMATCH, 28)
   assert.equal(codes.WAMPE2E_KEY_EXHAUSTED, 29)
+  assert.equal(codes.WAMPE2E_BAD_SIGNATURE, 30)
+  assert.equal(codes.WAMPE2E_WRONG_KIND, 45)
 
   const { sealer, opener, o } = rings()
   const env = w.sealPayload(sealer, 'originator', 'com.example.t', [1, 'secret-text'])

@@ -162,6 +162,102 @@ create_exception!(
     Wampe2eError,
     "The key has sealed as many messages as its cipher allows; rotate it."
 );
+create_exception!(
+    wampe2e,
+    BadSignatureError,
+    Wampe2eError,
+    "A GS1 signature does not verify."
+);
+create_exception!(
+    wampe2e,
+    UntrustedSenderError,
+    Wampe2eError,
+    "A GS1 signer is not pinned for the URI."
+);
+create_exception!(
+    wampe2e,
+    UnknownSessionError,
+    Wampe2eError,
+    "GS1: no such group session (fetch it from the sender)."
+);
+create_exception!(
+    wampe2e,
+    ReplayedError,
+    Wampe2eError,
+    "GS1: the message or reply was already opened (replay)."
+);
+create_exception!(
+    wampe2e,
+    TooOldError,
+    Wampe2eError,
+    "GS1: the message index is too old to open."
+);
+create_exception!(
+    wampe2e,
+    IndexJumpError,
+    Wampe2eError,
+    "GS1: the message index jumps too far ahead."
+);
+create_exception!(
+    wampe2e,
+    SessionExpiredError,
+    Wampe2eError,
+    "GS1: the group session has expired."
+);
+create_exception!(
+    wampe2e,
+    KeyRequestStaleError,
+    Wampe2eError,
+    "GS1: the key request's timestamp is outside the allowed clock skew."
+);
+create_exception!(
+    wampe2e,
+    KeyRefusedError,
+    Wampe2eError,
+    "GS1: the key request was refused."
+);
+create_exception!(
+    wampe2e,
+    UnsolicitedError,
+    Wampe2eError,
+    "GS1: the key response or reply answers nothing pending."
+);
+create_exception!(
+    wampe2e,
+    ShareMismatchError,
+    Wampe2eError,
+    "GS1: the key share does not match the request."
+);
+create_exception!(
+    wampe2e,
+    OutOfOrderError,
+    Wampe2eError,
+    "GS1: a reply arrived out of order (one was dropped)."
+);
+create_exception!(
+    wampe2e,
+    WrongVersionError,
+    Wampe2eError,
+    "GS1: unsupported version or suite."
+);
+create_exception!(
+    wampe2e,
+    MalformedError,
+    Wampe2eError,
+    "GS1: a malformed structure."
+);
+create_exception!(
+    wampe2e,
+    KeyIdMismatchError,
+    Wampe2eError,
+    "GS1: the key id attribute differs from the signed session id."
+);
+create_exception!(
+    wampe2e,
+    WrongKindError,
+    Wampe2eError,
+    "GS1: a message of the wrong kind."
+);
 
 /// The exception class of a code (exhaustive: a new core code must be mapped here).
 fn class_of(py: Python<'_>, code: ErrorCode) -> Bound<'_, pyo3::types::PyType> {
@@ -195,6 +291,22 @@ fn class_of(py: Python<'_>, code: ErrorCode) -> Bound<'_, pyo3::types::PyType> {
         ErrorCode::Reflected => py.get_type::<ReflectedError>(),
         ErrorCode::PatternMismatch => py.get_type::<PatternMismatchError>(),
         ErrorCode::KeyExhausted => py.get_type::<KeyExhaustedError>(),
+        ErrorCode::BadSignature => py.get_type::<BadSignatureError>(),
+        ErrorCode::UntrustedSender => py.get_type::<UntrustedSenderError>(),
+        ErrorCode::UnknownSession => py.get_type::<UnknownSessionError>(),
+        ErrorCode::Replayed => py.get_type::<ReplayedError>(),
+        ErrorCode::TooOld => py.get_type::<TooOldError>(),
+        ErrorCode::IndexJump => py.get_type::<IndexJumpError>(),
+        ErrorCode::SessionExpired => py.get_type::<SessionExpiredError>(),
+        ErrorCode::KeyRequestStale => py.get_type::<KeyRequestStaleError>(),
+        ErrorCode::KeyRefused => py.get_type::<KeyRefusedError>(),
+        ErrorCode::Unsolicited => py.get_type::<UnsolicitedError>(),
+        ErrorCode::ShareMismatch => py.get_type::<ShareMismatchError>(),
+        ErrorCode::OutOfOrder => py.get_type::<OutOfOrderError>(),
+        ErrorCode::WrongVersion => py.get_type::<WrongVersionError>(),
+        ErrorCode::Malformed => py.get_type::<MalformedError>(),
+        ErrorCode::KeyIdMismatch => py.get_type::<KeyIdMismatchError>(),
+        ErrorCode::WrongKind => py.get_type::<WrongKindError>(),
     }
 }
 
