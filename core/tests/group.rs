@@ -770,6 +770,14 @@ fn the_sender_rotates_after_max_messages_and_max_age() {
         )),
         ErrorCode::InvalidArgument
     );
+    Group::with_params(
+        id(1),
+        Params {
+            max_messages: u32::MAX,
+            ..Params::default()
+        },
+    )
+    .unwrap();
     assert_eq!(
         code(Group::with_params(
             id(1),

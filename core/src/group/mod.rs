@@ -133,13 +133,12 @@ impl Default for Params {
 impl Params {
     /// Checks the ranges of §9.4 (`InvalidArgument`).
     pub fn validate(&self) -> Result<()> {
-        if self.max_messages == 0 || self.max_messages == u32::MAX {
+        // Any u32 but 0: at max_messages = 2^32 - 1 the session rotates when `next`
+        // reaches 2^32 - 1, so that index is never used (§9.1).
+        if self.max_messages == 0 {
             return err(
                 ErrorCode::InvalidArgument,
-                format!(
-                    "max_messages: {}, expected 1 to 2^32 - 2 (a sender never reaches index 2^32 - 1)",
-                    self.max_messages
-                ),
+                "max_messages: must be at least 1",
             );
         }
         if self.max_age_ms == 0 {
