@@ -133,7 +133,7 @@ bench:
 	@# grep reads all of ldconfig's output: with -q it stops at the first match and,
 	@# under pipefail, ldconfig's SIGPIPE would fail the check.
 	@ldconfig -p | grep -F 'libsodium.so.23' >/dev/null || { echo "make bench needs libsodium23 (apt-get install libsodium23) as the reference"; exit 1; }
-	$(CARGO) bench -p wampe2e --bench seal_open
+	$(CARGO) bench -p wampe2e --bench seal_open --bench gs1
 	$(PYTHON) core/benches/report.py target/criterion
 
 # Every README's code blocks, run as written (tests/docs/run.py says how), against

@@ -31,3 +31,18 @@ seal = median_ns("small_event", "seal_payload")
 opn = median_ns("small_event", "open_payload")
 print()
 print(f"Small event full path (values → Autobahn JSON → sealed, and back): seal_payload {seal:,.0f} ns, open_payload {opn:,.0f} ns.")
+
+# GS1 (core/benches/gs1.rs), when it ran: seal by one peer + open by another, next
+# to libsodium's sign + verify + secretbox + open of the same plaintext.
+if os.path.isdir(os.path.join(ROOT, "gs1_seal_open")):
+    print()
+    print("| GS1 seal + open | libsodium sign + verify + secretbox + open | wampe2e GS1 | time ratio (wampe2e / libsodium) |")
+    print("|---|--:|--:|--:|")
+    for size in (100, 64 * 1024, 1024 * 1024):
+        ref = median_ns("gs1_seal_open", "libsodium", str(size))
+        ours = median_ns("gs1_seal_open", "wampe2e", str(size))
+        unit = lambda ns: f"{ns / 1e3:,.1f} µs"
+        print(f"| {fmt_size(size)} | {unit(ref)} | {unit(ours)} | {ours / ref:.2f}× |")
+    kx = median_ns("gs1_key_exchange")
+    print()
+    print(f"GS1 key exchange (request + answer + accept, one process): {kx / 1e3:,.1f} µs.")

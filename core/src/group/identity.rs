@@ -48,12 +48,27 @@ impl IdentityKey {
     /// `BadSignature` if the key does not decode, is of small order, or the
     /// signature does not verify.
     pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> Result<()> {
-        let key = VerifyingKey::from_bytes(&self.0).or_else(|_| {
+        self.verify_with(&self.verifying_key()?, message, signature)
+    }
+
+    /// The decoded key (point decompression: the part of a verification that a
+    /// [`crate::group::Group`] does once per configured identity).
+    pub(crate) fn verifying_key(&self) -> Result<VerifyingKey> {
+        VerifyingKey::from_bytes(&self.0).or_else(|_| {
             err(
                 ErrorCode::BadSignature,
                 format!("signer key {} is not an Ed25519 point", self.short()),
             )
-        })?;
+        })
+    }
+
+    /// [`IdentityKey::verify`] with this key already decoded as `key`.
+    pub(crate) fn verify_with(
+        &self,
+        key: &VerifyingKey,
+        message: &[u8],
+        signature: &[u8; 64],
+    ) -> Result<()> {
         let sig = Signature::from_bytes(signature);
         key.verify_strict(message, &sig).or_else(|_| {
             err(

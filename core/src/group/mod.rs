@@ -314,6 +314,10 @@ pub struct Group {
     requests: Mutex<HashMap<[u8; 32], PendingRequest>>,
     /// `SHA256(call envelope)` → the pending call.
     calls: Mutex<HashMap<[u8; 32], PendingCall>>,
+    /// The identities of every entry set, decoded once (a verification's point
+    /// decompression). Only configured identities enter it, so it is bounded by
+    /// the configuration; others are decoded per verification.
+    verifiers: RwLock<HashMap<IdentityKey, ed25519_dalek::VerifyingKey>>,
 }
 
 impl fmt::Debug for Group {
@@ -352,6 +356,21 @@ impl Group {
             store: Mutex::default(),
             requests: Mutex::default(),
             calls: Mutex::default(),
+            verifiers: RwLock::default(),
+        }
+    }
+
+    /// `who`'s signature over `message`, with its decoded key from the cache.
+    fn verify(&self, who: &IdentityKey, message: &[u8], signature: &[u8; 64]) -> Result<()> {
+        let cached = self
+            .verifiers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(who)
+            .copied();
+        match cached {
+            Some(key) => who.verify_with(&key, message, signature),
+            None => who.verify(message, signature),
         }
     }
 
@@ -390,6 +409,14 @@ impl Group {
     /// identity from the old one's receivers, the prefix's current session is
     /// revoked: the next seal (or answer) starts a new one (§9.1).
     pub fn set_entry(&self, entry: TrustEntry) {
+        {
+            let mut verifiers = self.verifiers.write().unwrap_or_else(|p| p.into_inner());
+            for who in entry.senders.iter().chain(entry.receivers.iter()) {
+                if let Ok(key) = who.verifying_key() {
+                    verifiers.insert(*who, key);
+                }
+            }
+        }
         let prefix = entry.prefix.clone();
         let receivers = entry.receivers.clone();
         let mut trust = self.trust_mut();
@@ -629,7 +656,8 @@ impl Group {
                 ),
             );
         }
-        h.sender.verify(
+        self.verify(
+            &h.sender,
             &signed_input(L_MSG, env.header_bytes, uri, env.ciphertext)?,
             &env.signature,
         )?;
@@ -785,7 +813,8 @@ impl Group {
             }
             _ => call_uri.as_str(),
         };
-        h.callee.verify(
+        self.verify(
+            &h.callee,
             &signed_input(L_RESULT, env.header_bytes, reply_uri, env.ciphertext)?,
             &env.signature,
         )?;
@@ -935,7 +964,7 @@ impl Group {
         let mut signed = Vec::with_capacity(L_KEYREQ.len() + req.body.len());
         signed.extend_from_slice(L_KEYREQ);
         signed.extend_from_slice(req.body);
-        f.requester.verify(&signed, &req.signature)?;
+        self.verify(&f.requester, &signed, &req.signature)?;
         if now_ms.abs_diff(f.timestamp_ms) > self.params.max_skew_ms {
             return err(
                 ErrorCode::KeyRequestStale,
@@ -1054,7 +1083,7 @@ impl Group {
         let mut signed = Vec::with_capacity(L_KEYRESP.len() + resp.body.len());
         signed.extend_from_slice(L_KEYRESP);
         signed.extend_from_slice(resp.body);
-        fields.target.verify(&signed, &resp.signature)?;
+        self.verify(&fields.target, &signed, &resp.signature)?;
         let share_bytes = open_box(&fields.reply_public, &reply_secret, resp.sealed)?;
         let share = Share::parse(&share_bytes)?;
         if share.sender != fields.target
