@@ -72,7 +72,7 @@ test-platforms:
 .PHONY: fuzz fuzz-smoke fuzz-coverage
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ := target/tools/bin/cargo-fuzz
-FUZZ_TARGETS := seal_open open_payload plaintext json_text attributes message keys inbound xsalsa20poly1305_differential
+FUZZ_TARGETS := seal_open open_payload plaintext json_text attributes message keys inbound xsalsa20poly1305_differential group
 # libFuzzer builds need nightly flags: rustup's nightly if there is one, else stable told to allow them.
 FUZZ_ENV := $(if $(shell rustup toolchain list 2>/dev/null | grep '^nightly'),RUSTUP_TOOLCHAIN=nightly,RUSTC_BOOTSTRAP=1)
 FUZZ_SMOKE_SECONDS ?= 15

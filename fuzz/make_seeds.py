@@ -185,6 +185,27 @@ def main():
         body = (msg * (n // max(len(msg), 1) + 1))[:n]
         seed("xsalsa20poly1305_differential", f"len {n}", bytes.fromhex(kat["alice_secret_hex"]) + nonce + bytes([n % 256, 0, 0, 0]) + body)
 
+    # group: GS1 wire bytes of the independent Python implementation (gs1.json):
+    # selector (fuzz_targets/group.rs), then the bytes.
+    gs1 = load("gs1.json")
+    for sc in gs1["scenarios"]:
+        for st in sc["steps"]:
+            sid, op = st["id"], st["op"]
+            if op == "seal" and st.get("envelope"):
+                sel = 0 if st["kind"] == 1 else 1
+                env = bytes.fromhex(st["envelope"])
+                seed("group", f"{sid} envelope", bytes([sel]) + env)
+                seed("group", f"{sid} open", bytes([sel + 6]) + env)
+            elif op == "seal_reply" and st.get("envelope"):
+                seed("group", f"{sid} reply", bytes([2, st["kind"] - 3]) + bytes.fromhex(st["envelope"]))
+            elif op == "key_request" and st.get("request"):
+                seed("group", f"{sid} request", bytes([3]) + bytes.fromhex(st["request"]))
+            elif op == "answer_key_request" and st.get("response"):
+                seed("group", f"{sid} response", bytes([4]) + bytes.fromhex(st["response"]))
+                seed("group", f"{sid} share", bytes([5]) + bytes.fromhex(st["share_bytes"]))
+    for pick in range(4):
+        seed("group", f"flip {pick}", bytes([8, pick, 0, 100, 1]))
+
     for target, files in corpus.items():
         d = os.path.join(HERE, "corpus", target)
         shutil.rmtree(d, ignore_errors=True)
