@@ -16,6 +16,32 @@
 #define WAMPE2E_VERSION_PATCH 0
 
 /**
+ * Size of an identity public key or seed, in bytes.
+ */
+#define WAMPE2E_IDENTITY_KEY_SIZE 32
+
+/**
+ * Size of a GS1 session id, in bytes.
+ */
+#define WAMPE2E_SESSION_ID_SIZE 16
+
+/**
+ * Size of a call hash or key request hash (SHA-256), in bytes.
+ */
+#define WAMPE2E_HASH_SIZE 32
+
+/**
+ * Size of a buffer for an identity fingerprint: 64 hex digits plus a NUL.
+ */
+#define WAMPE2E_FINGERPRINT_SIZE 65
+
+/**
+ * Size of a buffer for a GS1 key id (`enc_key`/`ppt_keyid` = hex(session id)):
+ * 32 hex digits plus a NUL.
+ */
+#define WAMPE2E_GROUP_KEY_ID_SIZE 33
+
+/**
  * Size of a buffer for a key in base64: 44 characters plus a NUL.
  */
 #define WAMPE2E_KEY_BASE64_SIZE 45
@@ -426,12 +452,71 @@ typedef uint32_t wampe2e_match;
 #endif // __cplusplus
 
 /**
+ * The GS1 type of a message (pass as `uint32_t kind`); the number is the type byte.
+ */
+enum wampe2e_group_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * PUBLISH → EVENT (a session message).
+   */
+  WAMPE2E_GROUP_KIND_EVENT = 1,
+  /**
+   * CALL → INVOCATION (a session message carrying the caller's reply key).
+   */
+  WAMPE2E_GROUP_KIND_CALL = 2,
+  /**
+   * YIELD → RESULT, final (a reply).
+   */
+  WAMPE2E_GROUP_KIND_RESULT = 3,
+  /**
+   * YIELD → RESULT with `progress: true` (a reply).
+   */
+  WAMPE2E_GROUP_KIND_PROGRESS = 4,
+  /**
+   * ERROR answering a CALL (a reply).
+   */
+  WAMPE2E_GROUP_KIND_ERROR = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wampe2e_group_kind wampe2e_group_kind;
+#else
+typedef uint32_t wampe2e_group_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A sealed payload plus the attributes that go into the WAMP message's
  * Options/Details. Made by `wampe2e_seal_payload`/`wampe2e_seal_bytes` or from a
  * received message by `wampe2e_envelope_new`; freed by `wampe2e_envelope_free`.
  * Immutable: safe to read from several threads.
  */
 typedef struct wampe2e_envelope wampe2e_envelope;
+
+/**
+ * One peer's GS1 state: its identity, trust entries, parameters, sender
+ * sessions, the sessions it holds, pending key requests and calls. Made by
+ * `wampe2e_group_new`, freed by `wampe2e_group_free`. Every function taking a
+ * `const wampe2e_group *` may be called from several threads at once.
+ */
+typedef struct wampe2e_group wampe2e_group;
+
+/**
+ * A peer's long-term Ed25519 identity. Made by `wampe2e_identity_generate` or
+ * `wampe2e_identity_from_seed`, freed by `wampe2e_identity_free`. Immutable:
+ * safe to use from several threads.
+ */
+typedef struct wampe2e_identity wampe2e_identity;
+
+/**
+ * What a callee needs to answer a call it opened: made by `wampe2e_group_open`
+ * for a CALL, used by `wampe2e_group_seal_reply`, freed by
+ * `wampe2e_invocation_free`. Safe to use from several threads.
+ */
+typedef struct wampe2e_invocation wampe2e_invocation;
 
 /**
  * A keyring: URI prefixes and key ids mapped to key entries. Create with
@@ -455,6 +540,250 @@ typedef struct {
    */
   size_t len;
 } wampe2e_buf;
+
+/**
+ * The configurable parameters (docs/gs1.md §9.4). Fill with
+ * `wampe2e_group_params_default`, then change what you need.
+ */
+typedef struct {
+  /**
+   * A sender rotates after this many messages (1 … 2^32 − 1; default 10 000).
+   */
+  uint32_t max_messages;
+  /**
+   * A sender rotates after this age in milliseconds (at least 1; default one hour).
+   */
+  uint64_t max_age_ms;
+  /**
+   * Clock tolerance for key request freshness and session expiry (default 5 min).
+   */
+  uint64_t max_skew_ms;
+  /**
+   * How long a superseded session keeps opening (default 10 min).
+   */
+  uint64_t grace_ms;
+  /**
+   * How far back, in messages, a key share may start (0 … 65 536; default 64).
+   */
+  uint32_t share_backlog;
+} wampe2e_group_params;
+
+/**
+ * Decides whether a requester may receive a session of `prefix` (UTF-8, not
+ * NUL-terminated) when answering a key request; `requester` points to its 32-byte
+ * identity key. Called from whichever thread calls
+ * `wampe2e_group_answer_key_request`, with no lock held; must not unwind.
+ */
+typedef bool (*wampe2e_authorize_fn)(void *ctx,
+                                     const uint8_t *requester,
+                                     const char *prefix,
+                                     size_t prefix_len);
+
+/**
+ * A sender's current session for a prefix, without its keys.
+ */
+typedef struct {
+  /**
+   * The session id.
+   */
+  uint8_t session_id[WAMPE2E_SESSION_ID_SIZE];
+  /**
+   * The index the next message will use.
+   */
+  uint32_t next;
+  /**
+   * The oldest index a key share may start at.
+   */
+  uint32_t base;
+  /**
+   * The sender's clock when it made the session.
+   */
+  uint64_t created_ms;
+  /**
+   * `created_ms + max_age_ms`.
+   */
+  uint64_t not_after_ms;
+} wampe2e_group_session;
+
+/**
+ * Counters of a group's state.
+ */
+typedef struct {
+  /**
+   * Session records the inbound store holds.
+   */
+  size_t sessions_held;
+  /**
+   * Calls awaiting their final reply.
+   */
+  size_t pending_calls;
+  /**
+   * Key requests awaiting their response.
+   */
+  size_t pending_key_requests;
+} wampe2e_group_stats;
+
+/**
+ * A sealed event or call (`wampe2e_group_seal`). Free `envelope` with `wampe2e_buf_free`.
+ */
+typedef struct {
+  /**
+   * The envelope: the whole WAMP payload (one binary, docs/gs1.md §12.1).
+   */
+  wampe2e_buf envelope;
+  /**
+   * The key id attribute (`enc_key` / `ppt_keyid`): hex(session_id), NUL-terminated.
+   */
+  char key_id[WAMPE2E_GROUP_KEY_ID_SIZE];
+  /**
+   * The session it was sealed under.
+   */
+  uint8_t session_id[WAMPE2E_SESSION_ID_SIZE];
+  /**
+   * Its index in the session.
+   */
+  uint32_t index;
+  /**
+   * Whether it is a call: then `call_hash` names the pending call its replies answer.
+   */
+  bool is_call;
+  /**
+   * For a call, SHA-256 of the envelope (pass to `wampe2e_group_open_reply`);
+   * zeros for an event.
+   */
+  uint8_t call_hash[WAMPE2E_HASH_SIZE];
+} wampe2e_group_sealed;
+
+/**
+ * An opened event or call (`wampe2e_group_open`). Free `plaintext` with `wampe2e_buf_free`.
+ */
+typedef struct {
+  /**
+   * The plaintext (docs/gs1.md §13: the CBOR map {"uri", "args", "kwargs"}).
+   */
+  wampe2e_buf plaintext;
+  /**
+   * The sender's identity public key (pinned for the URI, and the signer).
+   */
+  uint8_t sender[WAMPE2E_IDENTITY_KEY_SIZE];
+  /**
+   * The session it was sealed under.
+   */
+  uint8_t session_id[WAMPE2E_SESSION_ID_SIZE];
+  /**
+   * Its index.
+   */
+  uint32_t index;
+  /**
+   * The sender's clock at sealing (ms since the Unix epoch).
+   */
+  uint64_t timestamp_ms;
+} wampe2e_group_opened;
+
+/**
+ * The clear header of an event or call envelope, read without verifying
+ * anything (`wampe2e_group_envelope_header`): a hint for asking the sender for
+ * its session after `WAMPE2E_ERR_UNKNOWN_SESSION`.
+ */
+typedef struct {
+  /**
+   * The claimed sender.
+   */
+  uint8_t sender[WAMPE2E_IDENTITY_KEY_SIZE];
+  /**
+   * The session id.
+   */
+  uint8_t session_id[WAMPE2E_SESSION_ID_SIZE];
+  /**
+   * The message index.
+   */
+  uint32_t index;
+  /**
+   * The sender's clock at sealing.
+   */
+  uint64_t timestamp_ms;
+} wampe2e_group_header;
+
+/**
+ * What `wampe2e_invocation_info` reports.
+ */
+typedef struct {
+  /**
+   * The caller's identity public key (pinned for the procedure, and the signer).
+   */
+  uint8_t caller[WAMPE2E_IDENTITY_KEY_SIZE];
+  /**
+   * SHA-256 of the call envelope.
+   */
+  uint8_t call_hash[WAMPE2E_HASH_SIZE];
+  /**
+   * The sequence number the next reply will carry.
+   */
+  uint32_t next_seq;
+  /**
+   * Whether the final reply (RESULT or ERROR) was sealed.
+   */
+  bool finished;
+} wampe2e_invocation_info;
+
+/**
+ * An opened reply (`wampe2e_group_open_reply`). Free `plaintext` with `wampe2e_buf_free`.
+ */
+typedef struct {
+  /**
+   * The plaintext (docs/gs1.md §13).
+   */
+  wampe2e_buf plaintext;
+  /**
+   * The callee that signed it.
+   */
+  uint8_t callee[WAMPE2E_IDENTITY_KEY_SIZE];
+  /**
+   * `wampe2e_group_kind`: RESULT, PROGRESS or ERROR.
+   */
+  uint32_t kind;
+  /**
+   * Its sequence number (0, 1, … per call).
+   */
+  uint32_t seq;
+} wampe2e_group_reply;
+
+/**
+ * A key request (`wampe2e_group_key_request`). Free `request` with `wampe2e_buf_free`.
+ */
+typedef struct {
+  /**
+   * The request: the one binary argument of the CALL to the target's key procedure.
+   */
+  wampe2e_buf request;
+  /**
+   * SHA-256 of the request: names the pending request for
+   * `wampe2e_group_accept_key_response` and `wampe2e_group_cancel_key_request`.
+   */
+  uint8_t request_hash[WAMPE2E_HASH_SIZE];
+} wampe2e_key_request;
+
+/**
+ * The session an accepted key response gave (`wampe2e_group_accept_key_response`).
+ */
+typedef struct {
+  /**
+   * The sender whose session it is.
+   */
+  uint8_t sender[WAMPE2E_IDENTITY_KEY_SIZE];
+  /**
+   * The session id.
+   */
+  uint8_t session_id[WAMPE2E_SESSION_ID_SIZE];
+  /**
+   * The first index it opens.
+   */
+  uint32_t index;
+  /**
+   * The session's not-after time (ms since the Unix epoch).
+   */
+  uint64_t not_after_ms;
+} wampe2e_group_accepted;
 
 /**
  * One received attribute (name and value as UTF-8 with lengths).
@@ -515,6 +844,498 @@ wampe2e_result wampe2e_last_error_message(char *buf, size_t len, size_t *written
  * not modified or freed since.
  */
 void wampe2e_buf_free(wampe2e_buf *buf);
+
+/**
+ * Builds the plaintext of docs/gs1.md §13.1 (the CBOR map {"uri", "args",
+ * "kwargs"}) from args and kwargs given as WAMP-JSON text (binary as
+ * `"\u0000"` + base64; NULL or `null` for none), for a message on `uri` (for an
+ * ERROR reply: the error URI). Free `out` with `wampe2e_buf_free`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_JSON`, `INVALID_BASE64`,
+ * `UNSUPPORTED_VALUE`, `PAYLOAD_TOO_LARGE`.
+ *
+ * # Safety
+ * `uri` valid for `uri_len` bytes; `args_json`/`kwargs_json` NULL or valid for
+ * their lengths; `out` writable.
+ */
+wampe2e_result wampe2e_group_plaintext_from_json(const char *uri,
+                                                 size_t uri_len,
+                                                 const char *args_json,
+                                                 size_t args_json_len,
+                                                 const char *kwargs_json,
+                                                 size_t kwargs_json_len,
+                                                 wampe2e_buf *out);
+
+/**
+ * Parses an opened plaintext (docs/gs1.md §13.1), checks that it was sealed for
+ * `uri` (the URI the message was opened for; for an ERROR reply its error URI),
+ * and writes args and kwargs as WAMP-JSON text (`null` when absent) into
+ * library-owned buffers; free both with `wampe2e_buf_free`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_CBOR`, `INVALID_PAYLOAD`,
+ * `UNSUPPORTED_VALUE`, `MISSING_URI`, `URI_MISMATCH`.
+ *
+ * # Safety
+ * `uri` and `plaintext` valid for their lengths; `args_json` and `kwargs_json` writable.
+ */
+wampe2e_result wampe2e_group_plaintext_to_json(const char *uri,
+                                               size_t uri_len,
+                                               const uint8_t *plaintext,
+                                               size_t plaintext_len,
+                                               wampe2e_buf *args_json,
+                                               wampe2e_buf *kwargs_json);
+
+/**
+ * Generates an identity from the OS RNG and writes it to `*out`.
+ *
+ * Errors: `NULL_ARGUMENT`, `RANDOM_FAILED`.
+ *
+ * # Safety
+ * `out` is valid for writes.
+ */
+wampe2e_result wampe2e_identity_generate(wampe2e_identity **out);
+
+/**
+ * The identity of a 32-byte Ed25519 seed (32 raw bytes, or base64/hex text):
+ * the same seed always gives the same identity (store it to keep one).
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_KEY`.
+ *
+ * # Safety
+ * `seed` valid for `seed_len` bytes; `out` writable.
+ */
+wampe2e_result wampe2e_identity_from_seed(const char *seed,
+                                          size_t seed_len,
+                                          wampe2e_identity **out);
+
+/**
+ * Frees an identity. NULL is a no-op.
+ *
+ * # Safety
+ * `identity` is NULL or came from libwampe2e, is freed once, and no other thread uses it.
+ */
+void wampe2e_identity_free(wampe2e_identity *identity);
+
+/**
+ * Writes the identity's 32-byte public key (what peers pin in their entries).
+ *
+ * # Safety
+ * `identity` is live; `out` valid for `WAMPE2E_IDENTITY_KEY_SIZE` bytes.
+ */
+wampe2e_result wampe2e_identity_public_key(const wampe2e_identity *identity, uint8_t *out);
+
+/**
+ * Writes the identity's 32-byte secret seed (to store it; keep it secret).
+ *
+ * # Safety
+ * `identity` is live; `out` valid for `WAMPE2E_IDENTITY_KEY_SIZE` bytes.
+ */
+wampe2e_result wampe2e_identity_seed(const wampe2e_identity *identity, uint8_t *out);
+
+/**
+ * Writes the fingerprint of an identity public key (32 raw bytes, or
+ * base64/hex): 64 lowercase hex digits, NUL-terminated, into a buffer of
+ * `WAMPE2E_FINGERPRINT_SIZE` bytes.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_KEY`.
+ *
+ * # Safety
+ * `public_key` valid for `public_key_len` bytes; `out` valid for `WAMPE2E_FINGERPRINT_SIZE` bytes.
+ */
+wampe2e_result wampe2e_identity_fingerprint(const uint8_t *public_key,
+                                            size_t public_key_len,
+                                            char *out);
+
+/**
+ * Writes the key procedure of an identity public key (32 raw bytes, or
+ * base64/hex): `<base>.<fingerprint>` (UTF-8 in a library-owned buffer, not
+ * NUL-terminated; free it with `wampe2e_buf_free`). `base` NULL means
+ * `wampe2e.key`. The owner registers it; peers call it with key requests.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_KEY`, `INVALID_UTF8`.
+ *
+ * # Safety
+ * `public_key` valid for `public_key_len` bytes; `base` NULL or valid for `base_len` bytes; `out` writable.
+ */
+wampe2e_result wampe2e_identity_key_procedure(const uint8_t *public_key,
+                                              size_t public_key_len,
+                                              const char *base,
+                                              size_t base_len,
+                                              wampe2e_buf *out);
+
+/**
+ * Writes the default parameters (docs/gs1.md §9.4) into `*out`.
+ *
+ * # Safety
+ * `out` is valid for writes.
+ */
+wampe2e_result wampe2e_group_params_default(wampe2e_group_params *out);
+
+/**
+ * Creates a peer's group state with a copy of `identity` (free the identity
+ * whenever you like), no entries, and `params` (NULL: the defaults).
+ *
+ * Errors: `NULL_ARGUMENT` (identity or out), `INVALID_ARGUMENT` (a parameter
+ * out of range: `max_messages` or `max_age_ms` 0, `share_backlog` above 65 536).
+ *
+ * # Safety
+ * `identity` is live; `params` NULL or readable; `out` writable.
+ */
+wampe2e_result wampe2e_group_new(const wampe2e_identity *identity,
+                                 const wampe2e_group_params *params,
+                                 wampe2e_group **out);
+
+/**
+ * Frees a group, erasing its keys. NULL is a no-op.
+ *
+ * # Safety
+ * `group` is NULL or came from `wampe2e_group_new`, is freed once, and no other thread uses it.
+ */
+void wampe2e_group_free(wampe2e_group *group);
+
+/**
+ * Writes the group's own 32-byte identity public key.
+ *
+ * # Safety
+ * `group` is live; `out` valid for `WAMPE2E_IDENTITY_KEY_SIZE` bytes.
+ */
+wampe2e_result wampe2e_group_public_key(const wampe2e_group *group, uint8_t *out);
+
+/**
+ * Sets the trust entry for URIs starting with `prefix` (docs/gs1.md §6),
+ * replacing any: the identities that may send (seal events and calls, answer
+ * key requests) and receive (get the sessions, sign replies) on them.
+ * `senders` and `receivers` are `count` 32-byte public keys back to back (NULL
+ * when the count is 0). If the new entry drops a receiver, the prefix's current
+ * session is revoked: the next seal starts a new one.
+ *
+ * Errors: `NULL_ARGUMENT` (group, prefix, or a key array with a count), `INVALID_UTF8`.
+ *
+ * # Safety
+ * `group` is live; `prefix` valid for `prefix_len` bytes; `senders` and
+ * `receivers` valid for `32 * count` bytes.
+ */
+wampe2e_result wampe2e_group_set_entry(const wampe2e_group *group,
+                                       const char *prefix,
+                                       size_t prefix_len,
+                                       const uint8_t *senders,
+                                       size_t senders_count,
+                                       const uint8_t *receivers,
+                                       size_t receivers_count);
+
+/**
+ * Removes the entry for exactly `prefix` and discards its current session.
+ * `*removed` (if not NULL) says whether there was one.
+ *
+ * # Safety
+ * `group` is live; `prefix` valid for `prefix_len` bytes; `removed` NULL or writable.
+ */
+wampe2e_result wampe2e_group_remove_entry(const wampe2e_group *group,
+                                          const char *prefix,
+                                          size_t prefix_len,
+                                          bool *removed);
+
+/**
+ * Writes the prefix of the entry that covers `uri` (the longest prefix of it),
+ * UTF-8 in a library-owned buffer; the prefix to pass to
+ * `wampe2e_group_key_request`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_UTF8`, `KEY_NOT_FOUND` (no entry covers `uri`).
+ *
+ * # Safety
+ * `group` is live; `uri` valid for `uri_len` bytes; `prefix` writable.
+ */
+wampe2e_result wampe2e_group_select(const wampe2e_group *group,
+                                    const char *uri,
+                                    size_t uri_len,
+                                    wampe2e_buf *prefix);
+
+/**
+ * Sets the authorization callback asked when answering key requests, on top of
+ * the entry's receivers (docs/gs1.md §6); `callback` NULL admits every receiver.
+ * `ctx` is passed back to it. Changing it does not rotate: when it stops
+ * admitting someone, call `wampe2e_group_rotate`.
+ *
+ * # Safety
+ * `group` is live. The callback and `ctx` stay valid, and may be used from any
+ * thread, until the group is freed or another callback is set.
+ */
+wampe2e_result wampe2e_group_set_authorize(const wampe2e_group *group,
+                                           wampe2e_authorize_fn callback,
+                                           void *ctx);
+
+/**
+ * Marks the current session of exactly `prefix` for rotation: the next seal or
+ * answer starts a new session. `*rotated` (if not NULL) says whether there was one.
+ *
+ * # Safety
+ * `group` is live; `prefix` valid for `prefix_len` bytes; `rotated` NULL or writable.
+ */
+wampe2e_result wampe2e_group_rotate(const wampe2e_group *group,
+                                    const char *prefix,
+                                    size_t prefix_len,
+                                    bool *rotated);
+
+/**
+ * Writes whether exactly `prefix` has a current sender session (`*found`) and,
+ * if so, its description (`*session`, written only then).
+ *
+ * # Safety
+ * `group` is live; `prefix` valid for `prefix_len` bytes; `found` and `session` writable.
+ */
+wampe2e_result wampe2e_group_current_session(const wampe2e_group *group,
+                                             const char *prefix,
+                                             size_t prefix_len,
+                                             bool *found,
+                                             wampe2e_group_session *session);
+
+/**
+ * Writes counters of the group's state.
+ *
+ * # Safety
+ * `group` is live; `stats` writable.
+ */
+wampe2e_result wampe2e_group_get_stats(const wampe2e_group *group, wampe2e_group_stats *stats);
+
+/**
+ * Seals an event or call (`kind` EVENT or CALL) on `uri` under the current
+ * session of the entry covering `uri`, starting a new session when none is
+ * current or rotation is due. `plaintext` is docs/gs1.md §13's CBOR map
+ * {"uri", "args", "kwargs"}; `now_ms` is the clock (ms since the Unix epoch).
+ * A call stays pending, named by `sealed->call_hash`, until its final reply
+ * opens or `wampe2e_group_forget_call`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_ARGUMENT` (kind out of
+ * range or a reply kind), `PAYLOAD_TOO_LARGE`, `KEY_NOT_FOUND` (no entry covers
+ * `uri`), `RANDOM_FAILED`.
+ *
+ * # Safety
+ * `group` is live; `uri` and `plaintext` valid for their lengths; `sealed` writable.
+ */
+wampe2e_result wampe2e_group_seal(const wampe2e_group *group,
+                                  const char *uri,
+                                  size_t uri_len,
+                                  uint32_t kind,
+                                  const uint8_t *plaintext,
+                                  size_t plaintext_len,
+                                  uint64_t now_ms,
+                                  wampe2e_group_sealed *sealed);
+
+/**
+ * Opens an event or call that arrived for `uri` (`kind`: EVENT for an EVENT,
+ * CALL for an INVOCATION). `key_id` is the message's `enc_key`/`ppt_keyid`
+ * attribute (NULL if absent). On success writes `*opened` and, when `invocation`
+ * is not NULL, `*invocation`: NULL for an event, for a call a new handle that
+ * `wampe2e_group_seal_reply` answers (free it with `wampe2e_invocation_free`).
+ * Nothing changes on failure.
+ *
+ * Errors, in check order: `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_ARGUMENT`;
+ * `PAYLOAD_TOO_LARGE`; `MALFORMED`, `WRONG_VERSION`, `WRONG_KIND`;
+ * `KEY_ID_MISMATCH`; `KEY_NOT_FOUND`; `UNTRUSTED_SENDER`; `BAD_SIGNATURE`;
+ * `UNKNOWN_SESSION` (ask the sender: `wampe2e_group_envelope_header` +
+ * `wampe2e_group_key_request`); `PATTERN_MISMATCH`; `SESSION_EXPIRED`;
+ * `TOO_OLD`, `REPLAYED`, `INDEX_JUMP`; `DECRYPTION_FAILED`.
+ *
+ * # Safety
+ * `group` is live; `uri`, `key_id` (or NULL) and `envelope` valid for their
+ * lengths; `opened` writable; `invocation` NULL or writable.
+ */
+wampe2e_result wampe2e_group_open(const wampe2e_group *group,
+                                  const char *uri,
+                                  size_t uri_len,
+                                  uint32_t kind,
+                                  const char *key_id,
+                                  size_t key_id_len,
+                                  const uint8_t *envelope,
+                                  size_t envelope_len,
+                                  uint64_t now_ms,
+                                  wampe2e_group_opened *opened,
+                                  wampe2e_invocation **invocation);
+
+/**
+ * Reads the clear header of an event or call envelope (`kind` EVENT or CALL)
+ * without verifying it: after `WAMPE2E_ERR_UNKNOWN_SESSION`, the sender,
+ * session id and index to ask for with `wampe2e_group_key_request`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT`, `MALFORMED`, `WRONG_VERSION`, `WRONG_KIND`.
+ *
+ * # Safety
+ * `envelope` valid for `envelope_len` bytes; `header` writable.
+ */
+wampe2e_result wampe2e_group_envelope_header(const uint8_t *envelope,
+                                             size_t envelope_len,
+                                             uint32_t kind,
+                                             wampe2e_group_header *header);
+
+/**
+ * Frees an invocation. NULL is a no-op.
+ *
+ * # Safety
+ * `invocation` is NULL or came from `wampe2e_group_open`, is freed once, and no other thread uses it.
+ */
+void wampe2e_invocation_free(wampe2e_invocation *invocation);
+
+/**
+ * Describes an invocation: its caller, call hash, next reply sequence number
+ * and whether its final reply was sealed.
+ *
+ * # Safety
+ * `invocation` is live; `info` writable.
+ */
+wampe2e_result wampe2e_invocation_get_info(const wampe2e_invocation *invocation,
+                                           wampe2e_invocation_info *info);
+
+/**
+ * Seals a reply to `invocation` (docs/gs1.md §10.4): `kind` PROGRESS, or the
+ * final RESULT or ERROR (`error_uri` is the ERROR's URI, required for ERROR,
+ * ignored otherwise). The reply is the YIELD's or ERROR's one binary argument,
+ * without a key id attribute. Advances the invocation's sequence number; a
+ * final reply finishes it. `plaintext` is §13's CBOR map (its `uri` is the
+ * procedure for a result or progress, the error URI for an error).
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_ARGUMENT` (kind out of
+ * range or not a reply, finished invocation, ERROR without `error_uri`),
+ * `PAYLOAD_TOO_LARGE`, `INVALID_KEY` (the caller's reply key has small order),
+ * `RANDOM_FAILED`.
+ *
+ * # Safety
+ * `group` and `invocation` are live; `error_uri` NULL or valid for its length;
+ * `plaintext` valid for its length; `reply` writable.
+ */
+wampe2e_result wampe2e_group_seal_reply(const wampe2e_group *group,
+                                        const wampe2e_invocation *invocation,
+                                        uint32_t kind,
+                                        const char *error_uri,
+                                        size_t error_uri_len,
+                                        const uint8_t *plaintext,
+                                        size_t plaintext_len,
+                                        wampe2e_buf *reply);
+
+/**
+ * Opens a reply to the pending call named `call_hash` (32 bytes, from
+ * `wampe2e_group_seal`): `kind` RESULT (or PROGRESS when the RESULT has
+ * `progress: true`) or ERROR with its `error_uri`; `key_id` the message's key id
+ * attribute (NULL if absent: a reply carries none). A final reply ends the call.
+ *
+ * Errors, in check order: `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_ARGUMENT`;
+ * `PAYLOAD_TOO_LARGE`; `MALFORMED`, `WRONG_VERSION`, `WRONG_KIND`;
+ * `KEY_ID_MISMATCH`; `UNSOLICITED`; `KEY_NOT_FOUND`; `UNTRUSTED_SENDER`;
+ * `BAD_SIGNATURE`; `REPLAYED`; `OUT_OF_ORDER`; `DECRYPTION_FAILED`;
+ * `INVALID_ARGUMENT` for an ERROR without its URI.
+ *
+ * # Safety
+ * `group` is live; every pointer NULL (where allowed) or valid for its length; `opened` writable.
+ */
+wampe2e_result wampe2e_group_open_reply(const wampe2e_group *group,
+                                        const uint8_t *call_hash,
+                                        size_t call_hash_len,
+                                        uint32_t kind,
+                                        const char *error_uri,
+                                        size_t error_uri_len,
+                                        const char *key_id,
+                                        size_t key_id_len,
+                                        const uint8_t *envelope,
+                                        size_t envelope_len,
+                                        wampe2e_group_reply *opened);
+
+/**
+ * Forgets a pending call (timed out or cancelled), erasing its reply secret.
+ * `*forgotten` (if not NULL) says whether it was pending.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (`call_hash_len` not 32).
+ *
+ * # Safety
+ * `group` is live; `call_hash` valid for `call_hash_len` bytes; `forgotten` NULL or writable.
+ */
+wampe2e_result wampe2e_group_forget_call(const wampe2e_group *group,
+                                         const uint8_t *call_hash,
+                                         size_t call_hash_len,
+                                         bool *forgotten);
+
+/**
+ * Makes a signed key request (docs/gs1.md §11.1) to `target` (a 32-byte
+ * identity public key, or base64/hex) for its session `session_id` (16 bytes;
+ * NULL: its current session for the prefix) from index `from_index` on, for
+ * this peer's entry of exactly `prefix`; records it as pending. CALL the
+ * target's key procedure (`wampe2e_identity_key_procedure`) with the request as
+ * the one binary argument; give the RESULT's binary to
+ * `wampe2e_group_accept_key_response`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_KEY`, `INVALID_ARGUMENT`
+ * (`session_id_len` not 16), `KEY_NOT_FOUND` (no entry with that prefix),
+ * `UNTRUSTED_SENDER` (`target` not among its senders), `RANDOM_FAILED`.
+ *
+ * # Safety
+ * `group` is live; every pointer NULL (where allowed) or valid for its length; `out` writable.
+ */
+wampe2e_result wampe2e_group_key_request(const wampe2e_group *group,
+                                         const uint8_t *target,
+                                         size_t target_len,
+                                         const uint8_t *session_id,
+                                         size_t session_id_len,
+                                         uint32_t from_index,
+                                         const char *prefix,
+                                         size_t prefix_len,
+                                         uint64_t now_ms,
+                                         wampe2e_key_request *out);
+
+/**
+ * Cancels a pending key request (its CALL failed or timed out), erasing its
+ * secret. `*cancelled` (if not NULL) says whether it was pending.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (`request_hash_len` not 32).
+ *
+ * # Safety
+ * `group` is live; `request_hash` valid for its length; `cancelled` NULL or writable.
+ */
+wampe2e_result wampe2e_group_cancel_key_request(const wampe2e_group *group,
+                                                const uint8_t *request_hash,
+                                                size_t request_hash_len,
+                                                bool *cancelled);
+
+/**
+ * Answers a key request that reached this peer's key procedure (an INVOCATION
+ * of `wampe2e_identity_key_procedure(own key)` with one binary argument): writes
+ * the key response, the one binary argument of the YIELD. On an error, answer
+ * with the ERROR `wampe2e.error.<code in lower case>` (docs/gs1.md §11.4).
+ *
+ * Errors, in check order: `NULL_ARGUMENT`; `PAYLOAD_TOO_LARGE`; `MALFORMED`,
+ * `WRONG_VERSION`, `WRONG_KIND`; `KEY_REFUSED` (not addressed to us);
+ * `BAD_SIGNATURE`; `KEY_REQUEST_STALE`; `KEY_REFUSED` (no such entry, not a
+ * receiver, refused by the callback); `UNKNOWN_SESSION`; `INVALID_KEY`;
+ * `RANDOM_FAILED`.
+ *
+ * # Safety
+ * `group` is live; `request` valid for `request_len` bytes; `response` writable.
+ */
+wampe2e_result wampe2e_group_answer_key_request(const wampe2e_group *group,
+                                                const uint8_t *request,
+                                                size_t request_len,
+                                                uint64_t now_ms,
+                                                wampe2e_buf *response);
+
+/**
+ * Accepts the response to the pending key request named `request_hash`: the
+ * session is then held and its messages open. The pending request is removed
+ * only on success (a forged response cancels nothing). `accepted` may be NULL.
+ *
+ * Errors, in check order: `NULL_ARGUMENT`, `INVALID_ARGUMENT`;
+ * `PAYLOAD_TOO_LARGE`; `MALFORMED`, `WRONG_VERSION`, `WRONG_KIND`;
+ * `UNSOLICITED`; `KEY_NOT_FOUND`; `UNTRUSTED_SENDER`; `BAD_SIGNATURE`;
+ * `DECRYPTION_FAILED`; the share's `MALFORMED`, `WRONG_VERSION`, `WRONG_KIND`;
+ * `SHARE_MISMATCH`; `SESSION_EXPIRED`.
+ *
+ * # Safety
+ * `group` is live; `request_hash` and `response` valid for their lengths;
+ * `accepted` NULL or writable.
+ */
+wampe2e_result wampe2e_group_accept_key_response(const wampe2e_group *group,
+                                                 const uint8_t *request_hash,
+                                                 size_t request_hash_len,
+                                                 const uint8_t *response,
+                                                 size_t response_len,
+                                                 uint64_t now_ms,
+                                                 wampe2e_group_accepted *accepted);
 
 /**
  * The inbound decision: call it for every EVENT, INVOCATION, RESULT and ERROR

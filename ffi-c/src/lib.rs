@@ -11,6 +11,7 @@
 mod args;
 mod buf;
 mod error;
+mod group;
 mod inbound;
 mod keyring;
 mod keys;
@@ -18,6 +19,7 @@ mod payload;
 
 pub use buf::{wampe2e_buf, wampe2e_buf_free};
 pub use error::wampe2e_result;
+pub use group::*;
 pub use inbound::*;
 pub use keyring::*;
 pub use keys::*;
