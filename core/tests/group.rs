@@ -1473,3 +1473,134 @@ fn group_is_shared_across_threads() {
     });
     assert_eq!(opened, 100);
 }
+
+#[test]
+fn a_calls_replies_must_all_come_from_one_callee() {
+    // bob and carol may both answer calls under P; the router hands alice's call to
+    // both. The first reply alice accepts pins its callee: a reply from the other
+    // (even with the next sequence number) is refused.
+    let w = World::new();
+    let call = w.alice.seal(PROC, Kind::Call, b"add 2 3", T0).unwrap();
+    let call_hash = call.call_hash.unwrap();
+    fetch(&w.alice, &w.bob, &call, T0);
+    fetch(&w.alice, &w.carol, &call, T0);
+    let mut at_bob = w
+        .bob
+        .open(PROC, Kind::Call, None, &call.envelope, T0)
+        .unwrap()
+        .invocation
+        .unwrap();
+    let mut at_carol = w
+        .carol
+        .open(PROC, Kind::Call, None, &call.envelope, T0)
+        .unwrap()
+        .invocation
+        .unwrap();
+    let bob0 = w
+        .bob
+        .seal_reply(&mut at_bob, Kind::Progress, None, b"bob 0")
+        .unwrap();
+    let _carol0 = w
+        .carol
+        .seal_reply(&mut at_carol, Kind::Progress, None, b"carol 0")
+        .unwrap();
+    let carol1 = w
+        .carol
+        .seal_reply(&mut at_carol, Kind::Result, None, b"carol 1")
+        .unwrap();
+    let opened = w
+        .alice
+        .open_reply(&call_hash, Kind::Progress, None, None, &bob0)
+        .unwrap();
+    assert_eq!(opened.callee, w.bob.public());
+    assert_eq!(
+        code(
+            w.alice
+                .open_reply(&call_hash, Kind::Result, None, None, &carol1)
+        ),
+        ErrorCode::UntrustedSender
+    );
+    let bob1 = w
+        .bob
+        .seal_reply(&mut at_bob, Kind::Result, None, b"bob 1")
+        .unwrap();
+    let last = w
+        .alice
+        .open_reply(&call_hash, Kind::Result, None, None, &bob1)
+        .unwrap();
+    assert_eq!(last.plaintext, b"bob 1");
+    // Debug shows lengths, not plaintext.
+    assert!(!format!("{last:?}").contains("98, 111, 98"));
+    assert!(format!("{last:?}").contains("plaintext_len: 5"));
+}
+
+#[test]
+fn a_receiver_removed_while_its_key_request_is_checked_gets_nothing() {
+    // The authorization callback runs between the receivers check and taking the
+    // session; the application removes carol meanwhile (here: from inside the
+    // callback). Her request must not be answered with the session made after the
+    // removal.
+    let (a, b, c) = (id(1), id(2), id(3));
+    let (apk, bpk, cpk) = (a.public(), b.public(), c.public());
+    let alice = Arc::new(Group::new(a));
+    let carol = Group::new(c);
+    let entry = TrustEntry::new(P, [apk], [bpk, cpk]);
+    alice.set_entry(entry.clone());
+    carol.set_entry(entry);
+    let weak = Arc::downgrade(&alice);
+    alice.set_authorize(Some(Arc::new(move |who: &IdentityKey, _prefix: &str| {
+        if *who == cpk {
+            if let Some(alice) = weak.upgrade() {
+                alice.set_entry(TrustEntry::new(P, [apk], [bpk]));
+            }
+        }
+        true
+    })));
+    let req = carol.key_request(&apk, [0; 16], 0, P, T0).unwrap();
+    assert_eq!(
+        code(alice.answer_key_request(&req.request, T0)),
+        ErrorCode::KeyRefused
+    );
+    // Asked again, she is no longer a receiver.
+    let again = carol.key_request(&apk, [0; 16], 0, P, T0).unwrap();
+    assert_eq!(
+        code(alice.answer_key_request(&again.request, T0)),
+        ErrorCode::KeyRefused
+    );
+    let m = alice
+        .seal(TOPIC, Kind::Event, b"after the removal", T0)
+        .unwrap();
+    assert_eq!(
+        code(carol.open(TOPIC, Kind::Event, None, &m.envelope, T0)),
+        ErrorCode::UnknownSession
+    );
+}
+
+#[test]
+fn pending_calls_and_key_requests_are_bounded() {
+    use wampe2e::group::{MAX_PENDING_CALLS, MAX_PENDING_KEY_REQUESTS};
+    let w = World::with_params(Params {
+        max_messages: u32::MAX - 1,
+        ..Params::default()
+    });
+    // A router that drops every RESULT: the oldest calls are forgotten.
+    let first = w.alice.seal(PROC, Kind::Call, b"first", T0).unwrap();
+    for i in 0..MAX_PENDING_CALLS + 10 {
+        w.alice
+            .seal(PROC, Kind::Call, b"x", T0 + 1 + i as u64)
+            .unwrap();
+    }
+    assert_eq!(w.alice.pending_calls(), MAX_PENDING_CALLS);
+    assert!(!w.alice.forget_call(&first.call_hash.unwrap()));
+    // Key requests nobody answers: at most the cap, and gone once no answer can
+    // be fresh any more.
+    let skew = Params::default().max_skew_ms;
+    for _ in 0..MAX_PENDING_KEY_REQUESTS + 10 {
+        w.bob.key_request(&w.a(), [0; 16], 0, P, T0).unwrap();
+    }
+    assert_eq!(w.bob.pending_key_requests(), MAX_PENDING_KEY_REQUESTS);
+    w.bob
+        .key_request(&w.a(), [0; 16], 0, P, T0 + 2 * skew + 1)
+        .unwrap();
+    assert_eq!(w.bob.pending_key_requests(), 1);
+}

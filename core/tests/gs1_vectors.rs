@@ -383,6 +383,24 @@ fn format_and_params_are_the_pages() {
 }
 
 #[test]
+fn identities_derived_from_cryptosign_seeds() {
+    let v = vectors();
+    let ids = v["cryptosign_identities"].as_array().unwrap();
+    assert_eq!(ids.len(), 2);
+    for i in ids {
+        let id = Identity::from_cryptosign_seed(&arr(&i["cryptosign_seed"]));
+        assert_eq!(id.seed().to_vec(), bytes(&i["seed"]), "{i}");
+        assert_eq!(id.public().as_bytes().to_vec(), bytes(&i["public"]), "{i}");
+        let plain = Identity::from_seed(&arr(&i["cryptosign_seed"]));
+        assert_eq!(
+            plain.public().as_bytes().to_vec(),
+            bytes(&i["cryptosign_public"])
+        );
+        assert_ne!(id.public(), plain.public());
+    }
+}
+
+#[test]
 fn identities() {
     let v = vectors();
     let ids = v["identities"].as_array().unwrap();

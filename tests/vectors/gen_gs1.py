@@ -685,6 +685,16 @@ def self_checks() -> None:
         pass
 
 
+def cryptosign_identity(name: str) -> dict:
+    """§5: seed_gs1 = HKDF(salt = empty, ikm = cryptosign seed, info = "wampe2e/gs1/identity", 32)."""
+    from nacl.signing import SigningKey
+    cs = hashlib.sha256(b"wampe2e/gs1/vectors/" + name.encode()).digest()
+    derived = g.hkdf(b"", cs, b"wampe2e/gs1/identity", 32)
+    return {"cryptosign_seed": cs.hex(), "seed": derived.hex(),
+            "public": bytes(SigningKey(derived).verify_key).hex(),
+            "cryptosign_public": bytes(SigningKey(cs).verify_key).hex()}
+
+
 def main() -> None:
     self_checks()
     wire = []
@@ -705,6 +715,8 @@ def main() -> None:
                    "max_jump": 65536, "max_sessions": 5},
         "identities": [{"name": p, "seed": SEED[p].hex(), "public": PK[p].hex(),
                         "key_procedure": "wampe2e.key." + PK[p].hex()} for p in NAMES],
+        # §5: an identity derived from a WAMP-cryptosign seed.
+        "cryptosign_identities": [cryptosign_identity(name) for name in ("cryptosign/a", "cryptosign/b")],
         "chains": [{"name": "s1", "sender": PK["alice"].hex(), "session_id": SID("s1").hex(),
                     "steps": chain_steps}],
         "wire": wire,

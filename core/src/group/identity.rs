@@ -122,6 +122,20 @@ impl Identity {
         Identity { signing, public }
     }
 
+    /// The GS1 identity of a WAMP-cryptosign seed (§5): never the cryptosign key
+    /// itself (a router chooses what a cryptosign client signs), but
+    /// `HKDF-SHA256(salt = empty, ikm = seed, info = "wampe2e/gs1/identity")`.
+    /// Peers pin this identity's public key, not the cryptosign one.
+    pub fn from_cryptosign_seed(cryptosign_seed: &[u8; KEY_LEN]) -> Identity {
+        let mut seed = Zeroizing::new([0u8; KEY_LEN]);
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, cryptosign_seed);
+        // 32 bytes is far below HKDF-SHA256's limit of 255 * 32: expand cannot fail.
+        if hk.expand(b"wampe2e/gs1/identity", &mut seed[..]).is_err() {
+            seed.fill(0);
+        }
+        Identity::from_seed(&seed)
+    }
+
     /// The identity of a seed given as text (64 hex digits or base64, as cryptosign
     /// key files hold it) or bytes; `what` names the argument in errors, which never
     /// contain the seed.

@@ -58,6 +58,9 @@ pub mod keyshare;
 pub mod outbound;
 pub mod rpc;
 pub(crate) mod store;
+/// Fixed-value entry points for the vectors and tests (feature `gs1-testing`,
+/// which core's own tests turn on; never in a shipped build: it signs anything).
+#[cfg(feature = "gs1-testing")]
 #[doc(hidden)]
 pub mod testing;
 pub mod trust;
@@ -165,8 +168,8 @@ pub(crate) fn random_array<const N: usize>() -> Result<Zeroizing<[u8; N]>> {
     Ok(b)
 }
 
-/// An opened event or call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An opened event or call. `Debug` shows the plaintext's length, not its bytes.
+#[derive(Clone, PartialEq, Eq)]
 pub struct OpenedMessage {
     /// The sender's identity (pinned for the URI, and the signer).
     pub sender: IdentityKey,
@@ -182,10 +185,11 @@ pub struct OpenedMessage {
     pub invocation: Option<Invocation>,
 }
 
-/// An opened reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An opened reply. `Debug` shows the plaintext's length, not its bytes.
+#[derive(Clone, PartialEq, Eq)]
 pub struct OpenedReply {
-    /// The callee that signed it.
+    /// The callee that signed it: the first reply to a call pins it, later replies
+    /// from another identity are refused (`UntrustedSender`).
     pub callee: IdentityKey,
     /// Result, progress or error.
     pub kind: Kind,
@@ -194,6 +198,38 @@ pub struct OpenedReply {
     /// The plaintext (§13).
     pub plaintext: Vec<u8>,
 }
+
+impl fmt::Debug for OpenedMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedMessage")
+            .field("sender", &self.sender)
+            .field("session_id", &hex::encode(self.session_id))
+            .field("index", &self.index)
+            .field("timestamp_ms", &self.timestamp_ms)
+            .field("plaintext_len", &self.plaintext.len())
+            .field("invocation", &self.invocation)
+            .finish()
+    }
+}
+
+impl fmt::Debug for OpenedReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedReply")
+            .field("callee", &self.callee)
+            .field("kind", &self.kind)
+            .field("seq", &self.seq)
+            .field("plaintext_len", &self.plaintext.len())
+            .finish()
+    }
+}
+
+/// Calls awaiting their final reply, at most (the oldest is forgotten first:
+/// its reply is then `Unsolicited`). Bindings forget timed-out calls sooner.
+pub const MAX_PENDING_CALLS: usize = 4096;
+/// Key requests awaiting their response, at most (the oldest is dropped first).
+/// Requests older than twice `max_skew_ms` are dropped anyway: no fresh answer
+/// to them can arrive.
+pub const MAX_PENDING_KEY_REQUESTS: usize = 1024;
 
 /// A key request made by [`Group::key_request`], pending until its response is
 /// accepted or it is cancelled.
@@ -318,6 +354,11 @@ pub struct Group {
     /// decompression). Only configured identities enter it, so it is bounded by
     /// the configuration; others are decoded per verification.
     verifiers: RwLock<HashMap<IdentityKey, ed25519_dalek::VerifyingKey>>,
+    /// Bumped by every change of who may receive (entries, the authorization
+    /// callback, rotation), under the lock that change holds. A key request
+    /// checked under one generation is answered only if it is still current
+    /// when the session is taken: a receiver removed meanwhile gets nothing.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for Group {
@@ -357,7 +398,13 @@ impl Group {
             requests: Mutex::default(),
             calls: Mutex::default(),
             verifiers: RwLock::default(),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    fn bump_generation(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// `who`'s signature over `message`, with its decoded key from the cache.
@@ -420,9 +467,18 @@ impl Group {
         let prefix = entry.prefix.clone();
         let receivers = entry.receivers.clone();
         let mut trust = self.trust_mut();
+        self.bump_generation();
         let old = trust.set(entry);
-        if old.is_some_and(|o| !o.receivers.is_subset(&receivers)) {
-            self.revoke(&prefix);
+        match old {
+            Some(o) if !o.receivers.is_subset(&receivers) => {
+                self.revoke(&prefix);
+            }
+            // A new entry starts no session of its own: one left from an earlier
+            // entry of this prefix (answered to receivers of that one) is dropped.
+            None => {
+                lock(&self.outbound).remove(&prefix);
+            }
+            Some(_) => {}
         }
     }
 
@@ -430,6 +486,7 @@ impl Group {
     /// Returns whether there was one.
     pub fn remove_entry(&self, prefix: &str) -> bool {
         let mut trust = self.trust_mut();
+        self.bump_generation();
         let gone = trust.remove(prefix).is_some();
         lock(&self.outbound).remove(prefix);
         gone
@@ -454,11 +511,15 @@ impl Group {
     /// `None` admits every receiver of the entry. Changing it does not rotate:
     /// when it stops admitting someone, call [`Group::rotate`].
     pub fn set_authorize(&self, authorize: Option<Authorize>) {
-        *self.authorize.write().unwrap_or_else(|p| p.into_inner()) = authorize;
+        let mut slot = self.authorize.write().unwrap_or_else(|p| p.into_inner());
+        self.bump_generation();
+        *slot = authorize;
     }
 
     fn revoke(&self, prefix: &str) -> bool {
-        match lock(&self.outbound).get_mut(prefix) {
+        let mut out = lock(&self.outbound);
+        self.bump_generation();
+        match out.get_mut(prefix) {
             Some(s) => {
                 s.revoked = true;
                 true
@@ -577,13 +638,25 @@ impl Group {
         let call_hash = match (reply_secret, header.reply_public) {
             (Some(reply_secret), Some(reply_public)) => {
                 let h = sha256(&parts.envelope);
-                lock(&self.calls).insert(
+                let mut calls = lock(&self.calls);
+                if calls.len() >= MAX_PENDING_CALLS {
+                    let oldest = calls
+                        .iter()
+                        .min_by_key(|(_, p)| p.created_ms)
+                        .map(|(k, _)| *k);
+                    if let Some(k) = oldest {
+                        calls.remove(&k);
+                    }
+                }
+                calls.insert(
                     h,
                     PendingCall {
                         call_uri: uri.to_owned(),
                         reply_secret,
                         reply_public,
                         next_seq: 0,
+                        callee: None,
+                        created_ms: now_ms,
                     },
                 );
                 Some(h)
@@ -716,6 +789,12 @@ impl Group {
                 "the invocation is finished: its final reply was sealed",
             );
         }
+        if invocation.next_seq == u32::MAX {
+            return err(
+                ErrorCode::InvalidArgument,
+                "the invocation has used every reply sequence number",
+            );
+        }
         let esk = random_array::<32>()?;
         let nonce = random_array::<24>()?;
         let parts = seal_reply_parts(
@@ -728,7 +807,7 @@ impl Group {
             &nonce,
             plaintext,
         )?;
-        invocation.next_seq = invocation.next_seq.saturating_add(1);
+        invocation.next_seq += 1; // below u32::MAX, checked above
         if kind.is_final() {
             invocation.finished = true;
         }
@@ -823,6 +902,18 @@ impl Group {
         let Some(p) = calls.get_mut(call_hash) else {
             return unsolicited();
         };
+        if p.callee.is_some_and(|c| c != h.callee) {
+            return err(
+                ErrorCode::UntrustedSender,
+                format!(
+                    "reply signed by {}, but this call's earlier replies came from another callee",
+                    h.callee.short()
+                ),
+            );
+        }
+        if h.seq == u32::MAX {
+            return unsolicited();
+        }
         if h.seq < p.next_seq {
             return err(
                 ErrorCode::Replayed,
@@ -851,7 +942,8 @@ impl Group {
             &p.reply_public,
         )?;
         let plaintext = secretbox_open(&key, &h.nonce, env.ciphertext, "reply")?;
-        p.next_seq = h.seq.saturating_add(1);
+        p.next_seq = h.seq + 1; // below u32::MAX, checked above
+        p.callee = Some(h.callee);
         if kind.is_final() {
             calls.remove(call_hash);
         }
@@ -919,13 +1011,27 @@ impl Group {
         let request = keyshare::sign_request(&self.identity, &fields)?;
         let request_hash = sha256(&request);
         let reply_public = fields.reply_public;
-        lock(&self.requests).insert(
-            request_hash,
-            PendingRequest {
-                fields,
-                reply_secret,
-            },
-        );
+        {
+            let mut requests = lock(&self.requests);
+            let horizon = self.params.max_skew_ms.saturating_mul(2);
+            requests.retain(|_, r| r.fields.timestamp_ms.saturating_add(horizon) >= now_ms);
+            if requests.len() >= MAX_PENDING_KEY_REQUESTS {
+                let oldest = requests
+                    .iter()
+                    .min_by_key(|(_, r)| r.fields.timestamp_ms)
+                    .map(|(k, _)| *k);
+                if let Some(k) = oldest {
+                    requests.remove(&k);
+                }
+            }
+            requests.insert(
+                request_hash,
+                PendingRequest {
+                    fields,
+                    reply_secret,
+                },
+            );
+        }
         Ok(KeyRequest {
             request,
             request_hash,
@@ -953,6 +1059,7 @@ impl Group {
 
     fn answer_with(&self, request: &[u8], now_ms: u64, esk: &[u8; 32]) -> Result<keyshare::Answer> {
         too_large("key request", request.len())?;
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let req = parse_key_request(request)?;
         let f = &req.fields;
         if f.target != self.identity.public() {
@@ -1003,7 +1110,21 @@ impl Group {
                 );
             }
         }
+        // Trust, then the sessions (the order set_entry takes them): while both are
+        // held nobody can change who may receive. If anything changed since the
+        // checks above (a receiver removed, a rotation, a new callback), refuse:
+        // the requester asks again and is checked against the new state.
+        let _trust = self.trust();
         let mut out = lock(&self.outbound);
+        if self.generation.load(std::sync::atomic::Ordering::SeqCst) != generation {
+            return err(
+                ErrorCode::KeyRefused,
+                format!(
+                    "the receivers of {:?} changed while the request was checked; ask again",
+                    f.prefix
+                ),
+            );
+        }
         if out
             .get(&f.prefix)
             .is_some_and(|s| s.rotation_due(now_ms, &self.params))

@@ -100,6 +100,7 @@ impl SealedMessage {
 }
 
 /// The parts of a sealed session message (test vectors compare each).
+#[cfg_attr(not(feature = "gs1-testing"), allow(dead_code))] // the parts the vectors compare
 pub(crate) struct SealParts {
     pub(crate) header: Vec<u8>,
     pub(crate) signature: [u8; 64],

@@ -60,6 +60,10 @@ pub(crate) struct PendingCall {
     pub(crate) reply_secret: Zeroizing<[u8; 32]>,
     pub(crate) reply_public: [u8; 32],
     pub(crate) next_seq: u32,
+    /// The callee of the first accepted reply; later replies must come from it.
+    pub(crate) callee: Option<IdentityKey>,
+    /// When the call was sealed (for evicting the oldest at the cap).
+    pub(crate) created_ms: u64,
 }
 
 impl fmt::Debug for PendingCall {
@@ -72,6 +76,7 @@ impl fmt::Debug for PendingCall {
 }
 
 /// The parts of a sealed reply (test vectors compare each).
+#[cfg_attr(not(feature = "gs1-testing"), allow(dead_code))] // the parts the vectors compare
 pub(crate) struct ReplyParts {
     pub(crate) ephemeral_public: [u8; 32],
     pub(crate) reply_key: MessageKey,

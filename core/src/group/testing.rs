@@ -169,6 +169,8 @@ pub fn add_pending_call(
             reply_secret: Zeroizing::new(*reply_secret),
             reply_public: x25519_base(reply_secret),
             next_seq: 0,
+            callee: None,
+            created_ms: 0,
         },
     );
     h
