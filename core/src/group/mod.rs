@@ -57,6 +57,7 @@ pub mod identity;
 pub mod keyshare;
 pub mod outbound;
 pub mod rpc;
+pub mod state;
 pub(crate) mod store;
 /// Fixed-value entry points for the vectors and tests (feature `gs1-testing`,
 /// which core's own tests turn on; never in a shipped build: it signs anything).
@@ -71,6 +72,7 @@ pub use identity::{Identity, IdentityKey, DEFAULT_KEY_PROCEDURE_BASE};
 pub use keyshare::AcceptedShare;
 pub use outbound::SealedMessage;
 pub use rpc::Invocation;
+pub use state::GroupState;
 pub use trust::{Authorize, TrustEntry};
 pub use wire::{Kind, Share};
 

@@ -139,6 +139,30 @@ impl Store {
         self.index.len()
     }
 
+    /// Every record (for exporting the state, `state.rs`).
+    pub(crate) fn records(&self) -> impl Iterator<Item = &Record> {
+        self.groups.values().flatten()
+    }
+
+    /// Adds a record checked by the caller (importing a state, `state.rs`):
+    /// its (sender, session id) not yet held, its group below `MAX_SESSIONS`.
+    pub(crate) fn insert_record(&mut self, r: Record) -> Result<()> {
+        let id = (r.sender, r.session_id);
+        let group = self.groups.entry((r.sender, r.prefix.clone())).or_default();
+        if self.index.contains_key(&id) || group.len() >= MAX_SESSIONS {
+            return err(
+                ErrorCode::Malformed,
+                format!(
+                    "session {} held twice, or more than {MAX_SESSIONS} sessions of one sender and prefix",
+                    hex::encode(r.session_id)
+                ),
+            );
+        }
+        self.index.insert(id, r.prefix.clone());
+        group.push(r);
+        Ok(())
+    }
+
     /// The session-and-index checks of §9.2 for a message whose structure, trust
     /// and signature have passed, up to the key; changes nothing.
     #[allow(clippy::too_many_arguments)]
