@@ -5,6 +5,9 @@
 //! Keys travel in one key-file format, a JSON object with any of the fields
 //! [`KEY_FIELDS`]: `keygen` writes it, `public` derives the half to hand to peers,
 //! and every command reads it with `--key-file` (repeatable; unknown fields refused).
+//!
+//! GS1 group sessions (`wampe2e identity`, `wampe2e group`, in `gs1.rs`) keep one
+//! peer's state in a private JSON state file between invocations.
 
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Read;
@@ -17,6 +20,7 @@ use wampe2e::{
 };
 
 mod demo;
+mod gs1;
 
 #[derive(Parser)]
 #[command(
@@ -80,6 +84,18 @@ enum Command {
     },
     /// Walk through publisher → router → subscriber in-process, showing what each sees.
     Demo,
+    /// GS1 identities (Ed25519): generate one, derive one from a WAMP-cryptosign seed.
+    #[command(subcommand)]
+    Identity(gs1::IdentityCommand),
+    /// GS1 group sessions (docs/gs1.md): seal, open, key requests, from a state file.
+    ///
+    /// Each command reads one peer's state file and writes it back. Unlike a
+    /// long-running GS1 peer, whose outbound state is never persisted, the state
+    /// file IS this peer's memory between commands: keep it private (mode 0600),
+    /// never copy it, never restore an older copy (a sender would reuse chain
+    /// indices). Binary values (envelopes, requests, responses, hashes) are hex.
+    #[command(subcommand)]
+    Group(gs1::GroupCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -223,6 +239,8 @@ fn main() -> ExitCode {
         Command::Open(a) => open(&a),
         Command::Inspect { message } => inspect(message),
         Command::Demo => demo::run(),
+        Command::Identity(c) => gs1::identity(&c),
+        Command::Group(c) => gs1::group(&c),
     };
     match result {
         Ok(out) => {
@@ -469,20 +487,7 @@ fn seal(a: &SealArgs) -> Result<String, Error> {
             },
         },
     };
-    let (args, kwargs) = if a.args.is_none() && a.kwargs.is_none() {
-        // {"args": [...], "kwargs": {...}} on stdin
-        let input = read_json(read_input(None)?.as_bytes()).map_err(|e| e.within("stdin"))?;
-        (input.get("args").cloned(), input.get("kwargs").cloned())
-    } else {
-        let parse = |text: &Option<String>, what: &str| {
-            text.as_deref()
-                .map(|t| read_json(t.as_bytes()).map_err(|e| e.within(what)))
-                .transpose()
-        };
-        (parse(&a.args, "--args")?, parse(&a.kwargs, "--kwargs")?)
-    };
-    let args = wampe2e::args_from_value("args", args)?;
-    let kwargs = wampe2e::kwargs_from_value("kwargs", kwargs)?;
+    let (args, kwargs) = read_args_kwargs(&a.args, &a.kwargs)?;
     let ring = keyring(&a.keys, None)?;
     let role = role_of(a.role, kind.sealing_role());
     let envelope = seal_payload(
@@ -494,6 +499,30 @@ fn seal(a: &SealArgs) -> Result<String, Error> {
         dialect,
     )?;
     to_json(&build_message(kind, &a.uri, &envelope))
+}
+
+/// `--args` and `--kwargs`, or `{"args": [...], "kwargs": {...}}` on stdin when
+/// neither is given.
+#[allow(clippy::type_complexity)]
+fn read_args_kwargs(
+    args: &Option<String>,
+    kwargs: &Option<String>,
+) -> Result<(Option<Vec<Value>>, Option<wampe2e::Map>), Error> {
+    let (args, kwargs) = if args.is_none() && kwargs.is_none() {
+        let input = read_json(read_input(None)?.as_bytes()).map_err(|e| e.within("stdin"))?;
+        (input.get("args").cloned(), input.get("kwargs").cloned())
+    } else {
+        let parse = |text: &Option<String>, what: &str| {
+            text.as_deref()
+                .map(|t| read_json(t.as_bytes()).map_err(|e| e.within(what)))
+                .transpose()
+        };
+        (parse(args, "--args")?, parse(kwargs, "--kwargs")?)
+    };
+    Ok((
+        wampe2e::args_from_value("args", args)?,
+        wampe2e::kwargs_from_value("kwargs", kwargs)?,
+    ))
 }
 
 fn open(a: &OpenArgs) -> Result<String, Error> {
