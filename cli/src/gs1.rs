@@ -75,13 +75,7 @@ pub(crate) struct ReplyKindArgs {
     error: Option<String>,
 }
 
-/// GS1 group sessions (docs/gs1.md): signed, multi-recipient, replay-proof
-/// payloads. Each command reads the peer's state file and writes it back.
-///
-/// Deliberately unlike a long-running GS1 peer, whose outbound state is never
-/// persisted, the state file IS this peer's memory between commands: keep it
-/// private (0600), never copy it, never restore an older copy. Binary values
-/// (envelopes, requests, responses, hashes) are hex.
+// The commands of `wampe2e group` (its help text is on `Command::Group` in main.rs).
 #[derive(Subcommand)]
 pub(crate) enum GroupCommand {
     /// Create a state file for an identity (refused if the file exists).
@@ -615,8 +609,9 @@ pub(crate) fn group(cmd: &GroupCommand) -> Result<String, Error> {
                 &envelope,
                 now(state.now_ms),
             )?;
-            let payload = parse_payload(uri, &opened.plaintext)?;
+            // Saved first: the index is opened even if its payload does not parse.
             save(state, &g)?;
+            let payload = parse_payload(uri, &opened.plaintext)?;
             let mut out = payload_fields(payload);
             out.push(("sender".into(), s(opened.sender.fingerprint())));
             out.push(("session_id".into(), s(hex_of(&opened.session_id))));
@@ -719,8 +714,8 @@ pub(crate) fn group(cmd: &GroupCommand) -> Result<String, Error> {
                 .map(str::to_owned)
                 .or(call_uri)
                 .unwrap_or_default();
-            let payload = parse_payload(&uri, &opened.plaintext)?;
             save(state, &g)?;
+            let payload = parse_payload(&uri, &opened.plaintext)?;
             let mut out = payload_fields(payload);
             out.push(("callee".into(), s(opened.callee.fingerprint())));
             out.push(("kind".into(), s(kind_name(opened.kind))));

@@ -277,6 +277,21 @@ fn a_damaged_state_is_refused_with_a_code() {
         m
     );
 
+    // Outbound backlogs beyond what the import checks: refused before any work.
+    let big = edit(&a, |v| {
+        v["params"]["share_backlog"] = 65536.into();
+        let o = v["outbound"][0].clone();
+        let list = v["outbound"].as_array_mut().unwrap();
+        for _ in 0..64 {
+            let mut o = o.clone();
+            o["next"] = 65536.into();
+            list.push(o);
+        }
+    });
+    let start = std::time::Instant::now();
+    assert_eq!(refused(&big), m);
+    assert!(start.elapsed().as_secs() < 5);
+
     // Every single-character change of the text: refused with a code or
     // accepted, never a panic.
     for st in [&s, &a] {

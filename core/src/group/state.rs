@@ -63,6 +63,10 @@ pub const STATE_VERSION: u64 = 1;
 /// Trust entries a state may hold, at most.
 pub const MAX_STATE_ENTRIES: usize = 4096;
 
+/// Chain steps [`Group::from_state`] spends checking outbound chain keys
+/// against their bases, at most (`next − base` per session; 64 by default).
+pub const MAX_CHECK_STEPS: u64 = 1 << 22;
+
 /// One peer's whole GS1 state ([`Group::export_state`], [`Group::from_state`]).
 /// Keys are lowercase hex; secrets are zeroized on drop and `Debug` shows counts.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -378,6 +382,19 @@ impl Group {
 
         {
             let mut out = lock(&g.outbound);
+            // Checking a chain key costs `next − base` HMACs: bounded, so that a
+            // hostile state cannot make the check run for minutes.
+            let steps: u64 = state
+                .outbound
+                .iter()
+                .map(|o| u64::from(o.next.saturating_sub(o.base)))
+                .sum();
+            if steps > MAX_CHECK_STEPS {
+                return malformed(
+                    "outbound",
+                    format!("the sessions' backlogs add up to more than {MAX_CHECK_STEPS}"),
+                );
+            }
             for (n, o) in state.outbound.iter().enumerate() {
                 let what = format!("outbound[{n}]");
                 if g.entry(&o.prefix).is_none() {
