@@ -47,7 +47,22 @@ help:
 demo:
 	$(CARGO) run --quiet -p wampe2e-cli -- demo
 
-test: lint check-header test-rust test-platforms fuzz-smoke test-vectors test-interop test-c test-py test-node test-mobile test-docs
+# test-platforms (cross checks and the aarch64 tests under qemu: CPU only) runs in the
+# background at a low priority while the suites after test-rust, which spend much of
+# their time waiting on routers and peers, run in the foreground; its log is printed
+# at the end, and either failing fails make test.
+SUITES := fuzz-smoke test-vectors test-interop test-c test-py test-node test-mobile test-docs
+test: lint check-header test-rust
+	tests/platforms/run.sh --provision-only
+	@mkdir -p build; log=build/test-platforms.log; \
+	setsid nice -n 10 $(MAKE) --no-print-directory test-platforms >"$$log" 2>&1 </dev/null & bg=$$!; \
+	trap 'kill -- -$$bg 2>/dev/null || true' EXIT; \
+	echo "make test: test-platforms runs in the background (log: $$log)"; \
+	rc=0; $(MAKE) --no-print-directory $(SUITES) || rc=$$?; \
+	if [ "$$rc" != 0 ]; then echo "make test: a suite failed; stopping test-platforms"; exit "$$rc"; fi; \
+	prc=0; wait "$$bg" || prc=$$?; trap - EXIT; \
+	echo "---- test-platforms (background) ----"; cat "$$log"; \
+	if [ "$$prc" != 0 ]; then echo "make test: test-platforms failed"; exit "$$prc"; fi
 	@echo "make test: all suites passed"
 
 lint:

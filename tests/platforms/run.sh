@@ -19,8 +19,13 @@
 # once per target into target/cross, shared by the check and the test.
 # On Debian as root the packages are installed when missing; elsewhere, without them,
 # the step says what it skipped and why.
+# `--provision-only`: install what is missing (as above) and stop; make test runs this
+# in the foreground, so that no two apt-get runs overlap, before the rest runs in the
+# background.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+PROVISION_ONLY=0
+[ "${1:-}" = --provision-only ] && PROVISION_ONLY=1
 
 CHECK_TARGETS=(
   aarch64-linux-android armv7-linux-androideabi x86_64-linux-android
@@ -61,8 +66,9 @@ else
       skip "rustup lacks the targets and this is not Debian (no rustc-web with its library source); nothing cross-checked"
     [ "$(id -u)" = 0 ] || skip "rustup lacks the targets and installing Debian's$missing needs root; nothing cross-checked"
     say "apt-get install$missing"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null; }
+    APT=(apt-get -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends)
+    DEBIAN_FRONTEND=noninteractive "${APT[@]}" install $missing >/dev/null ||
+      { apt-get -o DPkg::Lock::Timeout=300 update -qq && DEBIAN_FRONTEND=noninteractive "${APT[@]}" install $missing >/dev/null; }
   fi
   # Debian's cargo and rustc, not rustup's shims (first on the PATH); its rustdoc for
   # the doc-tests. RUSTC_BOOTSTRAP=1 allows -Zbuild-std on this stable compiler.
@@ -71,6 +77,7 @@ else
   BUILD_STD=(-Zbuild-std=std,panic_abort)
   say "$(/usr/bin/rustc --version) (Debian rustc-web), standard library built per target"
 fi
+[ "$PROVISION_ONLY" = 1 ] && exit 0
 
 # Fails on a warning in one of our crates (the standard library's own are not ours).
 run_checked() {
