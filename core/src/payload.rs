@@ -24,6 +24,38 @@ pub struct Payload {
     pub kwargs: Option<Map>,
 }
 
+impl Payload {
+    /// The payload of a parsed plaintext: `args` must be a list and `kwargs` a
+    /// map (`InvalidPayload`).
+    pub(crate) fn from_opened(opened: Opened<Value>) -> Result<Payload> {
+        let args = match opened.args {
+            None => None,
+            Some(Value::List(l)) => Some(l),
+            Some(other) => {
+                return err(
+                    ErrorCode::InvalidPayload,
+                    format!("args is a {}", other.kind()),
+                )
+            }
+        };
+        let kwargs = match opened.kwargs {
+            None => None,
+            Some(Value::Map(m)) => Some(m),
+            Some(other) => {
+                return err(
+                    ErrorCode::InvalidPayload,
+                    format!("kwargs is a {}", other.kind()),
+                )
+            }
+        };
+        Ok(Payload {
+            uri: opened.uri,
+            args,
+            kwargs,
+        })
+    }
+}
+
 /// `args` as a binding receives them: a list, or null/absent for none.
 /// `what` names the argument in the `InvalidArgument` error.
 pub fn args_from_value(what: &str, value: Option<Value>) -> Result<Option<Vec<Value>>> {
@@ -548,32 +580,7 @@ impl Decrypted {
 
     /// Parses the plaintext into the core's values (see [`Decrypted::parse_with`]).
     pub fn parse_payload(&self, uri: &str) -> Result<Payload> {
-        let opened = self.parse_with(uri, &mut ValueTree)?;
-        let args = match opened.args {
-            None => None,
-            Some(Value::List(l)) => Some(l),
-            Some(other) => {
-                return err(
-                    ErrorCode::InvalidPayload,
-                    format!("args is a {}", other.kind()),
-                )
-            }
-        };
-        let kwargs = match opened.kwargs {
-            None => None,
-            Some(Value::Map(m)) => Some(m),
-            Some(other) => {
-                return err(
-                    ErrorCode::InvalidPayload,
-                    format!("kwargs is a {}", other.kind()),
-                )
-            }
-        };
-        Ok(Payload {
-            uri: opened.uri,
-            args,
-            kwargs,
-        })
+        Payload::from_opened(self.parse_with(uri, &mut ValueTree)?)
     }
 
     /// Parses the plaintext into `builder`'s values and checks that it was sealed

@@ -83,7 +83,10 @@ use crate::plaintext::serializer::Serializer;
 use crate::plaintext::value::{Map, Value};
 use chain::{L_KEYREQ, L_KEYRESP, L_MSG, L_RESULT};
 use keyshare::{open_box, sha256, x25519, x25519_base, PendingRequest};
-use outbound::{check_session_kind, seal_parts, secretbox_open, signed_input, OutboundSession};
+use outbound::{
+    check_session_kind, seal_parts, secretbox_open, secretbox_open_signed, signed_input,
+    OutboundSession,
+};
 use rpc::{reply_key, seal_reply_parts, PendingCall};
 use std::collections::HashMap;
 use std::fmt;
@@ -298,31 +301,7 @@ pub fn parse_payload(signed_uri: &str, plaintext: &[u8]) -> Result<Payload> {
             )
         }
     }
-    let args = match opened.args {
-        None => None,
-        Some(Value::List(l)) => Some(l),
-        Some(other) => {
-            return err(
-                ErrorCode::InvalidPayload,
-                format!("args is a {}", other.kind()),
-            )
-        }
-    };
-    let kwargs = match opened.kwargs {
-        None => None,
-        Some(Value::Map(m)) => Some(m),
-        Some(other) => {
-            return err(
-                ErrorCode::InvalidPayload,
-                format!("kwargs is a {}", other.kind()),
-            )
-        }
-    };
-    Ok(Payload {
-        uri: opened.uri,
-        args,
-        kwargs,
-    })
+    Payload::from_opened(opened)
 }
 
 fn too_large(what: &str, len: usize) -> Result<()> {
@@ -731,11 +710,9 @@ impl Group {
                 ),
             );
         }
-        self.verify(
-            &h.sender,
-            &signed_input(L_MSG, env.header_bytes, uri, env.ciphertext)?,
-            &env.signature,
-        )?;
+        let signed = signed_input(L_MSG, env.header_bytes, uri, env.ciphertext)?;
+        self.verify(&h.sender, &signed, &env.signature)?;
+        let ct_at = signed.len() - env.ciphertext.len();
         let plaintext = {
             let mut store = lock(&self.store);
             let pending = store.prepare(
@@ -747,7 +724,8 @@ impl Group {
                 now_ms,
                 &self.params,
             )?;
-            let plaintext = secretbox_open(&pending.key, &h.nonce, env.ciphertext, "message")?;
+            let plaintext =
+                secretbox_open_signed(&pending.key, &h.nonce, signed, ct_at, "message")?;
             store.commit(&h.sender, &h.session_id, pending);
             plaintext
         };

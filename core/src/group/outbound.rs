@@ -130,6 +130,33 @@ pub(crate) fn secretbox(key: &MessageKey, nonce: &[u8; 24], plaintext: &[u8]) ->
     ct
 }
 
+/// Opens the ciphertext (`tag ‖ body`) that ends `signed` from `ct_at` on, in
+/// place (the signed input just verified), or `DecryptionFailed`: no copy of a
+/// bulk payload beyond moving the plaintext to the front of its buffer.
+pub(crate) fn secretbox_open_signed(
+    key: &MessageKey,
+    nonce: &[u8; 24],
+    mut signed: Vec<u8>,
+    ct_at: usize,
+    what: &str,
+) -> Result<Vec<u8>> {
+    let body_at = ct_at + TAG_LEN;
+    let mut tag16 = [0u8; TAG_LEN];
+    match signed.get(ct_at..body_at) {
+        Some(tag) => tag16.copy_from_slice(tag),
+        None => return err(ErrorCode::DecryptionFailed, format!("{what}: no tag")),
+    }
+    let body = signed.get_mut(body_at..).unwrap_or_default();
+    if !key.secretbox().open_detached(nonce, body, &tag16) {
+        return err(
+            ErrorCode::DecryptionFailed,
+            format!("{what}: XSalsa20-Poly1305 tag does not verify"),
+        );
+    }
+    signed.drain(..body_at);
+    Ok(signed)
+}
+
 /// Opens `tag ‖ ciphertext`, or `DecryptionFailed`.
 pub(crate) fn secretbox_open(
     key: &MessageKey,
@@ -172,11 +199,20 @@ pub(crate) fn seal_parts(
         );
     }
     let header_bytes = header.encode();
-    let ct = secretbox(key, &header.nonce, plaintext);
-    let signature = identity.sign(&signed_input(L_MSG, &header_bytes, uri, &ct)?);
+    // The signed input with room for the ciphertext, encrypted in place there: one
+    // copy of the plaintext less than sealing, then signing a copy (bulk payloads).
+    let mut signed = signed_input(L_MSG, &header_bytes, uri, &[0; TAG_LEN])?;
+    let ct_at = signed.len() - TAG_LEN;
+    signed.extend_from_slice(plaintext);
+    let ct = signed.get_mut(ct_at..).unwrap_or_default();
+    let (tag_room, body) = ct.split_at_mut(TAG_LEN.min(ct.len()));
+    let tag = key.secretbox().seal_detached(&header.nonce, body);
+    tag_room.copy_from_slice(tag.get(..tag_room.len()).unwrap_or_default());
+    let signature = identity.sign(&signed);
+    let ct = signed.get(ct_at..).unwrap_or_default();
     let mut envelope = Vec::with_capacity(header_bytes.len() + ct.len() + SIGNATURE_LEN);
     envelope.extend_from_slice(&header_bytes);
-    envelope.extend_from_slice(&ct);
+    envelope.extend_from_slice(ct);
     envelope.extend_from_slice(&signature);
     Ok(SealParts {
         header: header_bytes,
