@@ -11,7 +11,7 @@ const URI = 'com.example.t'
 const CRYPTOBOX = { enc_algo: 'cryptobox', enc_serializer: 'json' }
 const MAX_PAYLOAD_LEN = 64 * 1024 * 1024 // core/src/lib.rs
 
-const GS1 = 'GS1 (group sessions) has no binding API yet (issue #13's bindings are a later issue)'
+const GS1 = "GS1 (group sessions) has no binding API yet (issue #13's bindings are a later issue)"
 
 // Codes no Node call can produce, and why (as ffi-c/tests/test_wampe2e.c lists C's).
 const UNREACHABLE = {
