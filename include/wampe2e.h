@@ -248,6 +248,16 @@ enum wampe2e_result
    * GS1: a message of the wrong kind.
    */
   WAMPE2E_ERR_WRONG_KIND = 45,
+  /**
+   * GS1: a message could not be held while its session's key is fetched
+   * (the hold limits are reached); it is discarded.
+   */
+  WAMPE2E_ERR_HOLD_OVERFLOW = 46,
+  /**
+   * GS1: the key fetch for a held session failed (a WAMP error that is no GS1
+   * refusal, or no answer in time); its held messages are discarded.
+   */
+  WAMPE2E_ERR_KEY_FETCH_FAILED = 47,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

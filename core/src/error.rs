@@ -104,11 +104,15 @@ pub enum ErrorCode {
     KeyIdMismatch = 44,
     /// GS1: the structure's type is known but not the one the WAMP message or operation expects.
     WrongKind = 45,
+    /// GS1: a message of a session whose key is being fetched could not be held: the binding's bounds (per session, in all) are reached. The message is discarded.
+    HoldOverflow = 46,
+    /// GS1: the key fetch for a held session failed for a reason that is no GS1 refusal (the sender's key procedure answered another WAMP error, or no answer came in time); the held messages are discarded.
+    KeyFetchFailed = 47,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order: bindings use this to prove they map them all.
-    pub const ALL: [ErrorCode; 45] = [
+    pub const ALL: [ErrorCode; 47] = [
         ErrorCode::InvalidKey,
         ErrorCode::KeyNotFound,
         ErrorCode::KeyIncomplete,
@@ -154,6 +158,8 @@ impl ErrorCode {
         ErrorCode::Malformed,
         ErrorCode::KeyIdMismatch,
         ErrorCode::WrongKind,
+        ErrorCode::HoldOverflow,
+        ErrorCode::KeyFetchFailed,
     ];
 
     /// The stable number of this code.
@@ -214,6 +220,8 @@ impl ErrorCode {
             ErrorCode::Malformed => "WAMPE2E_MALFORMED",
             ErrorCode::KeyIdMismatch => "WAMPE2E_KEY_ID_MISMATCH",
             ErrorCode::WrongKind => "WAMPE2E_WRONG_KIND",
+            ErrorCode::HoldOverflow => "WAMPE2E_HOLD_OVERFLOW",
+            ErrorCode::KeyFetchFailed => "WAMPE2E_KEY_FETCH_FAILED",
         }
     }
 
@@ -273,6 +281,8 @@ impl ErrorCode {
             ErrorCode::Malformed => "malformed GS1 structure\0",
             ErrorCode::KeyIdMismatch => "key id attribute differs from the signed session id\0",
             ErrorCode::WrongKind => "GS1 message of the wrong kind\0",
+            ErrorCode::HoldOverflow => "too many GS1 messages held for key fetches\0",
+            ErrorCode::KeyFetchFailed => "GS1 key fetch failed\0",
         }
     }
 }

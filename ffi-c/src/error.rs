@@ -106,6 +106,12 @@ pub enum wampe2e_result {
     WAMPE2E_ERR_KEY_ID_MISMATCH = 44,
     /// GS1: a message of the wrong kind.
     WAMPE2E_ERR_WRONG_KIND = 45,
+    /// GS1: a message could not be held while its session's key is fetched
+    /// (the hold limits are reached); it is discarded.
+    WAMPE2E_ERR_HOLD_OVERFLOW = 46,
+    /// GS1: the key fetch for a held session failed (a WAMP error that is no GS1
+    /// refusal, or no answer in time); its held messages are discarded.
+    WAMPE2E_ERR_KEY_FETCH_FAILED = 47,
 }
 
 impl From<ErrorCode> for wampe2e_result {
@@ -157,6 +163,8 @@ impl From<ErrorCode> for wampe2e_result {
             ErrorCode::Malformed => WAMPE2E_ERR_MALFORMED,
             ErrorCode::KeyIdMismatch => WAMPE2E_ERR_KEY_ID_MISMATCH,
             ErrorCode::WrongKind => WAMPE2E_ERR_WRONG_KIND,
+            ErrorCode::HoldOverflow => WAMPE2E_ERR_HOLD_OVERFLOW,
+            ErrorCode::KeyFetchFailed => WAMPE2E_ERR_KEY_FETCH_FAILED,
         }
     }
 }

@@ -111,6 +111,10 @@ pub enum Wampe2eError {
     KeyIdMismatch { detail: String },
     /// GS1: a message of the wrong kind.
     WrongKind { detail: String },
+    /// GS1: a message could not be held while its session's key is fetched (the hold limits are reached).
+    HoldOverflow { detail: String },
+    /// GS1: the key fetch for a held session failed (a WAMP error that is no GS1 refusal, or no answer in time).
+    KeyFetchFailed { detail: String },
 }
 
 impl std::fmt::Display for Wampe2eError {
@@ -170,7 +174,9 @@ impl Wampe2eError {
             | WrongVersion { detail }
             | Malformed { detail }
             | KeyIdMismatch { detail }
-            | WrongKind { detail } => detail,
+            | WrongKind { detail }
+            | HoldOverflow { detail }
+            | KeyFetchFailed { detail } => detail,
         }
     }
 }
@@ -224,6 +230,8 @@ impl From<Error> for Wampe2eError {
             ErrorCode::Malformed => Wampe2eError::Malformed { detail },
             ErrorCode::KeyIdMismatch => Wampe2eError::KeyIdMismatch { detail },
             ErrorCode::WrongKind => Wampe2eError::WrongKind { detail },
+            ErrorCode::HoldOverflow => Wampe2eError::HoldOverflow { detail },
+            ErrorCode::KeyFetchFailed => Wampe2eError::KeyFetchFailed { detail },
         }
     }
 }

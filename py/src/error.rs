@@ -258,6 +258,18 @@ create_exception!(
     Wampe2eError,
     "GS1: a message of the wrong kind."
 );
+create_exception!(
+    wampe2e,
+    HoldOverflowError,
+    Wampe2eError,
+    "GS1: a message could not be held while its session's key is fetched (the hold limits are reached)."
+);
+create_exception!(
+    wampe2e,
+    KeyFetchFailedError,
+    Wampe2eError,
+    "GS1: the key fetch for a held session failed (a WAMP error that is no GS1 refusal, or no answer in time)."
+);
 
 /// The exception class of a code (exhaustive: a new core code must be mapped here).
 fn class_of(py: Python<'_>, code: ErrorCode) -> Bound<'_, pyo3::types::PyType> {
@@ -307,6 +319,8 @@ fn class_of(py: Python<'_>, code: ErrorCode) -> Bound<'_, pyo3::types::PyType> {
         ErrorCode::Malformed => py.get_type::<MalformedError>(),
         ErrorCode::KeyIdMismatch => py.get_type::<KeyIdMismatchError>(),
         ErrorCode::WrongKind => py.get_type::<WrongKindError>(),
+        ErrorCode::HoldOverflow => py.get_type::<HoldOverflowError>(),
+        ErrorCode::KeyFetchFailed => py.get_type::<KeyFetchFailedError>(),
     }
 }
 

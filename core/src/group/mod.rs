@@ -53,6 +53,7 @@
 //! ```
 
 pub mod chain;
+pub mod held;
 pub mod identity;
 pub mod keyshare;
 pub mod outbound;
@@ -68,6 +69,7 @@ pub mod trust;
 pub mod wire;
 
 pub use chain::{ChainKey, MessageKey};
+pub use held::{fetch_error_code, Fetch, Held, HeldLimits, Hold};
 pub use identity::{Identity, IdentityKey, DEFAULT_KEY_PROCEDURE_BASE};
 pub use keyshare::AcceptedShare;
 pub use outbound::SealedMessage;
