@@ -13,6 +13,8 @@ use wampe2e::{
 
 uniffi::setup_scaffolding!();
 
+mod group;
+
 /// Every core error, one case each (not flat), so callers can `when`/`switch` on it.
 /// Each case carries the `detail` message (never key material; `detail`, since
 /// Kotlin exceptions already have a `message`).
