@@ -27,7 +27,7 @@ WHEEL_DIR := build/wheels
 
 NEXUS := build/nexus-router
 
-UNIFFI_BINDGEN := $(CARGO) run --quiet --locked -p wampe2e-mobile --bin uniffi-bindgen -- generate --no-format \
+UNIFFI_BINDGEN := $(CARGO) run --quiet --locked -p wampe2e-mobile --features cli --bin uniffi-bindgen -- generate --no-format \
 	--library target/debug/libwampe2e_mobile.so
 
 .PHONY: help demo test test-mobile mobile-bindings test-py wheel bench-py test-node node-addon bench-node test-rust test-vectors test-interop lint bench vectors clean \
