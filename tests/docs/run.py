@@ -112,6 +112,14 @@ class Routers:
     def stop(self):
         for proc, _ in self.procs.values():
             try:
+                if proc.stdin:
+                    proc.stdin.close()  # EOF: the router script stops its router and exits
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+            if proc.poll() is not None:
+                continue
+            try:
                 os.killpg(proc.pid, 15)
                 proc.wait(timeout=20)
             except (ProcessLookupError, subprocess.TimeoutExpired):

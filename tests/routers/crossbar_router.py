@@ -140,13 +140,16 @@ def main():
     other languages. Prints `LISTENING <port>` once the router accepts connections."""
     import sys
 
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    def stop(*_):
+        # Raised, not recorded: a handler that returns lets the blocked read go on
+        # (PEP 475), and Crossbar.io (its own process group) would outlive us.
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     with CrossbarRouter() as router:
         print(f"LISTENING {router.port}", flush=True)
-        while not stop:
-            if not sys.stdin.read(1):  # EOF: the parent went away
-                break
+        while sys.stdin.read(1):  # until EOF: the parent went away
+            pass
 
 
 if __name__ == "__main__":
