@@ -17,6 +17,33 @@ use salsa20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use salsa20::Salsa20;
 use std::sync::OnceLock;
 
+/// The 20 rounds (10 double rounds) of Salsa20 on a state of 16 SIMD vectors,
+/// one block per lane, written once for every backend: `$add`, `$xor` and
+/// `$rotl!(v, n)` are the backend's lane-wise add, xor and rotate left.
+#[allow(unused_macros)] // no SIMD backend on some targets
+macro_rules! salsa_rounds {
+    ($x:ident, $add:ident, $xor:ident, $rotl:ident) => {
+        macro_rules! qr {
+            ($a:expr, $b:expr, $c:expr, $d:expr) => {
+                $x[$b] = $xor($x[$b], $rotl!($add($x[$a], $x[$d]), 7));
+                $x[$c] = $xor($x[$c], $rotl!($add($x[$b], $x[$a]), 9));
+                $x[$d] = $xor($x[$d], $rotl!($add($x[$c], $x[$b]), 13));
+                $x[$a] = $xor($x[$a], $rotl!($add($x[$d], $x[$c]), 18));
+            };
+        }
+        for _ in 0..10 {
+            qr!(0, 4, 8, 12);
+            qr!(5, 9, 13, 1);
+            qr!(10, 14, 2, 6);
+            qr!(15, 3, 7, 11);
+            qr!(0, 1, 2, 3);
+            qr!(5, 6, 7, 4);
+            qr!(10, 11, 8, 9);
+            qr!(15, 12, 13, 14);
+        }
+    };
+}
+
 // The SIMD code, one child module per architecture; `detected`, `available` and
 // `xor_keystream` below choose among them.
 #[cfg(all(target_arch = "aarch64", target_endian = "little"))]

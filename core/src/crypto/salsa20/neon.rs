@@ -14,6 +14,18 @@ use core::arch::aarch64::*;
 /// Rotate every lane left by `N` (`32 - N` given as `R`): a shift, then the
 /// shifted-out bits inserted by `vsriq` (shift right and insert).
 macro_rules! rotl {
+    ($v:expr, 7) => {
+        rotl!($v, 7, 25)
+    };
+    ($v:expr, 9) => {
+        rotl!($v, 9, 23)
+    };
+    ($v:expr, 13) => {
+        rotl!($v, 13, 19)
+    };
+    ($v:expr, 18) => {
+        rotl!($v, 18, 14)
+    };
     ($v:expr, $n:literal, $r:literal) => {{
         let v = $v;
         vsriq_n_u32::<$r>(vshlq_n_u32::<$n>(v), v)
@@ -59,24 +71,7 @@ pub(super) fn xor_blocks4(key: &[u8; 32], nonce: &[u8; 8], counter: u64, data: &
             orig[8] = vld1q_u32(lo.as_ptr());
             orig[9] = vld1q_u32(hi.as_ptr());
             let mut x = orig;
-            macro_rules! qr {
-                ($a:expr, $b:expr, $c:expr, $d:expr) => {
-                    x[$b] = veorq_u32(x[$b], rotl!(vaddq_u32(x[$a], x[$d]), 7, 25));
-                    x[$c] = veorq_u32(x[$c], rotl!(vaddq_u32(x[$b], x[$a]), 9, 23));
-                    x[$d] = veorq_u32(x[$d], rotl!(vaddq_u32(x[$c], x[$b]), 13, 19));
-                    x[$a] = veorq_u32(x[$a], rotl!(vaddq_u32(x[$d], x[$c]), 18, 14));
-                };
-            }
-            for _ in 0..10 {
-                qr!(0, 4, 8, 12);
-                qr!(5, 9, 13, 1);
-                qr!(10, 14, 2, 6);
-                qr!(15, 3, 7, 11);
-                qr!(0, 1, 2, 3);
-                qr!(5, 6, 7, 4);
-                qr!(10, 11, 8, 9);
-                qr!(15, 12, 13, 14);
-            }
+            salsa_rounds!(x, vaddq_u32, veorq_u32, rotl);
             for (xi, oi) in x.iter_mut().zip(orig.iter()) {
                 *xi = vaddq_u32(*xi, *oi);
             }

@@ -10,29 +10,6 @@ use core::arch::x86_64::*;
 
 use super::input_words;
 
-macro_rules! salsa_rounds {
-    ($x:ident, $add:ident, $xor:ident, $rotl:ident) => {
-        macro_rules! qr {
-            ($a:expr, $b:expr, $c:expr, $d:expr) => {
-                $x[$b] = $xor($x[$b], $rotl!($add($x[$a], $x[$d]), 7));
-                $x[$c] = $xor($x[$c], $rotl!($add($x[$b], $x[$a]), 9));
-                $x[$d] = $xor($x[$d], $rotl!($add($x[$c], $x[$b]), 13));
-                $x[$a] = $xor($x[$a], $rotl!($add($x[$d], $x[$c]), 18));
-            };
-        }
-        for _ in 0..10 {
-            qr!(0, 4, 8, 12);
-            qr!(5, 9, 13, 1);
-            qr!(10, 14, 2, 6);
-            qr!(15, 3, 7, 11);
-            qr!(0, 1, 2, 3);
-            qr!(5, 6, 7, 4);
-            qr!(10, 11, 8, 9);
-            qr!(15, 12, 13, 14);
-        }
-    };
-}
-
 macro_rules! rotl128 {
     ($v:expr, 7) => {{
         let v = $v;
