@@ -10,7 +10,11 @@
 //!   random nonce carries our mark with probability 2^-64. The nonce stays unique
 //!   (128 random bits) and needs nothing from the peer: its format is unchanged.
 //! * AES-256-GCM (12-byte nonce, no room for a mark beside 96 random bits): the
-//!   nonces of the last [`REMEMBERED_AES_SEALS`] seals are remembered.
+//!   nonces of the last [`REMEMBERED_AES_SEALS`] seals of each role are
+//!   remembered, each role apart: the YIELDs a router can make a callee seal (one
+//!   per INVOCATION it sends) never push a pending CALL out of the originator's
+//!   memory. What a router can still do is make a callee seal more YIELDs than
+//!   that and then send an old one back as an INVOCATION.
 //!
 //! A session that receives its own publication (`exclude_me=False`) opens it in
 //! the other role: that is not a reflection and is not refused.
@@ -24,7 +28,7 @@ use std::hash::BuildHasher;
 use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 
-/// How many AES-256-GCM seals a keyring remembers (about 0.4 MiB when full).
+/// How many AES-256-GCM seals a keyring remembers per role (about 0.4 MiB per role when full).
 pub const REMEMBERED_AES_SEALS: usize = 16384;
 
 /// Bytes of the XSalsa20 nonce that are random; the rest is the mark.
@@ -36,13 +40,21 @@ const NONCE: usize = 24;
 #[derive(Default)]
 pub(crate) struct SealMarks {
     key: RandomState,
-    aes: Mutex<AesMemory>,
+    /// The originator's and the responder's AES-256-GCM nonces, apart.
+    aes: [Mutex<AesMemory>; 2],
 }
 
 #[derive(Default)]
 struct AesMemory {
-    seen: HashSet<(Role, [u8; 12])>,
-    order: VecDeque<(Role, [u8; 12])>,
+    seen: HashSet<[u8; 12]>,
+    order: VecDeque<[u8; 12]>,
+}
+
+fn memory_of(role: Role) -> usize {
+    match role {
+        Role::Originator => 0,
+        Role::Responder => 1,
+    }
 }
 
 impl SealMarks {
@@ -64,14 +76,17 @@ impl SealMarks {
         let Some(nonce) = aes_nonce(cipher, sealed) else {
             return;
         };
-        let mut memory = self.aes.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(slot) = self.aes.get(memory_of(role)) else {
+            return;
+        };
+        let mut memory = slot.lock().unwrap_or_else(|p| p.into_inner());
         if memory.order.len() >= REMEMBERED_AES_SEALS {
             if let Some(old) = memory.order.pop_front() {
                 memory.seen.remove(&old);
             }
         }
-        if memory.seen.insert((role, nonce)) {
-            memory.order.push_back((role, nonce));
+        if memory.seen.insert(nonce) {
+            memory.order.push_back(nonce);
         }
     }
 
@@ -83,10 +98,16 @@ impl SealMarks {
                 bool::from(self.mark_of(role, random).ct_eq(mark))
             }
             (Cipher::XSalsa20Poly1305, None) => false,
-            (Cipher::Aes256Gcm, _) => aes_nonce(cipher, sealed).is_some_and(|n| {
-                let memory = self.aes.lock().unwrap_or_else(|p| p.into_inner());
-                memory.seen.contains(&(role, n))
-            }),
+            (Cipher::Aes256Gcm, _) => {
+                aes_nonce(cipher, sealed).is_some_and(|n| match self.aes.get(memory_of(role)) {
+                    Some(slot) => slot
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .seen
+                        .contains(&n),
+                    None => false,
+                })
+            }
         };
         if ours {
             return err(
@@ -153,6 +174,27 @@ mod tests {
             .is_err());
         assert!(marks
             .check(Role::Responder, Cipher::Aes256Gcm, &last)
+            .is_ok());
+    }
+
+    #[test]
+    fn the_responders_seals_never_push_out_the_originators() {
+        let marks = SealMarks::default();
+        let sealed = |i: usize| {
+            let mut s = [0u8; 28];
+            s[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            s
+        };
+        // A pending CALL, then a router's flood of INVOCATIONs answered by YIELDs.
+        marks.sealed(Role::Originator, Cipher::Aes256Gcm, &sealed(usize::MAX));
+        for i in 0..=REMEMBERED_AES_SEALS {
+            marks.sealed(Role::Responder, Cipher::Aes256Gcm, &sealed(i));
+        }
+        assert!(marks
+            .check(Role::Originator, Cipher::Aes256Gcm, &sealed(usize::MAX))
+            .is_err());
+        assert!(marks
+            .check(Role::Responder, Cipher::Aes256Gcm, &sealed(0))
             .is_ok());
     }
 }
