@@ -3,6 +3,7 @@
 
 mod autobahn;
 mod error;
+mod group;
 mod inbound;
 mod stream;
 mod text;
@@ -640,6 +641,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Key>()?;
     m.add_class::<KeyRing>()?;
     m.add_class::<Envelope>()?;
+    group::register(m)?;
     // Named `KeyRing` in `wampe2e.autobahn`; here beside the core binding's `KeyRing`.
     m.add(
         "AutobahnKeyRing",

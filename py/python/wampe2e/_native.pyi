@@ -1,6 +1,6 @@
 """Type stubs of the native module wampe2e._native."""
 
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 __version__: str
 
@@ -141,3 +141,158 @@ def generate_data_key() -> str: ...
 def ed25519_to_x25519(seed: KeyLike) -> Tuple[str, str]: ...
 def public_key(secret: KeyLike) -> str: ...
 def key_id(public: KeyLike) -> str: ...
+
+# ---- GS1 group sessions (docs/gs1.md) ----
+
+DEFAULT_KEY_PROCEDURE_BASE: str
+
+class Identity:
+    """A GS1 identity (Ed25519). The seed is never shown."""
+    @staticmethod
+    def generate() -> "Identity": ...
+    @staticmethod
+    def from_seed(seed: KeyLike) -> "Identity": ...
+    @staticmethod
+    def from_cryptosign_seed(seed: KeyLike) -> "Identity": ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def fingerprint(self) -> str: ...
+    def key_procedure(self, base: str = "wampe2e.key") -> str: ...
+
+class Sealed:
+    envelope: bytes
+    session_id: bytes
+    index: int
+    key_id: str
+    call_hash: Optional[bytes]
+
+class Invocation:
+    @property
+    def caller(self) -> bytes: ...
+    @property
+    def caller_fingerprint(self) -> str: ...
+    @property
+    def call_uri(self) -> str: ...
+    @property
+    def call_hash(self) -> bytes: ...
+    @property
+    def next_seq(self) -> int: ...
+    @property
+    def finished(self) -> bool: ...
+
+class Opened:
+    sender: bytes
+    sender_fingerprint: str
+    session_id: bytes
+    index: int
+    timestamp_ms: int
+    uri: str
+    args: Optional[List[Any]]
+    kwargs: Optional[Dict[str, Any]]
+    invocation: Optional[Invocation]
+
+class OpenedReply:
+    callee: bytes
+    callee_fingerprint: str
+    kind: str
+    seq: int
+    args: Optional[List[Any]]
+    kwargs: Optional[Dict[str, Any]]
+
+class KeyRequest:
+    request: bytes
+    request_hash: bytes
+
+class Fetch:
+    procedure: str
+    request: bytes
+    request_hash: bytes
+    sender: bytes
+    session_id: bytes
+
+class Group:
+    def __init__(
+        self,
+        identity: Identity,
+        max_messages: Optional[int] = None,
+        max_age_ms: Optional[int] = None,
+        max_skew_ms: Optional[int] = None,
+        grace_ms: Optional[int] = None,
+        share_backlog: Optional[int] = None,
+    ) -> None: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def params(self) -> Dict[str, int]: ...
+    @property
+    def sessions_held(self) -> int: ...
+    @property
+    def pending_calls(self) -> int: ...
+    @property
+    def pending_key_requests(self) -> int: ...
+    def key_procedure(self, base: str = "wampe2e.key") -> str: ...
+    def set_entry(self, prefix: str, senders: Iterable[KeyLike], receivers: Iterable[KeyLike]) -> None: ...
+    def remove_entry(self, prefix: str) -> bool: ...
+    def select(self, uri: str) -> Optional[str]: ...
+    def entry(self, prefix: str) -> Optional[Tuple[List[bytes], List[bytes]]]: ...
+    def rotate(self, prefix: str) -> bool: ...
+    def current_session(self, prefix: str) -> Optional[Dict[str, Any]]: ...
+    def seal(
+        self, uri: str, args: Args = None, kwargs: Kwargs = None, kind: str = "event", now_ms: Optional[int] = None
+    ) -> Sealed: ...
+    def open(
+        self, uri: str, envelope: bytes, kind: str = "event", key_id: Optional[str] = None, now_ms: Optional[int] = None
+    ) -> Opened: ...
+    def seal_reply(
+        self,
+        invocation: Invocation,
+        args: Args = None,
+        kwargs: Kwargs = None,
+        kind: str = "result",
+        error_uri: Optional[str] = None,
+    ) -> bytes: ...
+    def open_reply(
+        self,
+        call_hash: bytes,
+        envelope: bytes,
+        kind: str = "result",
+        error_uri: Optional[str] = None,
+        key_id: Optional[str] = None,
+        procedure: Optional[str] = None,
+    ) -> OpenedReply: ...
+    def forget_call(self, call_hash: bytes) -> bool: ...
+    def key_request(
+        self,
+        target: KeyLike,
+        prefix: str,
+        session_id: Optional[bytes] = None,
+        from_index: int = 0,
+        now_ms: Optional[int] = None,
+    ) -> KeyRequest: ...
+    def answer_key_request(self, request: bytes, now_ms: Optional[int] = None) -> bytes: ...
+    def accept_key_response(self, request_hash: bytes, response: bytes, now_ms: Optional[int] = None) -> Dict[str, Any]: ...
+    def cancel_key_request(self, request_hash: bytes) -> bool: ...
+
+class Held:
+    def __init__(
+        self,
+        group: Group,
+        max_per_session: int = 256,
+        max_total: int = 4096,
+        max_wait_ms: int = 10000,
+        base: str = "wampe2e.key",
+    ) -> None: ...
+    def hold(self, uri: str, kind: str, envelope: bytes, item: Any, now_ms: Optional[int] = None) -> Optional[Fetch]: ...
+    def release(self, request_hash: bytes) -> List[Any]: ...
+    def fail(self, request_hash: bytes, code: int, now_ms: Optional[int] = None) -> List[Any]: ...
+    def expire(self, now_ms: Optional[int] = None) -> List[Any]: ...
+    def is_fetching(self, request_hash: bytes) -> bool: ...
+    @property
+    def fetches(self) -> int: ...
+    def __len__(self) -> int: ...
+
+def fetch_error_code(error_uri: str) -> int: ...
+def error_for_code(code: int, message: str) -> Wampe2eError: ...
