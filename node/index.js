@@ -277,17 +277,24 @@ function guarded (f) {
   }
 }
 
-for (const name of Object.getOwnPropertyNames(native.KeyRing.prototype)) {
-  const d = Object.getOwnPropertyDescriptor(native.KeyRing.prototype, name)
-  if (name !== 'constructor' && typeof d.value === 'function') {
-    Object.defineProperty(native.KeyRing.prototype, name, { ...d, value: guarded(d.value) })
+// The classes: their methods (and static factories) guarded in place; the classes
+// themselves stay constructors.
+const CLASSES = [native.KeyRing, native.Identity, native.Group, native.Invocation, native.Held]
+for (const cls of CLASSES) {
+  for (const target of [cls.prototype, cls]) {
+    for (const name of Object.getOwnPropertyNames(target)) {
+      const d = Object.getOwnPropertyDescriptor(target, name)
+      if (name !== 'constructor' && name !== 'prototype' && d.writable && typeof d.value === 'function') {
+        Object.defineProperty(target, name, { ...d, value: guarded(d.value) })
+      }
+    }
   }
 }
 
 const wrapped = { sealPayload, openPayload, sealBytes, openBytes, sealPayloadAsync, openPayloadAsync }
 module.exports = {}
 for (const [name, v] of Object.entries({ ...native, ...wrapped })) {
-  module.exports[name] = typeof v === 'function' && v !== native.KeyRing && !name.startsWith('_') ? guarded(v) : v
+  module.exports[name] = typeof v === 'function' && !CLASSES.includes(v) && !name.startsWith('_') ? guarded(v) : v
 }
 for (const k of Object.keys(module.exports)) {
   if (k.startsWith('_')) delete module.exports[k]

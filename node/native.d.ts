@@ -16,6 +16,157 @@ export declare class ExternalObject<T> {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** One peer's GS1 state (thread-safe; shared by its adapters). */
+export declare class Group {
+  /** A peer with `identity` (copied in), no entries, and `options` (§9.4). */
+  constructor(identity: Identity, options?: GroupOptions | undefined | null)
+  /** This peer's public key (32 bytes). */
+  get publicKey(): Buffer
+  /** This peer's fingerprint, `hex(publicKey)`. */
+  get fingerprint(): string
+  /** This peer's key procedure, `<base>.<fingerprint>` (`base` defaults to `wampe2e.key`). */
+  keyProcedure(base?: string | undefined | null): string
+  /**
+   * Sets the entry for `prefix` (§6), replacing any: `senders` (publishers,
+   * callers) and `receivers` (subscribers, callees) as 32-byte `Uint8Array`s or
+   * hex/base64 strings. Dropping a receiver rotates the prefix's session.
+   */
+  setEntry(prefix: string, senders: Array<Uint8Array | string>, receivers: Array<Uint8Array | string>): void
+  /** Removes the entry for exactly `prefix` (and its current session); whether there was one. */
+  removeEntry(prefix: string): boolean
+  /** The entry for `uri` (longest prefix), or null. */
+  select(uri: string): Gs1Entry | null
+  /** Every entry, ordered by prefix. */
+  entries(): Array<Gs1Entry>
+  /** Marks the current session of exactly `prefix` for rotation; whether there was one. */
+  rotate(prefix: string): boolean
+  /** The current session of exactly `prefix`, or null. */
+  currentSession(prefix: string): Gs1SessionInfo | null
+  /** Calls awaiting their final reply. */
+  get pendingCalls(): number
+  /** Key requests awaiting their response. */
+  get pendingKeyRequests(): number
+  /** Session records held. */
+  get sessionsHeld(): number
+  /**
+   * Seals `args`/`kwargs` as an event or call on `uri` (§8.4, plaintext of §13.1):
+   * `{ attributes, payload, payloadInList, sessionId, index, callHash }`
+   * (`callHash`, a call's name for `openReply`, is null for an event).
+   */
+  seal(uri: string, kind: 'event' | 'call', args?: unknown[] | null, kwargs?: Record<string, unknown> | null, options?: Gs1SealOptions): { attributes: Record<string, string>, payload: Buffer, payloadInList: boolean, sessionId: string, index: number, callHash: Buffer | null }
+  /**
+   * Opens an event or call that arrived for `uri` (§9.2), `keyId` being its
+   * `enc_key`/`ppt_keyid` (from `readEnvelope`): `{ sender, sessionId, index,
+   * timestampMs, args, kwargs, invocation }` (`invocation`, for a call, is what
+   * `sealReply` needs; its `caller` is `sender`).
+   */
+  open(uri: string, kind: 'event' | 'call', keyId: string | null | undefined, envelope: Uint8Array, nowMs?: number): { sender: string, sessionId: string, index: number, timestampMs: number, args: unknown[] | null, kwargs: Record<string, unknown> | null, invocation: Invocation | null }
+  /**
+   * Seals a reply to `invocation` (§10.4): `'progress'`, or the final `'result'`
+   * or `'error'` (with `errorUri`): `{ attributes, payload, payloadInList }`.
+   */
+  sealReply(invocation: Invocation, kind: 'result' | 'progress' | 'error', args?: unknown[] | null, kwargs?: Record<string, unknown> | null, errorUri?: string | null, options?: Gs1SealOptions): Envelope
+  /**
+   * Opens a reply to the call named `callHash` (§10.5). `kind` is what the WAMP
+   * message implies (`'progress'` for a RESULT with `progress: true`); `uri` is
+   * the call's procedure, or for `'error'` the ERROR's URI. `{ callee, kind,
+   * seq, args, kwargs }`.
+   */
+  openReply(callHash: Uint8Array, kind: 'result' | 'progress' | 'error', uri: string, keyId: string | null | undefined, envelope: Uint8Array): { callee: string, kind: 'result' | 'progress' | 'error', seq: number, args: unknown[] | null, kwargs: Record<string, unknown> | null }
+  /** Forgets a pending call (timed out, cancelled); whether it was pending. */
+  forgetCall(callHash: Uint8Array): boolean
+  /**
+   * A signed key request (§11.1) to `target` for its session `sessionId`
+   * (`hex`, or null for its current one) from `fromIndex`, for this peer's entry
+   * of exactly `prefix`; pending until accepted or cancelled.
+   */
+  keyRequest(target: Uint8Array | string, sessionId: string | null | undefined, fromIndex: number, prefix: string, nowMs?: number): Gs1KeyRequest
+  /**
+   * Answers a key request that reached this peer's key procedure (§11.5): the
+   * key response, the one binary of the RESULT; refusals throw with their code.
+   */
+  answerKeyRequest(request: Uint8Array, nowMs?: number | undefined | null): Buffer
+  /** Accepts the response to the pending request `requestHash` (§11.5). */
+  acceptKeyResponse(requestHash: Uint8Array, response: Uint8Array, nowMs?: number | undefined | null): Gs1AcceptedShare
+  /** Cancels a pending key request; whether it was pending. */
+  cancelKeyRequest(requestHash: Uint8Array): boolean
+  /**
+   * The inbound decision of §12.1 for a message a GS1 entry may cover, before
+   * the keyring's (`inbound()`): `"open"` (a GS1 envelope: `open`/`openReply`
+   * it), `"plain"` (deliver the plaintext), `"exempt"` (a key procedure URI,
+   * `<base>.`: never sealed, never strict), or `"keyring"` (no GS1 entry covers
+   * it and it is no answer to a GS1 call: the keyring decides). Throws
+   * `WAMPE2E_UNEXPECTED_PLAINTEXT` (strict) or `WAMPE2E_INVALID_ENVELOPE`
+   * (another dialect) for a message to refuse.
+   */
+  inbound(arrival: Gs1Arrival): string
+}
+
+/**
+ * Messages held while their session's key is fetched (§11.6, the core's
+ * `Held`), by ticket number: the caller keeps ticket → message.
+ */
+export declare class Held {
+  /** An empty queue. */
+  constructor(options?: HeldOptions | undefined | null)
+  /**
+   * Holds the message `ticket`, whose `envelope` of `kind` arrived for `uri` and
+   * that `open` refused with `WAMPE2E_UNKNOWN_SESSION`: the fetch to make now,
+   * or null when it waits behind one under way. Throws (the message is then not
+   * held) `WAMPE2E_HOLD_OVERFLOW`, a recent failed fetch's code, and others.
+   */
+  hold(group: Group, uri: string, kind: string, envelope: Uint8Array, ticket: number, nowMs?: number | undefined | null): Gs1Fetch | null
+  /**
+   * The tickets held behind the fetch `requestHash`, in the sender's order, once
+   * its response was accepted: open each now.
+   */
+  release(requestHash: Uint8Array): Array<number>
+  /**
+   * Ends the fetch `requestHash` with the code named `code`; its tickets, to
+   * report with that code.
+   */
+  fail(group: Group, requestHash: Uint8Array, code: string, nowMs?: number | undefined | null): Array<number>
+  /** Ends every fetch older than `maxWaitMs` with `WAMPE2E_KEY_FETCH_FAILED`; their tickets. */
+  expire(group: Group, nowMs?: number | undefined | null): Array<number>
+  /** Whether the fetch `requestHash` is under way. */
+  isFetching(requestHash: Uint8Array): boolean
+  /** Messages held in all. */
+  get size(): number
+  /** Fetches under way. */
+  get fetches(): number
+}
+
+/** A GS1 identity (§5): an Ed25519 key pair. The seed never leaves the addon. */
+export declare class Identity {
+  /** A fresh identity from the operating system's RNG. */
+  static generate(): Identity
+  /** The identity of a 32-byte seed (a `Uint8Array`/`Buffer`, or 64 hex digits / base64). */
+  static fromSeed(seed: Uint8Array | string): Identity
+  /** The GS1 identity derived from a WAMP-cryptosign seed (§5: never that key itself). */
+  static fromCryptosignSeed(seed: Uint8Array | string): Identity
+  /** The public key (32 bytes): what peers pin. */
+  get publicKey(): Buffer
+  /** `hex(publicKey)` (§5). */
+  get fingerprint(): string
+  /** This identity's key procedure, `<base>.<fingerprint>` (`base` defaults to `wampe2e.key`). */
+  keyProcedure(base?: string | undefined | null): string
+}
+
+/**
+ * What a replier needs of an opened call (§10.4): pass it to `sealReply`. Holds
+ * no secret (the caller's reply key is public).
+ */
+export declare class Invocation {
+  /** The caller's identity (hex): authenticated by the call's signature. */
+  get caller(): string
+  /** The procedure the call was signed for. */
+  get procedure(): string
+  /** The sequence number of the next reply. */
+  get nextSeq(): number
+  /** Whether the final reply was sealed. */
+  get finished(): boolean
+}
+
 /**
  * A thread-safe keyring: URI prefixes (longest character prefix wins, `""` is
  * the default) and key ids mapped to key entries.
@@ -153,11 +304,127 @@ export interface Envelope {
 /** Every error code name with its stable number, e.g. `{ WAMPE2E_URI_MISMATCH: 7, ... }`. */
 export declare function errorCodes(): Record<string, number>
 
+/**
+ * The code name a key fetch ends with for an ERROR's URI (§11.4): a refusal's
+ * own code, or `WAMPE2E_KEY_FETCH_FAILED` for any other.
+ */
+export declare function fetchErrorCode(errorUri: string): string
+
 /** A fresh 32-byte symmetric data key (base64). */
 export declare function generateDataKey(): string
 
 /** A fresh X25519 key pair (base64). */
 export declare function generateKeypair(): KeyPairStrings
+
+/** Parameters of a [`Group`] (§9.4); absent ones take the defaults. */
+export interface GroupOptions {
+  /** A sender rotates after this many messages (default 10 000). */
+  maxMessages?: number
+  /** A sender rotates after this age (default one hour). */
+  maxAgeMs?: number
+  /** Clock tolerance (default 5 minutes). */
+  maxSkewMs?: number
+  /** How long a superseded session keeps opening (default 10 minutes). */
+  graceMs?: number
+  /** How far back, in messages, a key share may start (default 64). */
+  shareBacklog?: number
+}
+
+/** A key response accepted by `acceptKeyResponse`. */
+export interface Gs1AcceptedShare {
+  /** The sender whose session it is (hex). */
+  sender: string
+  /** `hex(session_id)`. */
+  sessionId: string
+  /** The prefix it was shared for. */
+  prefix: string
+  /** The first index it opens. */
+  index: number
+  /** When it expires. */
+  notAfterMs: number
+}
+
+/** What arrived, for `Group.inbound`. */
+export interface Gs1Arrival {
+  /** `"event"`, `"invocation"`, `"result"` or `"error"`. */
+  kind: 'event' | 'invocation' | 'result' | 'error'
+  /** The URI (resolved: topic, procedure, the procedure called, the error URI). */
+  uri: string
+  /** What `readEnvelope` found: `"gs1"`, `"other"` (cryptobox, ppt `wamp`, …) or `"plain"`. */
+  scheme: 'gs1' | 'other' | 'plain'
+  /** RESULT/ERROR: whether our CALL was sealed with GS1. */
+  requestGs1?: boolean
+  /** Strict (default true): plaintext on a covered URI is refused. */
+  strict?: boolean
+  /** The key procedure base (default `wampe2e.key`). */
+  base?: string
+}
+
+/** A trust entry (§6), keys as hex. */
+export interface Gs1Entry {
+  /** The URI prefix it governs. */
+  prefix: string
+  /** Identities trusted to seal events and calls (publishers, callers), hex. */
+  senders: Array<string>
+  /** Identities authorized to get session keys and sign replies (subscribers, callees), hex. */
+  receivers: Array<string>
+}
+
+/** A key fetch to make: CALL `procedure` with `request` as its one binary argument. */
+export interface Gs1Fetch {
+  /** The sender's key procedure. */
+  procedure: string
+  /** The signed key request. */
+  request: Buffer
+  /** Names the fetch (for `acceptKeyResponse`, `release`, `fail`). */
+  requestHash: Buffer
+  /** The sender asked (hex). */
+  sender: string
+  /** The session asked for (hex). */
+  sessionId: string
+}
+
+/** A key request made by `keyRequest`. */
+export interface Gs1KeyRequest {
+  /** The one binary argument of the CALL to the sender's key procedure. */
+  request: Buffer
+  /** `SHA256(request)`: names the pending request. */
+  requestHash: Buffer
+}
+
+/** Options of `seal` and `sealReply`. */
+export interface Gs1SealOptions {
+  /** `"enc"` (Autobahn/Crossbar `enc_*`, the default) or `"ppt"` (`ppt_*`). */
+  dialect?: 'enc' | 'ppt'
+  /** The clock, in milliseconds since the Unix epoch (default: the system's). */
+  nowMs?: number
+}
+
+/** A sender's current session, without its keys. */
+export interface Gs1SessionInfo {
+  /** `hex(session_id)`, as `enc_key`/`ppt_keyid` carry it. */
+  sessionId: string
+  /** The index of the next message. */
+  next: number
+  /** The oldest index a share may start at. */
+  base: number
+  /** When it was made. */
+  createdMs: number
+  /** When it expires. */
+  notAfterMs: number
+}
+
+/** Bounds of a [`Held`] queue (§11.6). */
+export interface HeldOptions {
+  /** Messages held per session (default 256). */
+  maxPerSession?: number
+  /** Messages held in all (default 4096). */
+  maxTotal?: number
+  /** How long a fetch may take, and how long its failure is remembered (default 10 000). */
+  maxWaitMs?: number
+  /** The key procedure base (default `wampe2e.key`). */
+  base?: string
+}
 
 /**
  * The core's inbound decision for an arriving EVENT / INVOCATION / RESULT / ERROR:
@@ -196,6 +463,16 @@ export declare function openPayloadAsync(keyring: KeyRing, role: 'originator' | 
 
 /** The public key (base64) of a secret key (base64 or hex, or its 32 bytes). */
 export declare function publicKey(secret: string | Uint8Array): string
+
+/**
+ * Reads a received message's attributes and payload as §12.1 does:
+ * `{ scheme: 'gs1', keyId, envelope }` for a GS1 envelope (`keyId` null when
+ * absent), `{ scheme: 'other' }` for another dialect's, `{ scheme: 'plain' }`
+ * for none; throws `WAMPE2E_INVALID_ENVELOPE`, `WAMPE2E_UNKNOWN_SERIALIZER` or
+ * `WAMPE2E_UNKNOWN_CIPHER`. `args` is what sits at the Arguments position (the
+ * bare envelope for `enc_*`, `[envelope]` for `ppt_*`).
+ */
+export declare function readEnvelope(attributes: Record<string, unknown> | null | undefined, args: unknown, kwargs?: unknown): { scheme: 'gs1' | 'other' | 'plain', keyId?: string | null, envelope?: Buffer }
 
 /** New public keys after `rotate`, base64 (absent for parts this peer does not own). */
 export interface RotatedKeys {

@@ -835,6 +835,10 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Group = nativeBinding.Group
+module.exports.Held = nativeBinding.Held
+module.exports.Identity = nativeBinding.Identity
+module.exports.Invocation = nativeBinding.Invocation
 module.exports.KeyRing = nativeBinding.KeyRing
 module.exports._attributeNames = nativeBinding._attributeNames
 module.exports._dialectInfo = nativeBinding._dialectInfo
@@ -847,6 +851,7 @@ module.exports._sealJson = nativeBinding._sealJson
 module.exports._sealJsonAsync = nativeBinding._sealJsonAsync
 module.exports.ed25519ToX25519 = nativeBinding.ed25519ToX25519
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.fetchErrorCode = nativeBinding.fetchErrorCode
 module.exports.generateDataKey = nativeBinding.generateDataKey
 module.exports.generateKeypair = nativeBinding.generateKeypair
 module.exports.inbound = nativeBinding.inbound
@@ -855,6 +860,7 @@ module.exports.openBytes = nativeBinding.openBytes
 module.exports.openPayload = nativeBinding.openPayload
 module.exports.openPayloadAsync = nativeBinding.openPayloadAsync
 module.exports.publicKey = nativeBinding.publicKey
+module.exports.readEnvelope = nativeBinding.readEnvelope
 module.exports.sealBytes = nativeBinding.sealBytes
 module.exports.sealPayload = nativeBinding.sealPayload
 module.exports.sealPayloadAsync = nativeBinding.sealPayloadAsync

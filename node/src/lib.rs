@@ -8,6 +8,7 @@
 
 pub mod compact;
 mod convert;
+pub mod group;
 
 use convert::{js_args, js_kwargs, Code, Result};
 use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
