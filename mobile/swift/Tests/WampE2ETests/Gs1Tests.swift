@@ -60,7 +60,7 @@ func reachGs1Codes(_ expect: (Int, () throws -> Void) -> Void) throws {
     let h = try groupEnvelopeHeader(envelope: e5, kind: .event)
     let req = try bob.keyRequest(target: h.sender, sessionId: h.sessionId, fromIndex: 5, prefix: "com.example.", nowMs: t0)
     expect(37) { _ = try alice.answerKeyRequest(request: req.request, nowMs: t0 + 300_001) }
-    try bob.acceptKeyResponse(requestHash: req.requestHash, response: try alice.answerKeyRequest(request: req.request, nowMs: t0), nowMs: t0)
+    _ = try bob.acceptKeyResponse(requestHash: req.requestHash, response: try alice.answerKeyRequest(request: req.request, nowMs: t0), nowMs: t0)
     expect(30) { _ = try bob.open(uri: uri, kind: .event, envelope: flipped(e5, at: e5.count - 1), nowMs: t0) }
     let forged = try mallory.seal(uri: uri, kind: .event, plaintext: try groupPlaintext(uri: uri, args: nil, kwargs: nil), nowMs: t0)
     expect(31) { _ = try bob.open(uri: uri, kind: .event, envelope: forged.envelope, nowMs: t0) }

@@ -140,6 +140,38 @@ class Gs1Test {
         assertThrows<Wampe2eException.BadSignature> { bob.open("com.example.other", GroupKind.EVENT, third.envelope, T0 + 62uL) }
     }
 
+    /** mobile/README.md's GS1 example, as written there (kept in step by hand). */
+    @Test
+    fun readmeExample() {
+        // Each peer: one identity (keep identity.seed() as secret as a private key), one Group.
+        val alice = Group(Identity.generate())            // publisher
+        val bob = Group(Identity.generate())              // subscriber
+        // Both pin the same entry: alice may seal under com.example., bob may get its keys.
+        for (g in listOf(alice, bob)) g.setEntry("com.example.", listOf(alice.publicKey()), listOf(bob.publicKey()))
+
+        val now = System.currentTimeMillis().toULong()
+        val sealed = alice.sealPayload("com.example.topic", GroupKind.EVENT, listOf(PayloadValue.Int(42)), null, now)
+        // PUBLISH: Options {"enc_algo": "x_wampe2e_gs1", "enc_serializer": "cbor", "enc_key": sealed.keyId},
+        // Arguments: the bare binary sealed.envelope (docs/gs1.md §12.1).
+
+        val opened = try {
+            bob.openPayload("com.example.topic", GroupKind.EVENT, sealed.envelope, now, sealed.keyId)
+        } catch (e: Wampe2eException.UnknownSession) {
+            // bob does not hold alice's session yet: hold the event and ask her key procedure.
+            val h = groupEnvelopeHeader(sealed.envelope, GroupKind.EVENT)
+            val req = bob.keyRequest(h.sender, h.sessionId, h.index, bob.select("com.example.topic")!!.prefix, now)
+            // CALL keyProcedureOf(h.sender) with req.request; alice's registered procedure answers:
+            val response = alice.answerKeyRequest(req.request, now)
+            // RESULT: its one binary argument.
+            bob.acceptKeyResponse(req.requestHash, response, now)
+            bob.openPayload("com.example.topic", GroupKind.EVENT, sealed.envelope, now, sealed.keyId)
+        }
+        assertExact(listOf(PayloadValue.Int(42)), opened.args)   // README: println(opened.args)
+        check(opened.sender.contentEquals(alice.publicKey()))  // the signer, not what the router says
+        // The same envelope again: Wampe2eException.Replayed.
+        assertThrows<Wampe2eException.Replayed> { bob.open("com.example.topic", GroupKind.EVENT, sealed.envelope, now, sealed.keyId) }
+    }
+
     @Test
     fun untrustedSenderIsRefused() {
         val alice = Group(Identity.generate())
