@@ -1,0 +1,477 @@
+"""GS1 group sessions live through a real Crossbar.io router, with Autobahn|Python
+on asyncio (in this process) and on Twisted (gs1_twisted_peer.py, its own process:
+one reactor per process). Every peer is attached with a wampe2e.Group; a recording
+session on plain Autobahn (no wampe2e) sees what the router sees.
+
+  a. one publisher, three subscribers (two asyncio, one Twisted): 1000 events, each
+     delivered exactly once and in order; the recorder sees only GS1 envelopes;
+  b. revocation mid-stream: the removed subscriber opens nothing of the new session
+     (its key requests refused: KeyRefusedError), the others miss nothing;
+  c. a late joiner reads from the first event it meets on, and cannot open the
+     envelopes from before (TooOldError);
+  d. a publisher restarting with the same identity starts a new session; subscribers
+     follow;
+  e. RPC: the callee learns the caller's identity, results are sealed to the caller,
+     an application error and progressive results travel sealed;
+  f. held, not dropped: events before the key are delivered after one fetch, in
+     order; a refused fetch reports its events with KeyRefusedError; a full hold
+     queue reports HoldOverflowError.
+
+Every router and process started is stopped, also when a test fails."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from autobahn.asyncio.wamp import ApplicationSession
+from autobahn.asyncio.websocket import WampWebSocketClientFactory
+from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.serializer import CBORSerializer, JsonSerializer
+from autobahn.wamp.types import CallOptions, ComponentConfig, PublishOptions, RegisterOptions
+
+import wampe2e
+from wampe2e.autobahn import GS1_ENC_ALGO, attach, gs1_sender, key_procedure_ready
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PREFIX = "com.gs1."
+TOPIC = "com.gs1.feed"
+TIMEOUT = 20
+SERIALIZERS = {"json": JsonSerializer, "cbor": CBORSerializer}
+
+
+def run(coro):
+    asyncio.run(asyncio.wait_for(coro, 60))
+
+
+async def join(router, serializer="cbor"):
+    loop = asyncio.get_running_loop()
+    joined = loop.create_future()
+
+    class Session(ApplicationSession):
+        async def onJoin(self, details):
+            if not joined.done():
+                joined.set_result(self)
+
+        def onDisconnect(self):
+            if not joined.done():
+                joined.set_exception(ConnectionError("disconnected before join"))
+
+    factory = WampWebSocketClientFactory(
+        lambda: Session(ComponentConfig("realm1")), url=router.url, serializers=[SERIALIZERS[serializer]()]
+    )
+    await loop.create_connection(factory, "127.0.0.1", router.port)
+    return await asyncio.wait_for(joined, TIMEOUT)
+
+
+class Peer:
+    """An identity, its Group, and (once joined) its attached session; records what
+    its handlers get and what the guard refuses."""
+
+    def __init__(self, seed=None, **params):
+        self.seed = seed or os.urandom(32)
+        self.identity = wampe2e.Identity.from_seed(self.seed)
+        self.group = wampe2e.Group(self.identity, **params)
+        self.events = []  # (first arg, sender)
+        self.refused = []  # (code name, message type)
+        self.session = None
+        self.changed = asyncio.Event()
+
+    @property
+    def pk(self):
+        return self.identity.public_key
+
+    def trust(self, prefix, senders, receivers):
+        self.group.set_entry(prefix, [p.pk for p in senders], [p.pk for p in receivers])
+
+    def refuse(self, error, msg):
+        self.refused.append((error.code_name, type(msg).__name__))
+        self.changed.set()
+
+    async def join(self, router, serializer="cbor", **attach_kw):
+        self.session = await join(router, serializer)
+        attach(self.session, None, group=self.group, on_refused=self.refuse, **attach_kw)
+        await key_procedure_ready(self.session)
+        return self
+
+    async def subscribe(self, topic=TOPIC):
+        def on_event(n, **kwargs):
+            self.events.append((n, gs1_sender()))
+            self.changed.set()
+
+        await self.session.subscribe(on_event, topic)
+
+    async def until(self, predicate, what):
+        async def wait():
+            while not predicate():
+                self.changed.clear()
+                await self.changed.wait()
+
+        try:
+            await asyncio.wait_for(wait(), TIMEOUT)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"timed out waiting for {what}: {len(self.events)} events, refused {self.refused[-3:]}") from None
+
+    def numbers(self):
+        return [n for n, _ in self.events]
+
+    def leave(self):
+        if self.session is not None and self.session.is_attached():
+            self.session.leave()
+
+
+class Recorder:
+    """A plain Autobahn session (no wampe2e) subscribed to a topic: what the router
+    and any other subscriber without keys see."""
+
+    def __init__(self):
+        self.events = []  # (enc_algo, enc_serializer, enc_key, payload, args, kwargs)
+
+    async def join(self, router, topic=TOPIC):
+        self.session = await join(router, "cbor")
+        deliver = self.session.onMessage
+
+        def record(msg):
+            if type(msg).__name__ == "Event":
+                self.events.append((msg.enc_algo, msg.enc_serializer, msg.enc_key, msg.payload, msg.args, msg.kwargs))
+                return None  # never to Autobahn's codec-less handling
+            return deliver(msg)
+
+        self.session.onMessage = record
+        await self.session.subscribe(lambda *a, **k: None, topic)
+        return self
+
+
+async def publish(peer, numbers, topic=TOPIC, ack_last=True):
+    """Publishes events [n] with a marker kwarg; acknowledges the last one."""
+    numbers = list(numbers)
+    for i, n in enumerate(numbers):
+        ack = ack_last and i == len(numbers) - 1
+        f = peer.session.publish(topic, n, marker="secret-marker", options=PublishOptions(acknowledge=ack))
+        if ack:
+            await asyncio.wait_for(f, TIMEOUT)
+
+
+class TwistedPeer:
+    """gs1_twisted_peer.py as a subprocess; stopped by ``close`` (also on failure)."""
+
+    def __init__(self, router, prefix, senders, receivers, topic=TOPIC):
+        self.seed = os.urandom(32)
+        self.pk = wampe2e.Identity.from_seed(self.seed).public_key
+        self.config = {"url": router.url, "seed": self.seed.hex(), "prefix": prefix, "topic": topic,
+                       "senders": [p.hex() for p in senders], "receivers": [p.hex() for p in receivers],
+                       "hold_max_per_session": 2048}
+        self.proc = None
+        self.lines = []
+        self.events = []
+        self.refused = []
+
+    async def start(self):
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, os.path.join(HERE, "gs1_twisted_peer.py"), json.dumps(self.config),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        await self.read_until(lambda: self.lines and self.lines[-1] == "READY", "READY")
+
+    async def read_until(self, predicate, what):
+        async def read():
+            while not predicate():
+                raw = await self.proc.stdout.readline()
+                if not raw:
+                    raise AssertionError("twisted peer exited:\n" + "\n".join(self.lines[-20:]))
+                text = raw.decode().strip()
+                self.lines.append(text)
+                parts = text.split()
+                if parts and parts[0] == "EVENT":
+                    self.events.append((int(parts[1]), parts[2]))
+                elif parts and parts[0] == "REFUSED":
+                    self.refused.append(parts[1])
+
+        try:
+            await asyncio.wait_for(read(), TIMEOUT)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"no {what} from the twisted peer:\n" + "\n".join(self.lines[-20:])) from None
+
+    async def close(self):
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except asyncio.TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_a_one_publisher_three_subscribers_1000_events(router):
+    async def main():
+        # The burst is sealed before the publisher (on this loop) answers the first
+        # key request: the share may start up to 1000 messages back (share_backlog).
+        pub, s1, s2 = Peer(share_backlog=1024), Peer(), Peer()
+        tw = TwistedPeer(router, PREFIX, [pub.pk], [])
+        receivers = [s1, s2]
+        everyone = [pub.pk, s1.pk, s2.pk, tw.pk]
+        tw.config["receivers"] = [k.hex() for k in everyone[1:]]
+        for p in (pub, s1, s2):
+            p.group.set_entry(PREFIX, [pub.pk], everyone[1:])
+        try:
+            await pub.join(router)
+            for s in receivers:
+                await s.join(router, hold_max_per_session=2048)
+                await s.subscribe()
+            await tw.start()
+            rec = await Recorder().join(router)
+            await publish(pub, range(1000))
+            for s in receivers:
+                await s.until(lambda s=s: len(s.events) >= 1000, "1000 events")
+            await tw.read_until(lambda: len(tw.events) >= 1000, "1000 events")
+            await asyncio.sleep(0.2)  # nothing more may come
+            for s in receivers:
+                assert s.numbers() == list(range(1000))
+                assert all(sender == pub.pk for _, sender in s.events)
+                assert s.refused == []
+            assert [n for n, _ in tw.events] == list(range(1000))
+            assert all(fp == pub.identity.fingerprint for _, fp in tw.events)
+            assert tw.refused == []
+            # The router's view: GS1 envelopes only, one session, no plaintext.
+            assert len(rec.events) == 1000
+            session_ids = set()
+            for algo, ser, key, payload, args, kwargs in rec.events:
+                assert (algo, ser) == (GS1_ENC_ALGO, "cbor")
+                assert isinstance(payload, bytes) and args is None and kwargs is None
+                assert b"secret-marker" not in payload
+                session_ids.add(key)
+            assert session_ids == {pub.group.current_session(PREFIX)["session_id"].hex()}
+        finally:
+            await tw.close()
+            for p in (pub, s1, s2):
+                p.leave()
+
+    run(main())
+
+
+def test_b_revocation_mid_stream(router):
+    async def main():
+        pub, s1, s2, s3 = Peer(share_backlog=256), Peer(), Peer(), Peer()
+        subs = [s1, s2, s3]
+        for p in [pub] + subs:
+            p.trust(PREFIX, [pub], subs)
+        try:
+            await pub.join(router)
+            for s in subs:
+                await s.join(router, hold_max_per_session=512)
+                await s.subscribe()
+            await publish(pub, range(100))
+            for s in subs:
+                await s.until(lambda s=s: len(s.events) >= 100, "the first 100 events")
+            old = pub.group.current_session(PREFIX)["session_id"]
+            pub.trust(PREFIX, [pub], [s1, s2])  # s3 removed: the next seal rotates
+            await publish(pub, range(100, 200))
+            assert pub.group.current_session(PREFIX)["session_id"] != old
+            for s in (s1, s2):
+                await s.until(lambda s=s: len(s.events) >= 200, "200 events")
+            await s3.until(lambda: len(s3.refused) >= 100, "100 refusals")
+            await asyncio.sleep(0.2)
+            for s in (s1, s2):
+                assert s.numbers() == list(range(200)) and s.refused == []
+            assert s3.numbers() == list(range(100))
+            assert s3.refused == [("WAMPE2E_KEY_REFUSED", "Event")] * 100
+        finally:
+            for p in [pub] + subs:
+                p.leave()
+
+    run(main())
+
+
+def test_c_late_joiner_reads_from_its_join_on(router):
+    async def main():
+        pub, early, late = Peer(share_backlog=64), Peer(), Peer()
+        for p in (pub, early, late):
+            p.trust(PREFIX, [pub], [early, late])
+        try:
+            await pub.join(router)
+            rec = await Recorder().join(router)
+            await early.join(router)
+            await early.subscribe()
+            await publish(pub, range(50))
+            await early.until(lambda: len(early.events) >= 50, "50 events")
+            await late.join(router)
+            await late.subscribe()
+            await publish(pub, range(50, 60))
+            await late.until(lambda: len(late.events) >= 10, "10 events")
+            await early.until(lambda: len(early.events) >= 60, "60 events")
+            assert late.numbers() == list(range(50, 60)) and late.refused == []
+            assert early.numbers() == list(range(60))
+            # The share started at the first event the joiner met (index 50): the
+            # envelopes from before its join do not open for it, within the backlog or not.
+            assert late.group.sessions_held == 1
+            for _algo, _ser, key, payload, _a, _k in rec.events[:50]:
+                with pytest.raises(wampe2e.TooOldError):
+                    late.group.open(TOPIC, payload, key_id=key)
+        finally:
+            for p in (pub, early, late):
+                p.leave()
+
+    run(main())
+
+
+def test_d_publisher_restart_starts_a_new_session(router):
+    async def main():
+        seed = os.urandom(32)
+        pub1, sub = Peer(seed), Peer()
+        pub2 = Peer(seed)  # the same identity, a new process's state
+        for p in (pub1, pub2, sub):
+            p.trust(PREFIX, [pub1], [sub])
+        try:
+            rec = await Recorder().join(router)
+            await pub1.join(router)
+            await sub.join(router)
+            await sub.subscribe()
+            await publish(pub1, range(10))
+            await sub.until(lambda: len(sub.events) >= 10, "10 events")
+            pub1.session.leave()
+            await asyncio.sleep(0.2)  # its key procedure registration goes with it
+            await pub2.join(router)
+            await publish(pub2, range(10, 20))
+            await sub.until(lambda: len(sub.events) >= 20, "20 events")
+            assert sub.numbers() == list(range(20)) and sub.refused == []
+            assert all(sender == pub1.pk for _, sender in sub.events)
+            keys = [e[2] for e in rec.events]
+            assert len(set(keys[:10])) == 1 and len(set(keys[10:])) == 1 and keys[0] != keys[10]
+        finally:
+            for p in (pub1, pub2, sub):
+                p.leave()
+
+    run(main())
+
+
+def test_e_rpc_caller_identity_sealed_results_errors_and_progress(router):
+    async def main():
+        caller, callee, other = Peer(), Peer(), Peer()
+        for p in (caller, callee, other):
+            p.trust("com.gs1.rpc.", [caller], [callee, other])
+        raw = []  # what reached the caller's transport, before wampe2e
+        sent = []  # what left the callee's transport
+        try:
+            await callee.join(router)
+            await other.join(router)
+            await caller.join(router)
+            guarded = caller.session.onMessage
+
+            def record(msg):
+                if type(msg).__name__ in ("Result", "Error"):
+                    raw.append((type(msg).__name__, msg.enc_algo, msg.enc_key, msg.payload, msg.args))
+                return guarded(msg)
+
+            caller.session.onMessage = record
+
+            async def whoami(*args, details=None):
+                await asyncio.sleep(0.01)  # the identity survives an await
+                return {"caller": gs1_sender().hex(), "args": list(args)}
+
+            def fails(reason):
+                raise ApplicationError("com.gs1.rpc.failed", reason, detail=gs1_sender().hex())
+
+            async def count(n, details=None):
+                for i in range(n):
+                    details.progress(i, stage="progress-marker")
+                return n
+
+            await callee.session.register(whoami, "com.gs1.rpc.whoami", options=RegisterOptions(details_arg="details"))
+            await callee.session.register(fails, "com.gs1.rpc.fails")
+            await callee.session.register(count, "com.gs1.rpc.count", options=RegisterOptions(details_arg="details"))
+            guard = callee.session._wampe2e_guard  # what leaves after wampe2e
+            wire_send = guard.original_send
+
+            def leaving(msg):
+                if type(msg).__name__ in ("Yield", "Error"):
+                    sent.append((type(msg).__name__, msg.enc_algo, msg.payload, msg.args))
+                return wire_send(msg)
+
+            guard.original_send = leaving
+
+            result = await asyncio.wait_for(caller.session.call("com.gs1.rpc.whoami", "hello-marker"), TIMEOUT)
+            assert result == {"caller": caller.identity.fingerprint, "args": ["hello-marker"]}
+            with pytest.raises(ApplicationError) as e:
+                await asyncio.wait_for(caller.session.call("com.gs1.rpc.fails", "why-marker"), TIMEOUT)
+            assert e.value.error == "com.gs1.rpc.failed"
+            assert list(e.value.args) == ["why-marker"] and e.value.kwargs == {"detail": caller.identity.fingerprint}
+            progress = []
+            result = await asyncio.wait_for(
+                caller.session.call("com.gs1.rpc.count", 3, options=CallOptions(on_progress=lambda i, **kw: progress.append((i, kw)))),
+                TIMEOUT,
+            )
+            assert result == 3 and progress == [(i, {"stage": "progress-marker"}) for i in range(3)]
+            # Every reply travelled sealed to the caller only (no key id, no plaintext).
+            replies = [r for r in raw if r[0] in ("Result", "Error")]
+            assert len(replies) == 6  # whoami, fails, 3 progress + 1 result
+            for _kind, algo, key, payload, args in replies:
+                assert algo == GS1_ENC_ALGO and key is None and args is None
+                assert b"marker" not in payload
+            assert len(sent) == 6
+            assert all(algo == GS1_ENC_ALGO and b"marker" not in payload for _k, algo, payload, _a in sent)
+            # Another receiver of the prefix (a callee too) cannot open a reply: only
+            # the caller holds the call's reply secret.
+            with pytest.raises(wampe2e.UnsolicitedError):
+                other.group.open_reply(bytes(32), replies[0][3], kind="result")
+            assert caller.group.pending_calls == 0
+            assert caller.refused == [] and callee.refused == []
+        finally:
+            for p in (caller, callee, other):
+                p.leave()
+
+    run(main())
+
+
+def test_f_held_not_dropped_refused_fetch_and_overflow(router):
+    async def main():
+        pub, sub, outsider, small = Peer(), Peer(), Peer(), Peer()
+        # The publisher authorizes sub and small; outsider trusts the publisher but
+        # is no receiver: its fetch is refused.
+        pub.trust(PREFIX, [pub], [sub, small])
+        for p in (sub, outsider, small):
+            p.trust(PREFIX, [pub], [sub, outsider, small])
+        fetches = {}
+        try:
+            await pub.join(router)
+            await sub.join(router)
+            await outsider.join(router)
+            await small.join(router, hold_max_per_session=2)
+            for p in (sub, outsider, small):
+                await p.subscribe()
+                transport = p.session._transport
+                send = transport.send
+
+                def counting(msg, p=p, send=send):
+                    if type(msg).__name__ == "Call" and msg.procedure.startswith("wampe2e.key."):
+                        fetches[id(p)] = fetches.get(id(p), 0) + 1
+                    return send(msg)
+
+                transport.send = counting
+            # Ten events in one burst: all reach the subscribers before the key does.
+            await publish(pub, range(10))
+            await sub.until(lambda: len(sub.events) >= 10, "10 events")
+            await outsider.until(lambda: len(outsider.refused) >= 10, "10 refusals")
+            await small.until(lambda: len(small.events) + len(small.refused) >= 10, "10 outcomes")
+            # Held, then delivered in order after one fetch.
+            assert sub.numbers() == list(range(10)) and sub.refused == [] and fetches[id(sub)] == 1
+            # The refused fetch: every held event reported with its code, nothing opened.
+            assert outsider.events == []
+            assert outsider.refused == [("WAMPE2E_KEY_REFUSED", "Event")] * 10 and fetches[id(outsider)] == 1
+            # Two held, the rest past the bound.
+            assert small.numbers() == [0, 1]
+            assert small.refused == [("WAMPE2E_HOLD_OVERFLOW", "Event")] * 8
+            # Once the session is held, later events open directly.
+            await publish(pub, range(10, 13))
+            await sub.until(lambda: len(sub.events) >= 13, "13 events")
+            await small.until(lambda: len(small.events) >= 5, "5 events")
+            assert small.numbers() == [0, 1, 10, 11, 12] and fetches[id(small)] == 1
+        finally:
+            for p in (pub, sub, outsider, small):
+                p.leave()
+
+    run(main())
