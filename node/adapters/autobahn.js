@@ -41,6 +41,7 @@
  */
 const wampe2e = require('../index.js')
 const { UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused } = require('./refusals.js')
+const { gs1Context } = require('./gs1.js')
 
 const ERROR = 8
 const PUBLISH = 16
@@ -84,6 +85,10 @@ const ID_POSITIONS = Object.freeze({
   [ERROR]: [2]
 })
 const isWampId = (v) => Number.isSafeInteger(v) && v >= 0
+/** A call hash no call has: `openReply` refuses a GS1 reply to a call that was not (`WAMPE2E_UNSOLICITED`). */
+const NO_CALL = new Uint8Array(32)
+// An empty keyring: the core's URI resolution for a sealed arrival (`inbound`).
+const NO_KEYS = new wampe2e.KeyRing()
 
 function refusal (code, message) {
   return Object.assign(new Error(message), { code })
@@ -107,6 +112,15 @@ function attachAutobahn (session, keyring, options = {}) {
   const strict = options.strict !== false
   const onRefused = options.onRefused || options.onError ||
     ((err, msg) => warnRefused(KIND_NAMES[msg && msg[0]] || 'message', err))
+  const group = options.group || null
+  if (!keyring && !group) throw new TypeError('attachAutobahn: give a keyring, a GS1 group, or both')
+  // Without a keyring every URI no GS1 entry covers travels in plaintext.
+  if (!keyring) keyring = new wampe2e.KeyRing()
+  const gs1 = group ? gs1Context(group, options, (procedure, request) => session.call(procedure, [request])) : null
+  const isKeyUri = (uri) => gs1 !== null && gs1.isKeyUri(uri)
+  // GS1 invocations being answered: INVOCATION request id -> what `sealReply`
+  // needs, or null once it was answered with an ERROR.
+  const gs1Invocations = new Map()
   const patterns = new Map() // SUBSCRIBE/REGISTER request id -> { uri, match }
   const subscriptions = new Map() // subscription id -> { uri, match }
   const registrations = new Map() // registration id -> { uri, match }
@@ -138,9 +152,51 @@ function attachAutobahn (session, keyring, options = {}) {
     return true
   }
 
+  /**
+   * Seals msg[argsAt], msg[argsAt + 1] in place with GS1 when an entry covers
+   * `uri` (§12.1, `enc_*`): the sealed message's info, or null when none does or
+   * `uri` is a key procedure's. Throws any other error.
+   */
+  const gs1SealInPlace = (msg, kind, uri, attrsAt, argsAt) => {
+    if (!gs1 || typeof uri !== 'string' || isKeyUri(uri)) return null
+    let sealed
+    try {
+      sealed = group.seal(uri, kind, msg[argsAt] ?? null, msg[argsAt + 1] ?? null, { dialect: 'enc' })
+    } catch (e) {
+      if (e.code === 'WAMPE2E_KEY_NOT_FOUND') return null
+      throw e
+    }
+    msg.length = argsAt + 1
+    msg[attrsAt] = { ...msg[attrsAt], ...sealed.attributes }
+    msg[argsAt] = sealed.payload
+    return sealed
+  }
+
+  /** A YIELD or an INVOCATION's ERROR answering a GS1 call, sealed with `sealReply` (null: send nothing). */
+  const gs1Reply = (msg, request) => {
+    const invocation = gs1Invocations.get(request)
+    const final = msg[0] !== YIELD || !(msg[2] && msg[2].progress)
+    if (final) gs1Invocations.delete(request)
+    if (invocation === null) return null // already answered with an ERROR
+    try {
+      if (msg[0] === YIELD) {
+        const env = group.sealReply(invocation, final ? 'result' : 'progress', msg[3] ?? null, msg[4] ?? null, null, { dialect: 'enc' })
+        return [YIELD, request, { ...withoutEnc(msg[2]), ...env.attributes }, env.payload]
+      }
+      // Application errors are sealed too (empty ones as well): the caller opens
+      // every answer to its GS1 call but the router's own and the refusals.
+      const env = group.sealReply(invocation, 'error', msg[5] ?? null, msg[6] ?? null, msg[4], { dialect: 'enc' })
+      return [ERROR, INVOCATION, request, { ...withoutEnc(msg[3]), ...env.attributes }, msg[4], env.payload]
+    } catch (err) {
+      if (!final) gs1Invocations.set(request, null)
+      return refusalError(INVOCATION, request, codeOf(err, UNSEALABLE))
+    }
+  }
+
   /** The reply to send for a YIELD or an INVOCATION's ERROR (null: send nothing). */
   const reply = (msg) => {
     const request = msg[0] === YIELD ? msg[1] : msg[2]
+    if (gs1Invocations.has(request)) return gs1Reply(msg, request)
     if (!sealedInvocations.has(request)) return msg
     const procedure = sealedInvocations.get(request)
     const final = msg[0] !== YIELD || !(msg[2] && msg[2].progress)
@@ -176,21 +232,24 @@ function attachAutobahn (session, keyring, options = {}) {
         break
       case PUBLISH:
         try {
-          sealInPlace(msg, 'originator', msg[3], 2, 4)
+          if (!gs1SealInPlace(msg, 'event', msg[3], 2, 4) && !isKeyUri(msg[3])) sealInPlace(msg, 'originator', msg[3], 2, 4)
         } catch (err) {
           if (session._publish_reqs) delete session._publish_reqs[msg[1]]
           throw err
         }
         break
       case CALL: {
-        let sealed
+        let sealed = false
+        let gs1Call = null
+        const exempt = isKeyUri(msg[3])
         try {
-          sealed = sealInPlace(msg, 'originator', msg[3], 2, 4)
+          gs1Call = gs1SealInPlace(msg, 'call', msg[3], 2, 4)
+          if (!gs1Call && !exempt) sealed = sealInPlace(msg, 'originator', msg[3], 2, 4)
         } catch (err) {
           if (session._call_reqs) delete session._call_reqs[msg[1]]
           throw err
         }
-        calls.set(msg[1], { procedure: msg[3], sealed })
+        calls.set(msg[1], { procedure: msg[3], sealed, gs1: gs1Call ? gs1Call.callHash : null, exempt })
         break
       }
       case YIELD:
@@ -230,10 +289,28 @@ function attachAutobahn (session, keyring, options = {}) {
    */
   const answer = (msg, kind, request, details, localUri) => {
     const call = calls.get(request)
-    if (kind === 'error' || !details.progress) calls.delete(request)
+    const final = kind === 'error' || !details.progress
+    if (final) calls.delete(request)
+    if (call.exempt) return msg // a key procedure's answer: plain WAMP arguments (§11.4)
     try {
       if (typeof localUri !== 'string') throw invalidMessage('the error URI is not a string')
       const payload = kind === 'result' ? msg[3] : msg[5]
+      if (gs1) {
+        const r = wampe2e.readEnvelope(details, payload, kind === 'result' ? msg[4] : msg[6])
+        const how = group.inbound({ kind, uri: localUri, scheme: r.scheme, requestGs1: call.gs1 !== null, strict, base: gs1.base })
+        if (how === 'open') {
+          const replyKind = kind === 'error' ? 'error' : (details.progress ? 'progress' : 'result')
+          const o = group.openReply(call.gs1 || NO_CALL, replyKind, localUri, r.keyId, r.envelope)
+          const d = { ...withoutEnc(details), wampe2e: { callee: o.callee } }
+          return kind === 'result'
+            ? [RESULT, request, d, o.args ?? [], o.kwargs ?? {}]
+            : [ERROR, CALL, request, d, localUri, o.args ?? [], o.kwargs ?? {}]
+        }
+        if (how !== 'keyring') {
+          if (final && call.gs1) group.forgetCall(call.gs1)
+          return msg
+        }
+      }
       const d = decide({ kind, localUri, sealed: isSealed(details), requestSealed: call.sealed }, details, payload)
       if (d.opened === null) return msg
       const args = d.opened.args ?? []
@@ -243,6 +320,7 @@ function attachAutobahn (session, keyring, options = {}) {
         : [ERROR, CALL, request, withoutEnc(details), localUri, args, kwargs]
     } catch (err) {
       calls.delete(request)
+      if (call.gs1) group.forgetCall(call.gs1)
       failed(request)
       onRefused(err, msg)
       return refusalError(CALL, request, codeOf(err))
@@ -255,6 +333,100 @@ function attachAutobahn (session, keyring, options = {}) {
   const failed = (request) => {
     failedCalls.add(request)
     if (failedCalls.size > 1024) failedCalls.delete(failedCalls.values().next().value)
+  }
+
+  /**
+   * Hands `msg` to autobahn-js with `wampe2e` = `ctx` on the details object its
+   * handler gets (autobahn-js builds that object itself: it is set while the
+   * handlers run, which autobahn-js does synchronously).
+   */
+  const deliver = (msg, ctx) => {
+    const handlers = msg[0] === EVENT ? (session._subscriptions[msg[1]] || []) : [session._registrations[msg[2]]].filter(Boolean)
+    const field = msg[0] === EVENT ? 'handler' : 'endpoint'
+    const originals = handlers.map((h) => h[field])
+    handlers.forEach((h, i) => {
+      const f = originals[i]
+      h[field] = function (args, kwargs, details, ...rest) {
+        if (details && typeof details === 'object') details.wampe2e = ctx
+        return f.call(this, args, kwargs, details, ...rest)
+      }
+    })
+    try {
+      return receive(msg)
+    } finally {
+      handlers.forEach((h, i) => { h[field] = originals[i] })
+    }
+  }
+
+  /**
+   * An EVENT or INVOCATION whose GS1 envelope `r` arrived for `uri`, opened and
+   * delivered, held while its session's key is fetched, or refused.
+   */
+  const gs1Deliver = (msg, uri, r, details) => {
+    const event = msg[0] === EVENT
+    let o
+    try {
+      o = group.open(uri, event ? 'event' : 'call', r.keyId, r.envelope)
+    } catch (err) {
+      if (err.code === 'WAMPE2E_UNKNOWN_SESSION') {
+        const item = {
+          retry: () => gs1Deliver(msg, uri, r, details),
+          refuse: (e) => gs1Refuse(msg, e)
+        }
+        try {
+          gs1.hold(uri, event ? 'event' : 'call', r.envelope, item)
+          return
+        } catch (e) {
+          return gs1Refuse(msg, e)
+        }
+      }
+      return gs1Refuse(msg, err)
+    }
+    const d = withoutEnc(details)
+    const ctx = { sender: o.sender, sessionId: o.sessionId, index: o.index }
+    if (event) return deliver([EVENT, msg[1], msg[2], d, o.args ?? [], o.kwargs ?? {}], ctx)
+    pending.add(msg[1])
+    gs1Invocations.set(msg[1], o.invocation)
+    return deliver([INVOCATION, msg[1], msg[2], d, o.args ?? [], o.kwargs ?? {}], ctx)
+  }
+
+  /** A refused EVENT (dropped) or INVOCATION (answered with the code only). */
+  const gs1Refuse = (msg, err) => {
+    if (msg[0] === INVOCATION) send(refusalError(INVOCATION, msg[1], codeOf(err)))
+    onRefused(err, msg)
+  }
+
+  /**
+   * The GS1 decision for an EVENT or INVOCATION on `local`: true when it was
+   * handled here (delivered, held or refused), false when the keyring decides.
+   */
+  const gs1Arrival = (msg, kind, local, details, routerName) => {
+    if (!gs1) return false
+    // The core's URI resolution (PatternMismatch), as for a sealed arrival.
+    const uri = wampe2e.inbound(NO_KEYS, { kind, localUri: local.uri, match: local.match, routerUri: routerUri(details, routerName), sealed: true }).uri
+    const r = wampe2e.readEnvelope(details, msg[4], msg[5])
+    const how = group.inbound({ kind, uri, scheme: r.scheme, strict, base: gs1.base })
+    if (how === 'keyring') return false
+    if (how === 'open') {
+      gs1Deliver(msg, uri, r, details)
+      return true
+    }
+    if (kind === 'invocation' && how === 'exempt' && uri === gs1.procedure) {
+      // The key procedure: answered here (§11.4), never by a handler.
+      let out
+      try {
+        out = [YIELD, msg[1], {}, [gs1.answer(msg[4])]]
+      } catch (err) {
+        out = refusalError(INVOCATION, msg[1], codeOf(err))
+        onRefused(err, msg)
+      }
+      send(out)
+      return true
+    }
+    // Plaintext that may pass (not strict, or a key procedure URI).
+    if (kind === 'invocation') pending.add(msg[1])
+    receive(msg)
+    return true
   }
 
   const receive = session._socket.onmessage
@@ -279,6 +451,7 @@ function attachAutobahn (session, keyring, options = {}) {
         const details = msg[3] || {}
         try {
           if (local === SHARED_ID) throw refusal('WAMPE2E_PATTERN_MISMATCH', 'event: the router gave different subscriptions one id')
+          if (gs1Arrival(msg, 'event', local, details, 'topic')) return
           const arrival = { kind: 'event', localUri: local.uri, match: local.match, routerUri: routerUri(details, 'topic'), sealed: isSealed(details) }
           const d = decide(arrival, details, msg[4])
           if (d.opened !== null) msg = [EVENT, msg[1], msg[2], withoutEnc(details), d.opened.args ?? [], d.opened.kwargs ?? {}]
@@ -298,6 +471,7 @@ function attachAutobahn (session, keyring, options = {}) {
         let d
         try {
           if (local === SHARED_ID) throw refusal('WAMPE2E_PATTERN_MISMATCH', 'invocation: the router gave different registrations one id')
+          if (gs1Arrival(msg, 'invocation', local, details, 'procedure')) return
           const arrival = { kind: 'invocation', localUri: local.uri, match: local.match, routerUri: routerUri(details, 'procedure'), sealed: isSealed(details) }
           d = decide(arrival, details, msg[4])
         } catch (err) {
@@ -328,6 +502,19 @@ function attachAutobahn (session, keyring, options = {}) {
       }
     }
     return receive(msg)
+  }
+  if (gs1) {
+    // This peer's key procedure (§11.4): answered in `gs1Arrival`, never by this endpoint.
+    session.wampe2eReady = session.register(gs1.procedure, () => {
+      throw new Error('wampe2e: the key procedure is answered by the adapter')
+    }).then(() => undefined)
+    const onleave = session.onleave
+    session.onleave = function (...a) {
+      gs1.close()
+      if (typeof onleave === 'function') return onleave.apply(this, a)
+    }
+  } else {
+    session.wampe2eReady = Promise.resolve()
   }
   return session
 }

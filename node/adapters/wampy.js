@@ -38,6 +38,12 @@
  */
 const wampe2e = require('../index.js')
 const { UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused } = require('./refusals.js')
+const { gs1Context } = require('./gs1.js')
+
+// An empty keyring: the core's URI resolution for a sealed arrival (`inbound`).
+const NO_KEYS = new wampe2e.KeyRing()
+/** A call hash no call has: `openReply` refuses a GS1 reply to a call that was not. */
+const NO_CALL = new Uint8Array(32)
 
 /** A promise that never settles: what a handler returns when wampy must send nothing more. */
 const NEVER = new Promise(() => {})
@@ -117,6 +123,10 @@ function refusal (err, fallback) {
  */
 function attachWampy (wampy, keyring, options = {}) {
   const strict = options.strict !== false
+  const group = options.group || null
+  if (!keyring && !group) throw new TypeError('attachWampy: give a keyring, a GS1 group, or both')
+  // Without a keyring every URI no GS1 entry covers travels in plaintext.
+  if (!keyring) keyring = new wampe2e.KeyRing()
   const cipher = options.cipher || 'xsalsa20poly1305'
   const sealOptions = { dialect: 'ppt', serializer: 'cbor', cipher }
   const onRefused = options.onRefused || options.onError || ((err, message) => warnRefused(message.kind.toUpperCase(), err))
@@ -170,8 +180,76 @@ function attachWampy (wampy, keyring, options = {}) {
   }
   const sealedPayload = (env) => ({ argsList: [new Sealed(env.payload)] })
 
+  // ------------------------------------------------------------------ GS1
+  const gs1 = group ? gs1Context(group, options, (procedure, request) => call(procedure, [request]).then((r) => r.argsList)) : null
+  const isKeyUri = (uri) => gs1 !== null && gs1.isKeyUri(uri)
+
+  /** Sealed with GS1 (§12.1, `ppt_*`) when an entry covers `uri`; null when none does. */
+  const gs1Seal = (kind, uri, payload) => {
+    if (!gs1 || typeof uri !== 'string' || isKeyUri(uri)) return null
+    const { args, kwargs } = normalize(payload)
+    try {
+      return group.seal(uri, kind, args, kwargs, { dialect: 'ppt' })
+    } catch (e) {
+      if (e.code === 'WAMPE2E_KEY_NOT_FOUND') return null
+      throw e
+    }
+  }
+
+  /** Arguments as they arrived, the ppt payload wampy decoded back to its bytes. */
+  const rawArgs = (argsList) => (Array.isArray(argsList) ? argsList.map((a) => (a instanceof Sealed ? a.bytes : a)) : argsList)
+
+  /**
+   * The GS1 decision for what arrived: `{ how, uri, r }`, `how` being `'open'`
+   * (a GS1 envelope `r` for `uri`), `'plain'`/`'exempt'` (deliver as it is) or
+   * `'keyring'` (the keyring decides); throws a refusal.
+   */
+  const gs1Arrival = (arrival, { details, argsList, argsDict }, requestGs1) => {
+    const uri = arrival.kind === 'event' || arrival.kind === 'invocation'
+      ? wampe2e.inbound(NO_KEYS, { ...arrival, sealed: true }).uri
+      : arrival.localUri
+    const r = wampe2e.readEnvelope(details, rawArgs(argsList), argsDict)
+    const how = group.inbound({ kind: arrival.kind, uri, scheme: r.scheme, requestGs1, strict, base: gs1.base })
+    return { how, uri, r }
+  }
+
+  /**
+   * Opens a GS1 event or call, holding it while its session's key is fetched:
+   * resolves to what `open` returned, rejects with the refusal.
+   */
+  const gs1Open = (uri, kind, r) => new Promise((resolve, reject) => {
+    const attempt = () => {
+      try {
+        resolve(group.open(uri, kind, r.keyId, r.envelope))
+      } catch (err) {
+        if (err.code !== 'WAMPE2E_UNKNOWN_SESSION') return reject(err)
+        try {
+          gs1.hold(uri, kind, r.envelope, { retry: attempt, refuse: reject })
+        } catch (e) {
+          reject(e)
+        }
+      }
+    }
+    attempt()
+  })
+
+  /** A GS1 call's answer opened: `{ args, kwargs }`, or null to deliver it as it is; throws a refusal. */
+  const gs1Answer = (kind, uri, callHash, message) => {
+    const a = gs1Arrival({ kind, localUri: uri }, message, callHash !== null)
+    if (a.how === 'open') {
+      const replyKind = kind === 'error' ? 'error' : (message.details && message.details.progress ? 'progress' : 'result')
+      const o = group.openReply(callHash || NO_CALL, replyKind, uri, a.r.keyId, a.r.envelope)
+      return { args: o.args ?? undefined, kwargs: o.kwargs ?? undefined, callee: o.callee }
+    }
+    if (a.how === 'keyring') return undefined
+    return null
+  }
+
   const publish = wampy.publish.bind(wampy)
   wampy.publish = async (topic, payload, advancedOptions) => {
+    const g = gs1Seal('event', topic, payload)
+    if (g) return publish(topic, sealedPayload(g), { ...advancedOptions, ...g.attributes })
+    if (isKeyUri(topic)) return publish(topic, payload, advancedOptions)
     const env = seal('originator', topic, payload)
     if (!env) return publish(topic, payload, advancedOptions)
     return publish(topic, sealedPayload(env), { ...advancedOptions, ...pptOptions(env) })
@@ -182,6 +260,25 @@ function attachWampy (wampy, keyring, options = {}) {
     const handler = typeof onEvent === 'function' ? onEvent : onEvent && onEvent.onEvent
     const match = (advancedOptions && advancedOptions.match) || 'exact'
     const wrapped = async (ev) => {
+      if (gs1) {
+        let a
+        try {
+          a = gs1Arrival({ kind: 'event', localUri: topic, match, routerUri: routerUri(ev.details, 'topic') }, ev, false)
+        } catch (err) {
+          return refused('event', err, ev)
+        }
+        if (a.how === 'plain' || a.how === 'exempt') return handler(ev)
+        if (a.how === 'open') {
+          let o
+          try {
+            o = await gs1Open(a.uri, 'event', a.r)
+          } catch (err) {
+            return refused('event', err, ev)
+          }
+          const wampe2eInfo = { sender: o.sender, sessionId: o.sessionId, index: o.index }
+          return handler({ ...ev, details: { ...ev.details, wampe2e: wampe2eInfo }, argsList: o.args ?? undefined, argsDict: o.kwargs ?? undefined })
+        }
+      }
       let p
       try {
         p = open({ kind: 'event', localUri: topic, match, routerUri: routerUri(ev.details, 'topic') }, ev)
@@ -250,8 +347,87 @@ function attachWampy (wampy, keyring, options = {}) {
     return opts
   }
 
+  /** A GS1 call's options: the envelope's attributes, progressive results opened. */
+  const gs1CallOptions = (topic, g, advancedOptions, state) => {
+    const opts = { ...advancedOptions, ...g.attributes }
+    const onProgress = advancedOptions && advancedOptions.progress_callback
+    if (typeof onProgress === 'function') {
+      opts.progress_callback = (res) => {
+        if (state.refused) return
+        let p
+        try {
+          p = gs1Answer('result', topic, g.callHash, res)
+        } catch (e) {
+          state.refused = e
+          return refused('result', e, res)
+        }
+        if (!p) return onProgress(res)
+        return onProgress({ ...res, details: { ...res.details, wampe2e: { callee: p.callee } }, argsList: p.args, argsDict: p.kwargs })
+      }
+    }
+    return opts
+  }
+
+  /** A GS1 call's answer opened, or its refusal; the pending call is forgotten unless it opened. */
+  const gs1Answered = async (topic, g, result, state) => {
+    const forget = () => group.forgetCall(g.callHash)
+    let res
+    try {
+      res = await result
+    } catch (err) {
+      if (state.refused) {
+        forget()
+        throw refusal(state.refused)
+      }
+      if (!err || !('errorUri' in err)) {
+        forget()
+        throw err
+      }
+      let p
+      try {
+        if (typeof err.errorUri !== 'string') throw invalidMessage('the error URI is not a string')
+        p = gs1Answer('error', err.errorUri, g.callHash, err)
+      } catch (e) {
+        forget()
+        refused('error', e, err)
+        throw refusal(e)
+      }
+      if (!p) {
+        forget()
+        throw err
+      }
+      err.argsList = p.args
+      err.argsDict = p.kwargs
+      err.details = { ...err.details, wampe2e: { callee: p.callee } }
+      throw err
+    }
+    if (state.refused) {
+      forget()
+      throw refusal(state.refused)
+    }
+    let p
+    try {
+      p = gs1Answer('result', topic, g.callHash, res)
+    } catch (e) {
+      forget()
+      refused('result', e, res)
+      throw refusal(e)
+    }
+    if (!p) {
+      forget()
+      return res
+    }
+    return { ...res, details: { ...res.details, wampe2e: { callee: p.callee } }, argsList: p.args, argsDict: p.kwargs }
+  }
+
   const call = wampy.call.bind(wampy)
   wampy.call = async (topic, payload, advancedOptions) => {
+    const g = gs1Seal('call', topic, payload)
+    if (g) {
+      const state = { refused: null }
+      return gs1Answered(topic, g, call(topic, sealedPayload(g), gs1CallOptions(topic, g, advancedOptions, state)), state)
+    }
+    if (isKeyUri(topic)) return call(topic, payload, advancedOptions)
     const env = seal('originator', topic, payload)
     const state = { refused: null }
     const opts = callOptions(topic, env, advancedOptions, state)
@@ -261,6 +437,10 @@ function attachWampy (wampy, keyring, options = {}) {
   if (typeof wampy.progressiveCall === 'function') {
     const progressiveCall = wampy.progressiveCall.bind(wampy)
     wampy.progressiveCall = (topic, payload, advancedOptions) => {
+      if (gs1 && !isKeyUri(topic) && group.select(topic)) {
+        // Each chunk would be a call of its own under GS1: not supported.
+        throw Object.assign(new Error(`progressive calls are not supported on GS1 URIs (${topic})`), { code: 'WAMPE2E_INVALID_ARGUMENT' })
+      }
       const env = seal('originator', topic, payload)
       const state = { refused: null }
       const opts = callOptions(topic, env, advancedOptions, state)
@@ -284,6 +464,26 @@ function attachWampy (wampy, keyring, options = {}) {
     const handler = typeof rpc === 'function' ? rpc : rpc && rpc.rpc
     const match = (advancedOptions && advancedOptions.match) || 'exact'
     const wrapped = async (inv) => {
+      if (gs1) {
+        let a
+        try {
+          a = gs1Arrival({ kind: 'invocation', localUri: topic, match, routerUri: routerUri(inv.details, 'procedure') }, inv, false)
+        } catch (err) {
+          refused('invocation', err, inv)
+          throw refusal(err)
+        }
+        if (a.how === 'plain' || a.how === 'exempt') return handler(inv)
+        if (a.how === 'open') {
+          let o
+          try {
+            o = await gs1Open(a.uri, 'call', a.r)
+          } catch (err) {
+            refused('invocation', err, inv)
+            throw refusal(err) // answered with the code only: the handler never sees it
+          }
+          return gs1Invoke(handler, inv, o)
+        }
+      }
       let p
       try {
         p = open({ kind: 'invocation', localUri: topic, match, routerUri: routerUri(inv.details, 'procedure') }, inv)
@@ -335,6 +535,95 @@ function attachWampy (wampy, keyring, options = {}) {
     }
     const callbacks = typeof rpc === 'function' ? wrapped : { ...rpc, rpc: wrapped }
     return register(topic, callbacks, advancedOptions)
+  }
+
+  /**
+   * Runs `handler` on an opened GS1 invocation `o`: `details.wampe2e.sender` is
+   * the caller's authenticated identity; every reply (progressive ones, the
+   * final result, an application error) is sealed with `sealReply`.
+   */
+  const gs1Invoke = async (handler, inv, o) => {
+    const invocation = o.invocation
+    const sealGs1Result = (result, progress) => {
+      let env
+      try {
+        const { args, kwargs } = normalize(result)
+        env = group.sealReply(invocation, progress ? 'progress' : 'result', args, kwargs, null, { dialect: 'ppt' })
+      } catch (err) {
+        throw refusal(err, UNSEALABLE)
+      }
+      const resultOptions = isPlainObject(result) && isPlainObject(result.options) ? result.options : {}
+      return { options: { ...withoutPpt(resultOptions), ...env.attributes }, ...sealedPayload(env) }
+    }
+    const sealGs1Error = (e) => {
+      const uri = (e && typeof e.error === 'string' && e.error) || 'wamp.error.invocation_exception'
+      let env
+      try {
+        env = group.sealReply(invocation, 'error', (e && e.argsList) ?? null, (e && e.argsDict) ?? null, uri, { dialect: 'ppt' })
+      } catch (err) {
+        return refusal(err, UNSEALABLE)
+      }
+      return { error: uri, details: { ...withoutPpt(e && e.details), ...env.attributes }, argsList: [env.payload] }
+    }
+    let over = false
+    const sendError = (e) => {
+      if (over) return
+      over = true
+      return inv.error_handler(e)
+    }
+    const args = {
+      ...inv,
+      details: { ...inv.details, wampe2e: { sender: o.sender, sessionId: o.sessionId, index: o.index } },
+      argsList: o.args ?? undefined,
+      argsDict: o.kwargs ?? undefined,
+      result_handler: (result) => {
+        if (over) return
+        const progress = isPlainObject(result) && isPlainObject(result.options) && result.options.progress === true
+        let out
+        try {
+          out = sealGs1Result(result, progress)
+        } catch (e) {
+          return sendError(e)
+        }
+        if (!progress) over = true
+        return inv.result_handler(out)
+      },
+      error_handler: (e) => sendError(sealGs1Error(e))
+    }
+    let result
+    try {
+      result = await handler(args)
+    } catch (e) {
+      if (over) return NEVER
+      over = true
+      throw sealGs1Error(e)
+    }
+    if (over) return NEVER
+    over = true
+    return sealGs1Result(result, false)
+  }
+
+  if (gs1) {
+    // This peer's key procedure (§11.4), registered once connected: `connect()`
+    // resolves when it is.
+    const connect = wampy.connect.bind(wampy)
+    wampy.connect = async (...a) => {
+      const r = await connect(...a)
+      await register(gs1.procedure, ({ argsList }) => {
+        try {
+          return { argsList: [gs1.answer(argsList)] }
+        } catch (err) {
+          refused('invocation', err, { procedure: gs1.procedure })
+          throw refusal(err)
+        }
+      })
+      return r
+    }
+    const disconnect = wampy.disconnect.bind(wampy)
+    wampy.disconnect = (...a) => {
+      gs1.close()
+      return disconnect(...a)
+    }
   }
 
   /** A handler's result sealed as the YIELD wampy sends; throws the refusal if it cannot be. */
