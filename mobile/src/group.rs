@@ -7,7 +7,7 @@
 
 use crate::{
     entries_from_core, entries_to_core, from_core, to_core, to_json, MapEntry, OpenedJson,
-    OpenedValues, PayloadValue, Result,
+    OpenedValues, PayloadValue, Result, Wampe2eError,
 };
 use std::sync::{Arc, Mutex};
 use wampe2e::group::{self as core, IdentityKey, DEFAULT_KEY_PROCEDURE_BASE};
@@ -817,5 +817,176 @@ impl Group {
             index: s.index,
             not_after_ms: s.not_after_ms,
         })
+    }
+}
+
+// ---------------------------------------------------------------------- held
+
+/// The bounds of a `Held` queue (§11.6; start from `defaultHeldLimits()`).
+#[derive(uniffi::Record, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldLimits {
+    /// Messages held per session (at least 1).
+    pub max_per_session: u64,
+    /// Messages held in all (at least 1).
+    pub max_total: u64,
+    /// How long a fetch may take, and how long its failure is remembered (at least 1).
+    pub max_wait_ms: u64,
+}
+
+/// The default bounds (256 per session, 4096 in all, 10 s).
+#[uniffi::export]
+pub fn default_held_limits() -> HeldLimits {
+    let d = core::HeldLimits::default();
+    HeldLimits {
+        max_per_session: d.max_per_session as u64,
+        max_total: d.max_total as u64,
+        max_wait_ms: d.max_wait_ms,
+    }
+}
+
+/// A key fetch to make: CALL `procedure` with `request` as its one binary
+/// argument, then `acceptKeyResponse(requestHash, <the RESULT's binary>)` and
+/// `release(requestHash)`, or `fail`.
+#[derive(uniffi::Record, Debug, Clone, PartialEq, Eq)]
+pub struct GroupFetch {
+    /// The sender's key procedure, `<base>.<fingerprint>`.
+    pub procedure: String,
+    /// The signed key request.
+    pub request: Vec<u8>,
+    /// SHA-256 of the request: names the fetch.
+    pub request_hash: Vec<u8>,
+    /// The sender asked (32-byte public key).
+    pub sender: Vec<u8>,
+    /// The 16-byte session asked for.
+    pub session_id: Vec<u8>,
+}
+
+/// The error a key fetch ends with when the key procedure answered the ERROR
+/// `errorUri` (§11.4): a refusal's own code, `KeyFetchFailed` for any other
+/// WAMP error. Returned, not thrown: pass it to `Held.fail`.
+#[uniffi::export]
+pub fn fetch_error(error_uri: String) -> Wampe2eError {
+    let code = core::fetch_error_code(&error_uri);
+    Error::new(
+        code,
+        format!("the key procedure answered the ERROR {error_uri:?}"),
+    )
+    .into()
+}
+
+/// Messages held while their session's key is fetched (§11.6, the core's
+/// `group::Held`), by ticket: the caller keeps ticket → message (for an EVENT or
+/// INVOCATION: its URI, kind, envelope and key id) and opens the released ones.
+/// Thread-safe.
+#[derive(Debug, uniffi::Object)]
+#[uniffi::export(Debug)]
+pub struct Held(Mutex<core::Held<u64>>);
+
+impl Held {
+    fn queue(&self) -> std::sync::MutexGuard<'_, core::Held<u64>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[uniffi::export]
+impl Held {
+    /// An empty queue with `limits` (default: the defaults), fetching from key
+    /// procedures under `base` (default `wampe2e.key`).
+    /// Errors: `InvalidArgument` (a bound of 0, an empty base).
+    #[uniffi::constructor(default(limits = None, base = None))]
+    pub fn new(limits: Option<HeldLimits>, base: Option<String>) -> Result<Arc<Self>> {
+        let limits = match limits {
+            None => core::HeldLimits::default(),
+            Some(l) => core::HeldLimits {
+                max_per_session: usize::try_from(l.max_per_session).unwrap_or(usize::MAX),
+                max_total: usize::try_from(l.max_total).unwrap_or(usize::MAX),
+                max_wait_ms: l.max_wait_ms,
+            },
+        };
+        Ok(Arc::new(Held(Mutex::new(core::Held::new(
+            limits,
+            base.as_deref(),
+        )?))))
+    }
+
+    /// Holds the message `ticket`, whose `envelope` of `kind` arrived for `uri`
+    /// and that `open` refused with `UnknownSession`: returns the fetch to make
+    /// now, or null when it waits behind one under way.
+    /// Errors (the message is then not held; report it with the error):
+    /// `HoldOverflow`, the error a fetch of the same session failed with in the
+    /// last `maxWaitMs`, `Malformed`, `WrongVersion`, `WrongKind`, `KeyNotFound`,
+    /// `UntrustedSender`, `RandomFailed`.
+    pub fn hold(
+        &self,
+        group: Arc<Group>,
+        uri: String,
+        kind: GroupKind,
+        envelope: Vec<u8>,
+        ticket: u64,
+        now_ms: u64,
+    ) -> Result<Option<GroupFetch>> {
+        let h = self
+            .queue()
+            .hold(&group.0, &uri, kind.into(), &envelope, ticket, now_ms)?;
+        Ok(match h {
+            core::Hold::Waiting => None,
+            core::Hold::Fetch(f) => Some(GroupFetch {
+                procedure: f.procedure,
+                request: f.request,
+                request_hash: f.request_hash.to_vec(),
+                sender: f.sender.as_bytes().to_vec(),
+                session_id: f.session_id.to_vec(),
+            }),
+        })
+    }
+
+    /// The tickets held behind the fetch `requestHash`, in the sender's order,
+    /// once `acceptKeyResponse` accepted its answer: open each now (each may
+    /// still fail on its own, e.g. `Replayed`). Empty if the fetch is not under
+    /// way. Errors: `InvalidArgument` (not 32 bytes).
+    pub fn release(&self, request_hash: Vec<u8>) -> Result<Vec<u64>> {
+        Ok(self
+            .queue()
+            .release(&fixed::<32>("requestHash", &request_hash)?))
+    }
+
+    /// Ends the fetch `requestHash` with `error` (what `acceptKeyResponse` threw,
+    /// or `fetchError(errorUri)` for an ERROR answer), cancels the group's pending
+    /// request and returns its tickets, to report with `error`. The session's
+    /// further messages are refused with it for `maxWaitMs`.
+    /// Errors: `InvalidArgument` (not 32 bytes).
+    pub fn fail(
+        &self,
+        group: Arc<Group>,
+        request_hash: Vec<u8>,
+        error: Wampe2eError,
+        now_ms: u64,
+    ) -> Result<Vec<u64>> {
+        let h = fixed::<32>("requestHash", &request_hash)?;
+        Ok(self.queue().fail(&group.0, &h, error.code(), now_ms))
+    }
+
+    /// Ends every fetch under way for `maxWaitMs` or longer with
+    /// `KeyFetchFailed` (as `fail`); returns their tickets. Call it from a timer.
+    pub fn expire(&self, group: Arc<Group>, now_ms: u64) -> Vec<u64> {
+        self.queue().expire(&group.0, now_ms)
+    }
+
+    /// Whether the fetch `requestHash` is under way.
+    /// Errors: `InvalidArgument` (not 32 bytes).
+    pub fn is_fetching(&self, request_hash: Vec<u8>) -> Result<bool> {
+        Ok(self
+            .queue()
+            .is_fetching(&fixed::<32>("requestHash", &request_hash)?))
+    }
+
+    /// Messages held in all.
+    pub fn len(&self) -> u64 {
+        self.queue().len() as u64
+    }
+
+    /// Fetches under way.
+    pub fn fetches(&self) -> u64 {
+        self.queue().fetches() as u64
     }
 }

@@ -128,6 +128,61 @@ impl std::fmt::Display for Wampe2eError {
 impl std::error::Error for Wampe2eError {}
 
 impl Wampe2eError {
+    /// The core's code of this error (the stable number), e.g. to end a held
+    /// key fetch with it.
+    pub(crate) fn code(&self) -> ErrorCode {
+        use Wampe2eError::*;
+        match self {
+            InvalidKey { .. } => ErrorCode::InvalidKey,
+            KeyNotFound { .. } => ErrorCode::KeyNotFound,
+            KeyIncomplete { .. } => ErrorCode::KeyIncomplete,
+            WrongKeyKind { .. } => ErrorCode::WrongKeyKind,
+            DecryptionFailed { .. } => ErrorCode::DecryptionFailed,
+            TruncatedCiphertext { .. } => ErrorCode::TruncatedCiphertext,
+            UriMismatch { .. } => ErrorCode::UriMismatch,
+            MissingUri { .. } => ErrorCode::MissingUri,
+            UnknownScheme { .. } => ErrorCode::UnknownScheme,
+            UnknownCipher { .. } => ErrorCode::UnknownCipher,
+            UnknownSerializer { .. } => ErrorCode::UnknownSerializer,
+            InvalidUtf8 { .. } => ErrorCode::InvalidUtf8,
+            InvalidJson { .. } => ErrorCode::InvalidJson,
+            InvalidCbor { .. } => ErrorCode::InvalidCbor,
+            InvalidMsgpack { .. } => ErrorCode::InvalidMsgpack,
+            InvalidBase64 { .. } => ErrorCode::InvalidBase64,
+            InvalidPayload { .. } => ErrorCode::InvalidPayload,
+            UnsupportedValue { .. } => ErrorCode::UnsupportedValue,
+            PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            InvalidEnvelope { .. } => ErrorCode::InvalidEnvelope,
+            RandomFailed { .. } => ErrorCode::RandomFailed,
+            InvalidMessage { .. } => ErrorCode::InvalidMessage,
+            NullArgument { .. } => ErrorCode::NullArgument,
+            Panic { .. } => ErrorCode::Panic,
+            InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            UnexpectedPlaintext { .. } => ErrorCode::UnexpectedPlaintext,
+            Reflected { .. } => ErrorCode::Reflected,
+            PatternMismatch { .. } => ErrorCode::PatternMismatch,
+            KeyExhausted { .. } => ErrorCode::KeyExhausted,
+            BadSignature { .. } => ErrorCode::BadSignature,
+            UntrustedSender { .. } => ErrorCode::UntrustedSender,
+            UnknownSession { .. } => ErrorCode::UnknownSession,
+            Replayed { .. } => ErrorCode::Replayed,
+            TooOld { .. } => ErrorCode::TooOld,
+            IndexJump { .. } => ErrorCode::IndexJump,
+            SessionExpired { .. } => ErrorCode::SessionExpired,
+            KeyRequestStale { .. } => ErrorCode::KeyRequestStale,
+            KeyRefused { .. } => ErrorCode::KeyRefused,
+            Unsolicited { .. } => ErrorCode::Unsolicited,
+            ShareMismatch { .. } => ErrorCode::ShareMismatch,
+            OutOfOrder { .. } => ErrorCode::OutOfOrder,
+            WrongVersion { .. } => ErrorCode::WrongVersion,
+            Malformed { .. } => ErrorCode::Malformed,
+            KeyIdMismatch { .. } => ErrorCode::KeyIdMismatch,
+            WrongKind { .. } => ErrorCode::WrongKind,
+            HoldOverflow { .. } => ErrorCode::HoldOverflow,
+            KeyFetchFailed { .. } => ErrorCode::KeyFetchFailed,
+        }
+    }
+
     /// The detail message.
     fn detail(&self) -> &str {
         use Wampe2eError::*;

@@ -78,6 +78,14 @@ fun reachGs1Codes(expect: (Int, () -> Unit) -> Unit) {
     bob.sealReply(inv, GroupKind.PROGRESS, groupPlaintext(uri, null, null))
     val p1 = bob.sealReply(inv, GroupKind.PROGRESS, groupPlaintext(uri, null, null))
     expect(41) { alice.openReply(call.callHash!!, GroupKind.PROGRESS, p1) }
+    // Held messages: a full queue, and a failed fetch.
+    val held = Held(defaultHeldLimits().copy(maxPerSession = 1uL))
+    val fresh = Group(Identity.generate())
+    entry("com.example.", listOf(alice), listOf(fresh), fresh)
+    val fetch = held.hold(fresh, uri, GroupKind.EVENT, e0, 1uL, T0)!!
+    expect(46) { held.hold(fresh, uri, GroupKind.EVENT, sealed[1].envelope, 2uL, T0) }
+    assertEquals(listOf(1uL), held.fail(fresh, fetch.requestHash, fetchError("wamp.error.no_such_procedure"), T0))
+    expect(47) { held.hold(fresh, uri, GroupKind.EVENT, sealed[1].envelope, 2uL, T0) }
 }
 
 class Gs1Test {
@@ -170,6 +178,87 @@ class Gs1Test {
         check(opened.sender.contentEquals(alice.publicKey()))  // the signer, not what the router says
         // The same envelope again: Wampe2eException.Replayed.
         assertThrows<Wampe2eException.Replayed> { bob.open("com.example.topic", GroupKind.EVENT, sealed.envelope, now, sealed.keyId) }
+    }
+
+    @Test
+    fun heldEventsOpenInOrderAfterOneFetch() {
+        val alice = Group(Identity.generate())
+        val bob = Group(Identity.generate())
+        entry("com.example.", listOf(alice), listOf(bob), alice, bob)
+        val held = Held()
+        // ticket -> the message, kept by the application.
+        val messages = (0 until 3).associate {
+            it.toULong() to alice.sealPayload(uri, GroupKind.EVENT, listOf(PayloadValue.Int(it.toLong())), null, T0)
+        }
+        var fetch: GroupFetch? = null
+        for (t in listOf(1uL, 2uL, 0uL)) {   // index 0 arrives last
+            val m = messages[t]!!
+            assertThrows<Wampe2eException.UnknownSession> { bob.open(uri, GroupKind.EVENT, m.envelope, T0, m.keyId) }
+            val f = held.hold(bob, uri, GroupKind.EVENT, m.envelope, t, T0)
+            if (t == 1uL) fetch = f else assertNull(f)   // one fetch per session
+        }
+        val f = fetch!!
+        assertEquals(alice.identity().keyProcedure(), f.procedure)
+        assertArrayEquals(alice.publicKey(), f.sender)
+        assertArrayEquals(messages[0uL]!!.sessionId, f.sessionId)
+        assertEquals(3uL, held.len())
+        assertEquals(1uL, held.fetches())
+        assertTrue(held.isFetching(f.requestHash))
+        // The key procedure's RESULT, accepted, releases the tickets in the sender's order.
+        bob.acceptKeyResponse(f.requestHash, alice.answerKeyRequest(f.request, T0 + 1uL), T0 + 2uL)
+        val released = held.release(f.requestHash)
+        assertEquals(listOf(0uL, 1uL, 2uL), released)
+        assertEquals(0uL, held.len())
+        assertFalse(held.isFetching(f.requestHash))
+        // The fetch asked from the first held message's index (1, §11.6): index 0,
+        // which arrived after the request was made, is below the share.
+        assertThrows<Wampe2eException.TooOld> { bob.open(uri, GroupKind.EVENT, messages[0uL]!!.envelope, T0 + 3uL) }
+        for (t in released.drop(1)) {
+            val m = messages[t]!!
+            assertEquals("[$t]", groupPayloadJson(uri, bob.open(uri, GroupKind.EVENT, m.envelope, T0 + 3uL, m.keyId).plaintext).argsJson)
+        }
+        assertEquals(listOf<ULong>(), held.release(f.requestHash))
+    }
+
+    @Test
+    fun heldFetchFailures() {
+        val alice = Group(Identity.generate())
+        val bob = Group(Identity.generate())
+        entry("com.example.", listOf(alice), listOf(bob), alice, bob)
+        val held = Held(defaultHeldLimits().copy(maxWaitMs = 1000uL), "my.keys")
+        val m = alice.seal(uri, GroupKind.EVENT, groupPlaintext(uri, null, null), T0)
+
+        // A response acceptKeyResponse refuses ends the fetch with that error.
+        val f = held.hold(bob, uri, GroupKind.EVENT, m.envelope, 7uL, T0)!!
+        assertEquals("my.keys." + alice.identity().fingerprint(), f.procedure)
+        val forged = flipped(alice.answerKeyRequest(f.request, T0), 100)
+        val e = assertThrows<Wampe2eException.BadSignature> { bob.acceptKeyResponse(f.requestHash, forged, T0) }
+        assertEquals(listOf(7uL), held.fail(bob, f.requestHash, e, T0))
+        assertEquals(0uL, bob.pendingKeyRequests())
+        // For maxWaitMs the session is refused with it, without a new request...
+        assertThrows<Wampe2eException.BadSignature> { held.hold(bob, uri, GroupKind.EVENT, m.envelope, 8uL, T0 + 999uL) }
+        assertEquals(0uL, bob.pendingKeyRequests())
+        // ...then asked again; a refusal URI from the key procedure is its code.
+        val f2 = held.hold(bob, uri, GroupKind.EVENT, m.envelope, 9uL, T0 + 1000uL)!!
+        val refused = fetchError("wampe2e.error.key_refused")
+        assertTrue(refused is Wampe2eException.KeyRefused)
+        assertTrue(fetchError("wamp.error.no_such_procedure") is Wampe2eException.KeyFetchFailed)
+        assertEquals(listOf(9uL), held.fail(bob, f2.requestHash, refused, T0 + 1000uL))
+        assertThrows<Wampe2eException.KeyRefused> { held.hold(bob, uri, GroupKind.EVENT, m.envelope, 10uL, T0 + 1001uL) }
+
+        // No answer within maxWaitMs: KeyFetchFailed.
+        held.hold(bob, uri, GroupKind.EVENT, m.envelope, 11uL, T0 + 2000uL)!!
+        assertEquals(listOf<ULong>(), held.expire(bob, T0 + 2999uL))
+        assertEquals(listOf(11uL), held.expire(bob, T0 + 3000uL))
+        assertThrows<Wampe2eException.KeyFetchFailed> { held.hold(bob, uri, GroupKind.EVENT, m.envelope, 12uL, T0 + 3001uL) }
+
+        // Bounds.
+        assertThrows<Wampe2eException.InvalidArgument> { Held(defaultHeldLimits().copy(maxTotal = 0uL)) }
+        assertThrows<Wampe2eException.InvalidArgument> { Held(null, "") }
+        val one = Held(defaultHeldLimits().copy(maxTotal = 1uL))
+        one.hold(bob, uri, GroupKind.EVENT, m.envelope, 1uL, T0)
+        assertThrows<Wampe2eException.HoldOverflow> { one.hold(bob, uri, GroupKind.EVENT, m.envelope, 2uL, T0) }
+        assertThrows<Wampe2eException.KeyNotFound> { Held().hold(bob, "org.other", GroupKind.EVENT, m.envelope, 1uL, T0) }
     }
 
     @Test

@@ -271,8 +271,6 @@ class Wampe2eTest {
         29 to "KeyExhausted: needs 2^32 AES-256-GCM seals with one data key",
         35 to "IndexJump: needs 2^16 seals between two opens of one session (core/tests/group.rs and the vectors cover it)",
         40 to "ShareMismatch: needs a sender that signs a share not matching the request; the API's senders never do",
-        46 to "HoldOverflow: core's group::held (the held-message queue) has no mobile API yet",
-        47 to "KeyFetchFailed: core's group::held (the held-message queue) has no mobile API yet",
     )
 
     /** forged_plaintexts.json (gen_forged.py): plaintexts no binding seals itself,
@@ -312,7 +310,7 @@ class Wampe2eTest {
         expect(26) { decideInbound(opener, MessageKind.EVENT, "com.example.t", MatchPolicy.EXACT, null, false, false) }
         expect(27) { openPayload(sealer, Role.ORIGINATOR, "com.example.t", env.attributes, env.payload) }
         expect(28) { decideInbound(opener, MessageKind.EVENT, "com.example.t", MatchPolicy.EXACT, "com.example.u", true, false) }
-        // GS1 (Gs1Test.kt): 30-45 but IndexJump and ShareMismatch.
+        // GS1 (Gs1Test.kt): 30-47 but IndexJump and ShareMismatch.
         reachGs1Codes(::expect)
 
         // Over 64 MiB: refused before anything is decrypted.
