@@ -71,8 +71,9 @@ lint:
 
 test-rust:
 	$(CARGO) test --workspace --locked
-	@# the same vectors and round trips once more on the forced-scalar keystream path
-	WAMPE2E_FORCE_SCALAR=1 $(CARGO) test --locked -p wampe2e-tests -p wampe2e --test vectors --test roundtrip --test salsa20_simd
+	@# the same vectors and round trips once more on the forced-scalar keystream path,
+	@# with nonces from one getrandom call each (the nonce generator's fallback)
+	WAMPE2E_FORCE_SCALAR=1 WAMPE2E_FORCE_GETRANDOM=1 $(CARGO) test --locked -p wampe2e-tests -p wampe2e --test vectors --test roundtrip --test salsa20_simd --test nonce_fork
 
 # ---- Fuzzing (fuzz/, cargo-fuzz and libFuzzer; fuzz/README.md) ----
 

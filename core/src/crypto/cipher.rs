@@ -214,7 +214,7 @@ fn open_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(
 }
 
 fn fill_random(buf: &mut [u8]) -> Result<()> {
-    getrandom::getrandom(buf).or_else(|e| err(ErrorCode::RandomFailed, format!("getrandom: {e}")))
+    super::random::fill_nonce(buf)
 }
 
 fn split_mut(buf: &mut [u8], at: usize) -> Result<(&mut [u8], &mut [u8])> {

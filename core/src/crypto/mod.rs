@@ -10,5 +10,6 @@
 //! [`Cipher`]: crate::Cipher
 
 pub(crate) mod cipher;
+pub mod random;
 pub mod salsa20;
 pub mod secretbox;

@@ -175,6 +175,13 @@ pub(crate) fn random_array<const N: usize>() -> Result<Zeroizing<[u8; N]>> {
     Ok(b)
 }
 
+/// A 24-byte nonce from the nonce generator (`crypto::random`), not the system call.
+fn random_nonce() -> Result<[u8; 24]> {
+    let mut n = [0u8; 24];
+    crate::crypto::random::fill_nonce(&mut n)?;
+    Ok(n)
+}
+
 /// An opened event or call. `Debug` shows the plaintext's length, not its bytes.
 #[derive(Clone, PartialEq, Eq)]
 pub struct OpenedMessage {
@@ -583,7 +590,7 @@ impl Group {
             plaintext.len() + CALL_HEADER_LEN + TAG_LEN + SIGNATURE_LEN,
         )?;
         let entry = self.select_or_err(uri)?;
-        let nonce = random_array::<24>()?;
+        let nonce = random_nonce()?;
         let reply_secret = match kind {
             Kind::Call => Some(random_array::<32>()?),
             _ => None,
@@ -614,7 +621,7 @@ impl Group {
             session_id,
             index,
             timestamp_ms: now_ms,
-            nonce: *nonce,
+            nonce,
             reply_public: reply_secret.as_ref().map(|s| x25519_base(s)),
         };
         let parts = seal_parts(&self.identity, uri, &header, &key, plaintext)?;
@@ -778,7 +785,7 @@ impl Group {
             );
         }
         let esk = random_array::<32>()?;
-        let nonce = random_array::<24>()?;
+        let nonce = random_nonce()?;
         let parts = seal_reply_parts(
             &self.identity,
             invocation,
