@@ -83,6 +83,16 @@ func reachGs1Codes(_ expect: (Int, () throws -> Void) -> Void) throws {
     _ = try bob.sealReply(invocation: inv, kind: .progress, plaintext: empty)
     let p1 = try bob.sealReply(invocation: inv, kind: .progress, plaintext: empty)
     expect(41) { _ = try alice.openReply(callHash: call.callHash!, kind: .progress, envelope: p1) }
+    // Held messages: a full queue, and a failed fetch.
+    var limits = defaultHeldLimits()
+    limits.maxPerSession = 1
+    let held = try Held(limits: limits)
+    let fresh = try Group(identity: try Identity.generate())
+    try setEntry("com.example.", senders: [alice], receivers: [fresh], on: [fresh])
+    let fetch = try XCTUnwrap(try held.hold(group: fresh, uri: uri, kind: .event, envelope: e0, ticket: 1, nowMs: t0))
+    expect(46) { _ = try held.hold(group: fresh, uri: uri, kind: .event, envelope: sealed[1].envelope, ticket: 2, nowMs: t0) }
+    XCTAssertEqual(try held.fail(group: fresh, requestHash: fetch.requestHash, error: fetchError(errorUri: "wamp.error.no_such_procedure"), nowMs: t0), [1])
+    expect(47) { _ = try held.hold(group: fresh, uri: uri, kind: .event, envelope: sealed[1].envelope, ticket: 2, nowMs: t0) }
 }
 
 final class Gs1Tests: XCTestCase {
@@ -176,6 +186,44 @@ final class Gs1Tests: XCTestCase {
         // A second final reply answers nothing.
         assertThrowsCode(39) { _ = try carol.openReply(callHash: callHash, kind: .result, envelope: result) }
         XCTAssertEqual(carol.pendingCalls(), 0)
+    }
+
+    func testHeldEventsOpenAfterOneFetch() throws {
+        let alice = try Group(identity: try Identity.generate())
+        let bob = try Group(identity: try Identity.generate())
+        try setEntry("com.example.", senders: [alice], receivers: [bob], on: [alice, bob])
+        let held = try Held()
+        // ticket -> the message, kept by the application.
+        var messages: [UInt64: GroupSealed] = [:]
+        for i in 0..<3 {
+            messages[UInt64(i)] = try alice.sealPayload(uri: uri, kind: .event, args: [.int(value: Int64(i))], kwargs: nil, nowMs: t0)
+        }
+        var fetch: GroupFetch?
+        for t: UInt64 in [0, 1, 2] {
+            let m = messages[t]!
+            assertThrowsCode(32) { _ = try bob.open(uri: uri, kind: .event, envelope: m.envelope, nowMs: t0, keyId: m.keyId) }
+            let f = try held.hold(group: bob, uri: uri, kind: .event, envelope: m.envelope, ticket: t, nowMs: t0)
+            if t == 0 { fetch = f } else { XCTAssertNil(f) }
+        }
+        let f = try XCTUnwrap(fetch)
+        XCTAssertEqual(f.procedure, alice.identity().keyProcedure())
+        XCTAssertEqual(held.len(), 3)
+        XCTAssertEqual(held.fetches(), 1)
+        _ = try bob.acceptKeyResponse(requestHash: f.requestHash, response: try alice.answerKeyRequest(request: f.request, nowMs: t0), nowMs: t0)
+        let released = try held.release(requestHash: f.requestHash)
+        XCTAssertEqual(released, [0, 1, 2])
+        for t in released {
+            let m = messages[t]!
+            let o = try bob.open(uri: uri, kind: .event, envelope: m.envelope, nowMs: t0 + 1, keyId: m.keyId)
+            XCTAssertEqual(try groupPayloadJson(uri: uri, plaintext: o.plaintext).argsJson, "[\(t)]")
+        }
+        // A refusal from the key procedure ends a fetch with its code.
+        let carol = try Group(identity: try Identity.generate())
+        try setEntry("com.example.", senders: [alice], receivers: [carol], on: [carol])
+        let g = try XCTUnwrap(try held.hold(group: carol, uri: uri, kind: .event, envelope: messages[0]!.envelope, ticket: 9, nowMs: t0))
+        assertThrowsCode(38) { _ = try alice.answerKeyRequest(request: g.request, nowMs: t0) }
+        XCTAssertEqual(try held.fail(group: carol, requestHash: g.requestHash, error: fetchError(errorUri: "wampe2e.error.key_refused"), nowMs: t0), [9])
+        assertThrowsCode(38) { _ = try held.hold(group: carol, uri: uri, kind: .event, envelope: messages[1]!.envelope, ticket: 10, nowMs: t0) }
     }
 
     func testIdentitiesOfTheVectors() throws {

@@ -311,8 +311,6 @@ final class WampE2ETests: XCTestCase {
         29: "KeyExhausted: needs 2^32 AES-256-GCM seals with one data key",
         35: "IndexJump: needs 2^16 seals between two opens of one session (core/tests/group.rs and the vectors cover it)",
         40: "ShareMismatch: needs a sender that signs a share not matching the request; the API's senders never do",
-        46: "HoldOverflow: core's group::held (the held-message queue) has no mobile API yet",
-        47: "KeyFetchFailed: core's group::held (the held-message queue) has no mobile API yet",
     ]
 
     /// Every case of the generated `Wampe2eError`, one each (`codeOf` proves the
@@ -403,7 +401,7 @@ final class WampE2ETests: XCTestCase {
         expect(26) { _ = try decideInbound(keyring: opener, kind: .event, localUri: "com.example.t", matchPolicy: .exact, routerUri: nil, sealed: false, requestSealed: false) }
         expect(27) { _ = try openPayload(keyring: sealer, role: .originator, uri: "com.example.t", attributes: env.attributes, payload: env.payload) }
         expect(28) { _ = try decideInbound(keyring: opener, kind: .event, localUri: "com.example.t", matchPolicy: .exact, routerUri: "com.example.u", sealed: true, requestSealed: false) }
-        // GS1 (Gs1Tests.swift): 30-45 but IndexJump and ShareMismatch.
+        // GS1 (Gs1Tests.swift): 30-47 but IndexJump and ShareMismatch.
         try reachGs1Codes { want, block in expect(want, block) }
 
         // Over 64 MiB: refused before anything is decrypted.
