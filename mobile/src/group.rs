@@ -990,3 +990,17 @@ impl Held {
         self.queue().fetches() as u64
     }
 }
+
+/// The core's symbolic name of `error`'s code (`WAMPE2E_KEY_REFUSED`): the `code`
+/// kwarg of a key procedure's refusal, whose URI is `wampe2e.error.` + the name
+/// in lower case without `WAMPE2E_` (§11.4).
+#[uniffi::export]
+pub fn error_name(error: Wampe2eError) -> String {
+    error.code().name().to_owned()
+}
+
+/// The stable number of `error`'s code (1 …, never reused).
+#[uniffi::export]
+pub fn error_number(error: Wampe2eError) -> u32 {
+    error.code().as_u32()
+}

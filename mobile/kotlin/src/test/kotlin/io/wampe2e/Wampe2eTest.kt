@@ -353,6 +353,12 @@ class Wampe2eTest {
             .filter { Wampe2eException::class.java.isAssignableFrom(it) && it != Wampe2eException::class.java }
         val mapped = classes.map { codeOf(it.getConstructor(String::class.java).newInstance("detail") as Wampe2eException) }
         assertEquals((1..classes.size).toList(), mapped.sorted())
+        // errorNumber and errorName are the core's number and name of each case.
+        for (c in classes) {
+            val e = c.getConstructor(String::class.java).newInstance("detail") as Wampe2eException
+            assertEquals(codeOf(e), errorNumber(e).toInt())
+            assertEquals(codeName(e), errorName(e))
+        }
         assertEquals((1..classes.size).toSet() - unreachable.keys, reached,
             "reachable codes never reached: ${(1..classes.size).toSet() - unreachable.keys - reached}")
 
