@@ -1,9 +1,11 @@
 """A GS1 subscriber on Twisted for test_gs1_live.py: an Autobahn|Python session on
 the Twisted reactor, attached with a wampe2e.Group (no keyring), subscribed to one
-topic. Prints READY once subscribed and its key procedure is registered, then
-EVENT <first arg> <sender fingerprint> per event and REFUSED <code> per refusal.
+topic (and registered as a procedure answering who called it, if the config names
+one). Prints READY once subscribed and its key procedure is registered, then
+EVENT <first arg> <sender fingerprint> per event, INVOKED <caller fingerprint> per
+call and REFUSED <code> per refusal.
 
-    python gs1_twisted_peer.py '<{"url", "seed", "prefix", "senders", "receivers", "topic"}>'
+    python gs1_twisted_peer.py '<{"url", "seed", "prefix", "senders", "receivers", "topic"[, "procedure"]}>'
 """
 
 import json
@@ -40,6 +42,18 @@ class Peer(ApplicationSession):
             say("EVENT", n, sender.hex() if sender else "none")
 
         await self.subscribe(on_event, CONFIG["topic"])
+
+        if CONFIG.get("procedure"):
+            from twisted.internet import reactor
+            from twisted.internet.task import deferLater
+
+            async def whoami(*args):
+                await deferLater(reactor, 0.01, lambda: None)  # the identity survives an await
+                sender = gs1_sender()
+                say("INVOKED", sender.hex() if sender else "none")
+                return {"caller": sender.hex() if sender else None, "args": list(args)}
+
+            await self.register(whoami, CONFIG["procedure"])
         say("READY")
 
     def onDisconnect(self):

@@ -220,8 +220,8 @@ def test_a_one_publisher_three_subscribers_1000_events(router):
             p.group.set_entry(PREFIX, [pub.pk], everyone[1:])
         try:
             await pub.join(router)
-            for s in receivers:
-                await s.join(router, hold_max_per_session=2048)
+            for s, serializer in zip(receivers, ("cbor", "json")):  # binary as CBOR bytes and as JSON's "\u0000"+base64
+                await s.join(router, serializer, hold_max_per_session=2048)
                 await s.subscribe()
             await tw.start()
             rec = await Recorder().join(router)
@@ -360,6 +360,16 @@ def test_e_rpc_caller_identity_sealed_results_errors_and_progress(router):
             await callee.join(router)
             await other.join(router)
             await caller.join(router)
+            fetches = []
+            transport = callee.session._transport
+            callee_send = transport.send
+
+            def counting(msg):
+                if type(msg).__name__ == "Call":
+                    fetches.append(msg.procedure)
+                return callee_send(msg)
+
+            transport.send = counting
             guarded = caller.session.onMessage
 
             def record(msg):
@@ -418,6 +428,9 @@ def test_e_rpc_caller_identity_sealed_results_errors_and_progress(router):
             # the caller holds the call's reply secret.
             with pytest.raises(wampe2e.UnsolicitedError):
                 other.group.open_reply(bytes(32), replies[0][3], kind="result")
+            # The first INVOCATION was held while the callee fetched the caller's
+            # session (one fetch), and ran once the key arrived.
+            assert fetches == [caller.group.key_procedure()]
             assert caller.group.pending_calls == 0
             assert caller.refused == [] and callee.refused == []
         finally:
@@ -472,6 +485,97 @@ def test_f_held_not_dropped_refused_fetch_and_overflow(router):
             assert small.numbers() == [0, 1, 10, 11, 12] and fetches[id(small)] == 1
         finally:
             for p in (pub, sub, outsider, small):
+                p.leave()
+
+    run(main())
+
+
+def test_g_twisted_callee_learns_the_caller(router):
+    """A callee on Twisted: the INVOCATION is held while it fetches the caller's
+    session, then runs; gs1_sender() survives an await on the reactor."""
+
+    async def main():
+        caller = Peer()
+        tw = TwistedPeer(router, "com.gs1.", [caller.pk], [])
+        tw.config["receivers"] = [tw.pk.hex()]
+        tw.config["procedure"] = "com.gs1.tw.whoami"
+        caller.group.set_entry("com.gs1.", [caller.pk], [tw.pk])
+        try:
+            await caller.join(router)
+            await tw.start()
+            for i in range(3):
+                result = await asyncio.wait_for(caller.session.call("com.gs1.tw.whoami", i), TIMEOUT)
+                assert result == {"caller": caller.identity.fingerprint, "args": [i]}
+            invoked = lambda: [line for line in tw.lines if line.startswith("INVOKED")]  # noqa: E731
+            await tw.read_until(lambda: len(invoked()) >= 3, "3 INVOKED")
+            assert tw.refused == [] and caller.refused == []
+            assert invoked() == [f"INVOKED {caller.identity.fingerprint}"] * 3
+        finally:
+            await tw.close()
+            caller.leave()
+
+    run(main())
+
+
+def test_h_strict_plaintext_other_dialects_replays_and_strangers_refused(router):
+    """On a GS1 URI: plaintext is UnexpectedPlaintext, cryptobox InvalidEnvelope, a
+    replayed genuine envelope Replayed, an envelope from an identity the entry does
+    not list UntrustedSender; a plaintext CALL is answered with the refusal ERROR;
+    honest traffic keeps flowing."""
+
+    async def main():
+        from autobahn.wamp import cryptobox
+        from autobahn.wamp.types import EncodedPayload
+
+        pub, sub, stranger = Peer(), Peer(), Peer()
+        for p in (pub, sub):
+            p.trust(PREFIX, [pub], [sub])
+        stranger.trust(PREFIX, [stranger], [sub])
+        plain = None
+        try:
+            rec = await Recorder().join(router)
+            await pub.join(router)
+            await sub.join(router)
+            await stranger.join(router)
+            await sub.subscribe()
+            await sub.session.register(lambda x: x, "com.gs1.echo")
+            await publish(pub, [0])
+            await sub.until(lambda: len(sub.events) == 1, "the honest event")
+            plain = await join(router, "json")
+            await asyncio.wait_for(plain.publish(TOPIC, "forged", options=PublishOptions(acknowledge=True)), TIMEOUT)
+            ring = cryptobox.KeyRing(cryptobox.Key(originator_priv=cryptobox.KeyRing().generate_key()[0],
+                                                   responder_pub=cryptobox.KeyRing().generate_key()[1]))
+            plain.set_payload_codec(ring)
+            await asyncio.wait_for(plain.publish(TOPIC, "cryptobox", options=PublishOptions(acknowledge=True)), TIMEOUT)
+            # The router replays the genuine envelope it forwarded.
+            _algo, _ser, key, envelope, _a, _k = rec.events[0]
+
+            class Replay:
+                def encode(self, is_originating, uri, args=None, kwargs=None):
+                    return EncodedPayload(envelope, GS1_ENC_ALGO, "cbor", key)
+
+            plain.set_payload_codec(Replay())
+            await asyncio.wait_for(plain.publish(TOPIC, "replay", options=PublishOptions(acknowledge=True)), TIMEOUT)
+            plain.set_payload_codec(None)
+            await publish(stranger, [99])
+            with pytest.raises(ApplicationError) as e:
+                await asyncio.wait_for(plain.call("com.gs1.echo", "forged"), TIMEOUT)
+            assert e.value.error == "wampe2e.error.unexpected_plaintext"
+            assert e.value.kwargs == {"code": "WAMPE2E_UNEXPECTED_PLAINTEXT"} and list(e.value.args) == []
+            await publish(pub, [1])
+            await sub.until(lambda: len(sub.events) == 2, "the second honest event")
+            assert sub.numbers() == [0, 1]
+            assert sub.refused == [
+                ("WAMPE2E_UNEXPECTED_PLAINTEXT", "Event"),
+                ("WAMPE2E_INVALID_ENVELOPE", "Event"),
+                ("WAMPE2E_REPLAYED", "Event"),
+                ("WAMPE2E_UNTRUSTED_SENDER", "Event"),
+                ("WAMPE2E_UNEXPECTED_PLAINTEXT", "Invocation"),
+            ]
+        finally:
+            if plain is not None and plain.is_attached():
+                plain.leave()
+            for p in (pub, sub, stranger):
                 p.leave()
 
     run(main())
