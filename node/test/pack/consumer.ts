@@ -1,5 +1,5 @@
 // Type-checked against the packed package's index.d.ts (tsc --noEmit --strict).
-import { KeyRing, sealPayload, openPayload, generateKeypair, Envelope, SealOptions } from 'wampe2e'
+import { KeyRing, sealPayload, openPayload, generateKeypair, Envelope, SealOptions, Identity, Group, Held, readEnvelope, fetchErrorCode } from 'wampe2e'
 import { attachAutobahn, AutobahnOptions, errorUri } from 'wampe2e/adapters/autobahn'
 import { attachWampy, WampyOptions, CallRefusal } from 'wampe2e/adapters/wampy'
 
@@ -18,3 +18,17 @@ const attach = (session: { id: number }, wampy: { connect(): Promise<unknown> })
   [attachAutobahn(session, ring, autobahnOptions).id, attachWampy(wampy, ring, wampyOptions).connect()]
 const refusedCall = (e: CallRefusal): boolean => e.errorUri === errorUri(e.code) && e.argsDict.code === e.code
 console.log(typeof attach, typeof refusedCall)
+
+// GS1 group sessions and the adapters' GS1 options.
+const me: Identity = Identity.generate()
+const peer: Identity = Identity.fromSeed(new Uint8Array(32))
+const group: Group = new Group(me, { shareBacklog: 64 })
+group.setEntry('com.example.', [me.publicKey], [peer.fingerprint])
+const sealedEvent = group.seal('com.example.t', 'event', [1], null, { dialect: 'ppt' })
+const read = readEnvelope(sealedEvent.attributes, [sealedEvent.payload])
+const fetches: Held = new Held({ maxPerSession: 8 })
+console.log(sealedEvent.sessionId, read.scheme, fetches.size, fetchErrorCode('wampe2e.error.key_refused'), me.keyProcedure())
+const gs1Options: AutobahnOptions = { group, keyProcedureBase: 'wampe2e.key', holdMs: 5000, holdMaxPerSession: 16, holdMaxTotal: 64 }
+const gs1Wampy: WampyOptions = { group }
+const attachGs1 = (session: { id: number }): Promise<void> => attachAutobahn(session, null, gs1Options).wampe2eReady
+console.log(typeof attachGs1, gs1Wampy.group === group)
