@@ -15,7 +15,11 @@ session on plain Autobahn (no wampe2e) sees what the router sees.
      an application error and progressive results travel sealed;
   f. held, not dropped: events before the key are delivered after one fetch, in
      order; a refused fetch reports its events with KeyRefusedError; a full hold
-     queue reports HoldOverflowError.
+     queue reports HoldOverflowError;
+  g. a Twisted callee: its held INVOCATION runs once the key arrives, and it learns
+     the caller;
+  h. strictness on a GS1 URI: plaintext, cryptobox, a replay, an unlisted sender;
+  i. a fetch with no key procedure, and one never answered (hold_ms): KeyFetchFailed.
 
 Every router and process started is stopped, also when a test fails."""
 
@@ -576,6 +580,47 @@ def test_h_strict_plaintext_other_dialects_replays_and_strangers_refused(router)
             if plain is not None and plain.is_attached():
                 plain.leave()
             for p in (pub, sub, stranger):
+                p.leave()
+
+    run(main())
+
+
+def test_i_failed_and_unanswered_fetches_are_key_fetch_failed(router):
+    """No key procedure (the router's wamp.error.no_such_procedure), then a key
+    procedure that never answers (hold_ms passes): the held events are reported
+    with KeyFetchFailedError, nothing is delivered."""
+
+    async def main():
+        pub, lost, waiting = Peer(), Peer(), Peer()
+        for p in (pub, lost, waiting):
+            p.trust(PREFIX, [pub], [lost, waiting])
+        hanging = None
+        try:
+            await pub.join(router, key_procedure_base="elsewhere.key")  # not where receivers look
+            await lost.join(router)
+            await lost.subscribe()
+            await publish(pub, range(3))
+            await lost.until(lambda: len(lost.refused) >= 3, "3 refusals")
+            assert lost.events == [] and lost.refused == [("WAMPE2E_KEY_FETCH_FAILED", "Event")] * 3
+
+            hanging = await join(router)
+            never = asyncio.get_running_loop().create_future()
+
+            async def silent(*args):
+                return await never
+
+            await hanging.register(silent, pub.group.key_procedure())
+            await waiting.join(router, hold_ms=300)
+            await waiting.subscribe()
+            started = asyncio.get_running_loop().time()
+            await publish(pub, range(3, 6))
+            await waiting.until(lambda: len(waiting.refused) >= 3, "3 refusals")
+            assert asyncio.get_running_loop().time() - started >= 0.29
+            assert waiting.events == [] and waiting.refused == [("WAMPE2E_KEY_FETCH_FAILED", "Event")] * 3
+        finally:
+            if hanging is not None and hanging.is_attached():
+                hanging.leave()
+            for p in (pub, lost, waiting):
                 p.leave()
 
     run(main())

@@ -250,6 +250,9 @@ class _Guard:
         self.calls = {}  # CALL request id -> (procedure, sealed)
         self.sealed_invocations = set()  # INVOCATION request ids whose reply must be sealed
         self.gs1_calls = {}  # CALL request id -> _Call
+        # GS1 calls failed by a refused reply: their later replies are dropped
+        # (Autobahn treats a reply to a finished call as a protocol violation).
+        self.gs1_ended = set()
         self.gs1_invocations = {}  # INVOCATION request id -> wampe2e.Invocation
         self.transport = None
         self.original_send = None
@@ -499,9 +502,19 @@ class _Guard:
             return self.refusal(self.m.Call.MESSAGE_TYPE, msg.request, e)
         return msg
 
+    def gs1_dropped(self, msg):
+        """Whether ``msg`` answers a GS1 call already failed by a refusal (dropped)."""
+        if msg.request not in self.gs1_ended:
+            return False
+        if isinstance(msg, self.m.Error) or not msg.progress:
+            self.gs1_ended.discard(msg.request)
+        return True
+
     def result(self, msg):
         if msg.request in self.gs1_calls:
             return self.gs1_reply(msg)
+        if self.gs1_dropped(msg):
+            return None
         if msg.request not in self.session._call_reqs:
             return msg
         reply = self.answer(msg, "result", lambda procedure: procedure or self.session._call_reqs[msg.request].procedure)
@@ -512,6 +525,8 @@ class _Guard:
     def call_error(self, msg):
         if msg.request in self.gs1_calls:
             return self.gs1_reply(msg)
+        if self.gs1_dropped(msg):
+            return None
         if msg.request not in self.session._call_reqs:
             return msg
         reply = self.answer(msg, "error", lambda _procedure: msg.error)
@@ -680,6 +695,10 @@ class _Guard:
             self.gs1_calls.pop(msg.request, None)
             self.gs1.group.forget_call(call.call_hash)
             self.calls.pop(msg.request, None)
+            if not final:
+                if len(self.gs1_ended) >= 4096:
+                    self.gs1_ended.clear()
+                self.gs1_ended.add(msg.request)
             if msg.request not in self.session._call_reqs:
                 return None
             return self.refusal(m.Call.MESSAGE_TYPE, msg.request, e)
