@@ -92,8 +92,8 @@ test('ppt envelopes, data keys, aes256gcm, async variants', async () => {
 
 test('errors carry stable codes; values JSON cannot carry are TypeErrors naming the path', async () => {
   const codes = w.errorCodes()
-  assert.equal(Object.keys(codes).length, 45)
-  assert.deepEqual(Object.values(codes).sort((a, b) => a - b), Array.from({ length: 45 }, (_, i) => i + 1))
+  assert.equal(Object.keys(codes).length, 47)
+  assert.deepEqual(Object.values(codes).sort((a, b) => a - b), Array.from({ length: 47 }, (_, i) => i + 1))
   assert.equal(codes.WAMPE2E_URI_MISMATCH, 7)
   assert.equal(codes.WAMPE2E_UNEXPECTED_PLAINTEXT, 26)
   assert.equal(codes.WAMPE2E_REFLECTED, 27)
