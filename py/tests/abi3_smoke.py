@@ -21,6 +21,26 @@ try:
     raise AssertionError("a lone surrogate must not be sealed")
 except UnicodeEncodeError:
     pass
+# GS1: a key exchange through the held queue, an event and a call with its reply.
+pub, sub = w.Identity.generate(), w.Identity.from_cryptosign_seed(bytes(32))
+groups = [w.Group(pub), w.Group(sub)]
+for g in groups:
+    g.set_entry("com.", [pub.public_key, sub.public_key], [pub.public_key.hex(), sub.public_key.hex()])
+sealed = groups[0].seal("com.x", args, {"k": "v"})
+held = w.Held(groups[1])
+fetch = held.hold("com.x", "event", sealed.envelope, "first")
+groups[1].accept_key_response(fetch.request_hash, groups[0].answer_key_request(fetch.request))
+assert held.release(fetch.request_hash) == ["first"]
+opened = groups[1].open("com.x", sealed.envelope, key_id=sealed.key_id)
+assert (opened.args, opened.kwargs, opened.sender) == (args, {"k": "v"}, pub.public_key)
+call = groups[1].seal("com.x", [1], kind="call")
+request = groups[0].key_request(sub.public_key, "com.", session_id=call.session_id, from_index=call.index)
+groups[0].accept_key_response(request.request_hash, groups[1].answer_key_request(request.request))
+invocation = groups[0].open("com.x", call.envelope, kind="call").invocation
+reply = groups[1].open_reply(call.call_hash, groups[0].seal_reply(invocation, [2]), procedure="com.x")
+assert (reply.args, reply.callee, invocation.caller) == ([2], pub.public_key, sub.public_key)
+assert "seed" not in repr(pub) and pub.fingerprint in repr(pub)
+
 from wampe2e.autobahn import KeyRing  # noqa: E402  (importable without autobahn)
 
 assert KeyRing.__module__ == "wampe2e.autobahn"
