@@ -94,10 +94,10 @@ async function recorder (topic) {
     return receive(msg)
   }
   await session.subscribe(topic, () => {})
-  return { seen, connection }
+  return { seen, session, connection }
 }
 
-test('autobahn-js ⇄ Crossbar.io: 1000 GS1 events to two subscribers, each exactly once and in order; the router forwards envelopes only', async () => {
+test('autobahn-js ⇄ Crossbar.io: 1000 GS1 events to two subscribers, each exactly once and in order; the router forwards envelopes only, and injected plaintext or cryptobox is refused', async () => {
   const p = peers(['pub', 'sub1', 'sub2'])
   p.entry('com.example.gs1.', ['pub'], ['sub1', 'sub2'])
   const topic = 'com.example.gs1.topic'
@@ -142,6 +142,19 @@ test('autobahn-js ⇄ Crossbar.io: 1000 GS1 events to two subscribers, each exac
     assert.equal(m[5], undefined)
     assert.equal(Buffer.from(m[4]).includes(Buffer.from(SECRET)), false)
   }
+
+  // The router (here: a plain session) injects plaintext and a cryptobox payload
+  // on the GS1 topic: both subscribers refuse them, and deliver nothing.
+  const ring = new w.KeyRing()
+  ring.setSharedKey('com.example.', w.generateKeypair().secret)
+  const boxed = w.sealPayload(ring, 'originator', topic, ['injected'])
+  rec.session._send_wamp([16, 900001, {}, topic, ['injected']])
+  rec.session._send_wamp([16, 900002, boxed.attributes, topic, boxed.payload])
+  await until(() => refused.length >= 4, 10000, 'the refusals of the injected events')
+  await sleep(100)
+  assert.deepEqual(refused.sort(), ['WAMPE2E_INVALID_ENVELOPE', 'WAMPE2E_INVALID_ENVELOPE', 'WAMPE2E_UNEXPECTED_PLAINTEXT', 'WAMPE2E_UNEXPECTED_PLAINTEXT'])
+  assert.equal(got.sub1.length, N)
+  assert.equal(got.sub2.length, N)
   for (const c of [pub, sub1, sub2, rec]) c.connection.close()
 })
 
