@@ -38,6 +38,18 @@
  *
  * Binary payloads need a binary-capable serializer: msgpack, cbor, or
  * `wampJsonSerializer()` (WAMP-JSON: binary as "\u0000" + base64).
+ *
+ * GS1 group sessions (docs/gs1.md), with `{ group }` (the keyring may then be
+ * null): a URI an entry of the group covers is GS1's, whatever the keyring holds.
+ * PUBLISH and CALL are sealed with `group.seal` (`enc_algo: "x_wampe2e_gs1"`,
+ * §12.1), YIELD and ERROR replies to a GS1 invocation with `group.sealReply`.
+ * Incoming messages on a covered URI, and answers to a GS1 call, must be GS1
+ * envelopes (strict: plaintext is `WAMPE2E_UNEXPECTED_PLAINTEXT`; another dialect
+ * is `WAMPE2E_INVALID_ENVELOPE`). An EVENT or INVOCATION of a session not held yet
+ * is held while the sender's key procedure is called (once per session), then
+ * delivered in order; the handler finds the authenticated sender on
+ * `details.wampe2e`. The adapter registers this peer's key procedure
+ * (`session.wampe2eReady` resolves once it is) and answers it itself.
  */
 const wampe2e = require('../index.js')
 const { UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused } = require('./refusals.js')

@@ -35,6 +35,16 @@
  * rejects the call with an error whose `errorUri` is that URI and whose `code` is
  * the code. `onRefused` hears of each. `{ strict: false }` is for migrations only:
  * plaintext is then delivered on keyed URIs too (URIs are still checked).
+ *
+ * GS1 group sessions (docs/gs1.md), with `{ group }` (the keyring may then be
+ * null): a URI an entry of the group covers is GS1's, whatever the keyring holds,
+ * in the ppt dialect (`ppt_scheme: "x_wampe2e"`, `ppt_serializer: "cbor"`,
+ * `ppt_cipher: "x_gs1"`, §12.1). Events, calls and every reply are sealed with the
+ * group; incoming ones on a covered URI, and answers to a GS1 call, must be GS1
+ * envelopes. An event or invocation of a session not held yet waits (held) while
+ * the sender's key procedure is called, then reaches the handler in order, with the
+ * authenticated sender on `details.wampe2e`. `connect()` also registers this
+ * peer's key procedure, which the adapter answers itself.
  */
 const wampe2e = require('../index.js')
 const { UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused } = require('./refusals.js')

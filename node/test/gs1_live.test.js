@@ -71,7 +71,8 @@ after(() => {
 function autobahnSession (options) {
   return new Promise((resolve, reject) => {
     const connection = new autobahn.Connection({
-      url: crossbar.url, realm: 'realm1', serializers: [new autobahn.serializer.CBORSerializer()], max_retries: 0, use_deferred: progressDeferred
+      url: crossbar.url, realm: 'realm1', serializers: [new autobahn.serializer.CBORSerializer()], max_retries: 0, use_deferred: progressDeferred,
+      on_user_error: () => {} // the application error the fail handler throws on purpose
     })
     connection.onopen = (session) => {
       if (!options) return resolve({ session, connection })
@@ -97,7 +98,7 @@ async function recorder (topic) {
   return { seen, session, connection }
 }
 
-test('autobahn-js ⇄ Crossbar.io: 1000 GS1 events to two subscribers, each exactly once and in order; the router forwards envelopes only, and injected plaintext or cryptobox is refused', async () => {
+test('autobahn-js ⇄ Crossbar.io: 1000 GS1 events to two subscribers, each exactly once and in order; the router forwards envelopes only, and injected plaintext, cryptobox or a replay is refused', async () => {
   const p = peers(['pub', 'sub1', 'sub2'])
   p.entry('com.example.gs1.', ['pub'], ['sub1', 'sub2'])
   const topic = 'com.example.gs1.topic'
@@ -150,9 +151,13 @@ test('autobahn-js ⇄ Crossbar.io: 1000 GS1 events to two subscribers, each exac
   const boxed = w.sealPayload(ring, 'originator', topic, ['injected'])
   rec.session._send_wamp([16, 900001, {}, topic, ['injected']])
   rec.session._send_wamp([16, 900002, boxed.attributes, topic, boxed.payload])
-  await until(() => refused.length >= 4, 10000, 'the refusals of the injected events')
+  // ... and replays a genuine envelope it forwarded before (within the replay window:
+  // an older one is WAMPE2E_TOO_OLD).
+  const { enc_algo: algo, enc_serializer: ser, enc_key: key } = rec.seen[N - 3][3]
+  rec.session._send_wamp([16, 900003, { enc_algo: algo, enc_serializer: ser, enc_key: key }, topic, rec.seen[N - 3][4]])
+  await until(() => refused.length >= 6, 10000, 'the refusals of the injected events')
   await sleep(100)
-  assert.deepEqual(refused.sort(), ['WAMPE2E_INVALID_ENVELOPE', 'WAMPE2E_INVALID_ENVELOPE', 'WAMPE2E_UNEXPECTED_PLAINTEXT', 'WAMPE2E_UNEXPECTED_PLAINTEXT'])
+  assert.deepEqual(refused.sort(), ['WAMPE2E_INVALID_ENVELOPE', 'WAMPE2E_INVALID_ENVELOPE', 'WAMPE2E_REPLAYED', 'WAMPE2E_REPLAYED', 'WAMPE2E_UNEXPECTED_PLAINTEXT', 'WAMPE2E_UNEXPECTED_PLAINTEXT'])
   assert.equal(got.sub1.length, N)
   assert.equal(got.sub2.length, N)
   for (const c of [pub, sub1, sub2, rec]) c.connection.close()
@@ -264,6 +269,9 @@ function wampyClient (payloadSerializers) {
 test('wampy ⇄ nexus ⇄ wampy, GS1 over ppt (cbor): events, RPC with the caller identity, progressive results, an application error', async () => {
   const p = peers(['pub', 'sub'])
   p.entry('com.example.gs1w.', ['pub'], ['sub'])
+  // RPC on a prefix of its own: the callee meets the caller's session with its
+  // first INVOCATION, which waits for the key (held) and then runs.
+  p.entry('com.example.gs1wrpc.', ['pub'], ['sub'])
   const pub = attachWampy(wampyClient(), null, { group: p.groups.pub })
   const sub = attachWampy(wampyClient(), null, { group: p.groups.sub })
   const seen = []
@@ -295,7 +303,7 @@ test('wampy ⇄ nexus ⇄ wampy, GS1 over ppt (cbor): events, RPC with the calle
     for (const b of seen) assert.equal(b.includes(Buffer.from(SECRET)), false)
 
     // RPC: pub calls, sub is the callee (the entry's receivers sign the replies).
-    await sub.register('com.example.gs1w.add', ({ argsList, argsDict, details, result_handler: progress }) => {
+    await sub.register('com.example.gs1wrpc.add', ({ argsList, argsDict, details, result_handler: progress }) => {
       // nexus does not pass receive_progress on to wampy: the caller asks in its kwargs.
       if (argsDict && argsDict.progress) {
         progress({ options: { progress: true }, argsList: [SECRET, 1] })
@@ -303,18 +311,18 @@ test('wampy ⇄ nexus ⇄ wampy, GS1 over ppt (cbor): events, RPC with the calle
       }
       return { argsList: [argsList[0] + argsList[1], details.wampe2e.sender] }
     })
-    await sub.register('com.example.gs1w.fail', () => {
-      throw Object.assign(new Error('too big'), { error: 'com.example.gs1w.error.too_big', argsList: [SECRET, 99], argsDict: { limit: 10 } })
+    await sub.register('com.example.gs1wrpc.fail', () => {
+      throw Object.assign(new Error('too big'), { error: 'com.example.gs1wrpc.error.too_big', argsList: [SECRET, 99], argsDict: { limit: 10 } })
     })
-    const r = await pub.call('com.example.gs1w.add', [2, 3])
+    const r = await pub.call('com.example.gs1wrpc.add', [2, 3])
     assert.deepEqual(r.argsList, [5, p.ids.pub.fingerprint])
     assert.equal(r.details.wampe2e.callee, p.ids.sub.fingerprint)
     const progress = []
-    const r2 = await pub.call('com.example.gs1w.add', { argsList: [20, 22], argsDict: { progress: true } }, { progress_callback: (res) => progress.push(res.argsList) })
+    const r2 = await pub.call('com.example.gs1wrpc.add', { argsList: [20, 22], argsDict: { progress: true } }, { progress_callback: (res) => progress.push(res.argsList) })
     assert.deepEqual(progress, [[SECRET, 1], [SECRET, 2]])
     assert.deepEqual(r2.argsList, [42, p.ids.pub.fingerprint])
-    await assert.rejects(pub.call('com.example.gs1w.fail', [1]), (err) => {
-      assert.equal(err.errorUri, 'com.example.gs1w.error.too_big')
+    await assert.rejects(pub.call('com.example.gs1wrpc.fail', [1]), (err) => {
+      assert.equal(err.errorUri, 'com.example.gs1wrpc.error.too_big')
       assert.deepEqual(err.argsList, [SECRET, 99])
       assert.deepEqual(err.argsDict, { limit: 10 })
       return true
