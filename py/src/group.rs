@@ -483,6 +483,30 @@ impl Group {
         })
     }
 
+    /// Sets the authorization callback `authorize(requester_public_key: bytes,
+    /// prefix: str) -> bool`, asked after the receivers check when a key request is
+    /// answered (docs/gs1.md §6); None admits every receiver. A callback that raises
+    /// refuses (the exception is reported as unraisable). Changing it does not
+    /// rotate: call `rotate(prefix)` when it stops admitting someone.
+    #[pyo3(signature = (authorize))]
+    fn set_authorize(&self, authorize: Option<Py<PyAny>>) {
+        let callback = authorize.map(|f| -> core::Authorize {
+            std::sync::Arc::new(move |requester: &IdentityKey, prefix: &str| {
+                Python::attach(|py| {
+                    let answer = f
+                        .bind(py)
+                        .call1((PyBytes::new(py, requester.as_bytes()), prefix))
+                        .and_then(|r| r.is_truthy());
+                    answer.unwrap_or_else(|e| {
+                        e.write_unraisable(py, Some(f.bind(py)));
+                        false
+                    })
+                })
+            })
+        });
+        self.0.set_authorize(callback);
+    }
+
     /// Marks the current session of exactly `prefix` for rotation; returns whether
     /// there was one.
     fn rotate(&self, prefix: &str) -> bool {
