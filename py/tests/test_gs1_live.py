@@ -19,7 +19,9 @@ session on plain Autobahn (no wampe2e) sees what the router sees.
   g. a Twisted callee: its held INVOCATION runs once the key arrives, and it learns
      the caller;
   h. strictness on a GS1 URI: plaintext, cryptobox, a replay, an unlisted sender;
-  i. a fetch with no key procedure, and one never answered (hold_ms): KeyFetchFailed.
+  i. a fetch with no key procedure, and one never answered (hold_ms): KeyFetchFailed;
+  j. with a keyring whose default key covers everything too: GS1 wins on GS1 URIs,
+     cryptobox elsewhere, the key procedure stays plaintext.
 
 Every router and process started is stopped, also when a test fails."""
 
@@ -621,6 +623,42 @@ def test_i_failed_and_unanswered_fetches_are_key_fetch_failed(router):
             if hanging is not None and hanging.is_attached():
                 hanging.leave()
             for p in (pub, lost, waiting):
+                p.leave()
+
+    run(main())
+
+
+def test_j_gs1_wins_over_the_keyring_and_key_procedures_stay_plain(router):
+    """attach(session, keyring, group=group) with a keyring whose default key covers
+    every URI: GS1 URIs travel as GS1, the others as cryptobox, and the key
+    procedure (covered by the default key too) stays plaintext and works."""
+
+    async def main():
+        from wampe2e.autobahn import KeyRing
+
+        secret = wampe2e.generate_keypair()[0]
+        pub, sub = Peer(), Peer()
+        for p in (pub, sub):
+            p.trust(PREFIX, [pub], [sub])
+        gs1_rec, box_rec = Recorder(), Recorder()
+        try:
+            await gs1_rec.join(router, TOPIC)
+            await box_rec.join(router, "com.other.feed")
+            for p in (pub, sub):
+                p.session = await join(router)
+                attach(p.session, KeyRing(secret), group=p.group, on_refused=p.refuse)
+                await key_procedure_ready(p.session)
+            await sub.subscribe(TOPIC)
+            await sub.subscribe("com.other.feed")
+            await publish(pub, [1], TOPIC)
+            await publish(pub, [2], "com.other.feed")
+            await sub.until(lambda: len(sub.events) >= 2, "2 events")
+            assert sorted(sub.numbers()) == [1, 2] and sub.refused == []
+            assert dict(sub.events)[1] == pub.pk and dict(sub.events)[2] is None  # only GS1 names a sender
+            assert [(e[0], e[1]) for e in gs1_rec.events] == [(GS1_ENC_ALGO, "cbor")]
+            assert [(e[0], e[1]) for e in box_rec.events] == [("cryptobox", "json")]
+        finally:
+            for p in (pub, sub):
                 p.leave()
 
     run(main())
