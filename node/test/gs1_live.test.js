@@ -15,7 +15,9 @@ const { w3cwebsocket } = require('websocket')
 const w = require('..')
 const { attachAutobahn } = require('../adapters/autobahn')
 const { attachWampy } = require('../adapters/wampy')
-const { startCrossbar, startNexus } = require('./routers')
+const path = require('node:path')
+const { startCrossbar, startNexus, ROOT } = require('./routers')
+const { HostileProxy, TO_ROUTER, TO_CLIENT } = require(path.join(ROOT, 'tests', 'hostile', 'proxy.js'))
 
 let crossbar, nexus
 before(async () => {
@@ -68,10 +70,10 @@ after(() => {
 })
 
 /** An autobahn-js session on Crossbar.io, attached with `options` (no attach when null), key procedure registered. */
-function autobahnSession (options) {
+function autobahnSession (options, url) {
   return new Promise((resolve, reject) => {
     const connection = new autobahn.Connection({
-      url: crossbar.url, realm: 'realm1', serializers: [new autobahn.serializer.CBORSerializer()], max_retries: 0, use_deferred: progressDeferred,
+      url: url || crossbar.url, realm: 'realm1', serializers: [new autobahn.serializer.CBORSerializer()], max_retries: 0, use_deferred: progressDeferred,
       on_user_error: () => {} // the application error the fail handler throws on purpose
     })
     connection.onopen = (session) => {
@@ -260,6 +262,42 @@ test('autobahn-js ⇄ Crossbar.io: GS1 RPC with the caller identity, progressive
   assert.equal(callers.length, 2)
   assert.deepEqual(calleeRefused, ['WAMPE2E_UNTRUSTED_SENDER'])
   for (const c of [caller, callee, stranger]) c.connection.close()
+})
+
+test('autobahn-js behind a hostile proxy: a CALL reflected as its RESULT and a flipped progress flag are refused (WRONG_KIND); honest calls go on', async () => {
+  const p = peers(['caller', 'callee'])
+  p.entry('com.example.gs1h.', ['caller'], ['callee'])
+  const proxy = await HostileProxy.start(crossbar.url)
+  try {
+    const refused = []
+    const [caller, callee] = await Promise.all([
+      autobahnSession({ group: p.groups.caller, onRefused: (err) => refused.push(err.code) }, proxy.url),
+      autobahnSession({ group: p.groups.callee })
+    ])
+    let runs = 0
+    await callee.session.register('com.example.gs1h.echo', (args) => { runs++; return args[0] })
+    assert.equal(await caller.session.call('com.example.gs1h.echo', [SECRET]), SECRET)
+
+    // The router sends the caller its own CALL envelope back as the RESULT.
+    proxy.once(TO_ROUTER, 48, (conn, msg) => {
+      const attrs = Object.fromEntries(Object.entries(msg[2]).filter(([k]) => k.startsWith('enc_')))
+      conn.toClient([50, msg[1], attrs, msg[4]])
+      return []
+    })
+    await assert.rejects(caller.session.call('com.example.gs1h.echo', [SECRET]), (err) => err.error === 'wampe2e.error.wrong_kind')
+
+    // The router marks a final RESULT as progressive.
+    proxy.once(TO_CLIENT, 50, (conn, msg) => [[50, msg[1], { ...msg[2], progress: true }, msg[3]]])
+    await assert.rejects(caller.session.call('com.example.gs1h.echo', [SECRET]), (err) => err.error === 'wampe2e.error.wrong_kind')
+
+    assert.deepEqual(refused, ['WAMPE2E_WRONG_KIND', 'WAMPE2E_WRONG_KIND'])
+    assert.equal(await caller.session.call('com.example.gs1h.echo', ['still works']), 'still works')
+    assert.equal(runs, 3) // the reflected call never reached the callee
+    assert.deepEqual(proxy.errors, [])
+    for (const c of [caller, callee]) c.connection.close()
+  } finally {
+    await proxy.close()
+  }
 })
 
 function wampyClient (payloadSerializers) {
