@@ -520,6 +520,9 @@ function attachAutobahn (session, keyring, options = {}) {
     session.wampe2eReady = session.register(gs1.procedure, () => {
       throw new Error('wampe2e: the key procedure is answered by the adapter')
     }).then(() => undefined)
+    // Rejects (the router refused the registration: another session of this
+    // identity holds it) for whoever awaits it, without an unhandled rejection.
+    session.wampe2eReady.catch(() => {})
     const onleave = session.onleave
     session.onleave = function (...a) {
       gs1.close()

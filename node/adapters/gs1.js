@@ -51,7 +51,6 @@ function gs1Context (group, options, callKey) {
   const items = new Map() // ticket -> { retry(), refuse(err) }
   let next = 0
   let timer = null
-  let closed = false
 
   const take = (ticket) => {
     const item = items.get(ticket)
@@ -70,7 +69,7 @@ function gs1Context (group, options, callKey) {
   // While fetches are under way, a timer ends those older than holdMs (the core
   // decides which); it checks four times per holdMs so none waits much longer.
   const arm = () => {
-    if (timer !== null || closed || held.fetches === 0) return
+    if (timer !== null || held.fetches === 0) return
     timer = setTimeout(() => {
       timer = null
       refuseAll(held.expire(group), 'WAMPE2E_KEY_FETCH_FAILED')
@@ -127,9 +126,8 @@ function gs1Context (group, options, callKey) {
     get held () {
       return held.size
     },
-    /** Stops the timer (the session is gone); held messages are reported as failed fetches. */
+    /** The session is gone: held messages are reported as failed fetches, the timer stops. */
     close () {
-      closed = true
       if (timer !== null) clearTimeout(timer)
       timer = null
       refuseAll(held.expire(group, Number.MAX_SAFE_INTEGER), 'WAMPE2E_KEY_FETCH_FAILED')
