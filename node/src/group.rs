@@ -29,8 +29,11 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(b.len() * 2);
     for &x in b {
-        s.push(char::from(HEX[usize::from(x >> 4)]));
-        s.push(char::from(HEX[usize::from(x & 15)]));
+        for nibble in [x >> 4, x & 15] {
+            s.push(char::from(
+                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
     }
     s
 }
@@ -965,7 +968,7 @@ pub fn read_envelope(
             let key_id = attr("enc_key")?;
             let envelope = args
                 .as_ref()
-                .and_then(|a| bytes(a))
+                .and_then(&bytes)
                 .ok_or_else(|| bad("GS1 enc_* payload is not one bare binary".to_owned()))?;
             if !absent(&kwargs) {
                 return Err(bad("GS1 enc_* message carries ArgumentsKw".to_owned()));
