@@ -354,6 +354,17 @@ function attachAutobahn (session, keyring, options = {}) {
    */
   const deliver = (msg, ctx) => {
     const handlers = msg[0] === EVENT ? (session._subscriptions[msg[1]] || []) : [session._registrations[msg[2]]].filter(Boolean)
+    if (handlers.length === 0) {
+      // Unsubscribed or unregistered while the message was held: autobahn-js would
+      // take it for a protocol violation. An event is dropped; a call is answered
+      // as the router would.
+      if (msg[0] === INVOCATION) {
+        pending.delete(msg[1])
+        gs1Invocations.delete(msg[1])
+        send([ERROR, INVOCATION, msg[1], {}, 'wamp.error.no_such_registration'])
+      }
+      return
+    }
     const field = msg[0] === EVENT ? 'handler' : 'endpoint'
     const originals = handlers.map((h) => h[field])
     handlers.forEach((h, i) => {
