@@ -115,7 +115,7 @@ export declare class Held {
    * or null when it waits behind one under way. Throws (the message is then not
    * held) `WAMPE2E_HOLD_OVERFLOW`, a recent failed fetch's code, and others.
    */
-  hold(group: Group, uri: string, kind: string, envelope: Uint8Array, ticket: number, nowMs?: number | undefined | null): Gs1Fetch | null
+  hold(group: Group, uri: string, kind: 'event' | 'call', envelope: Uint8Array, ticket: number, nowMs?: number): Gs1Fetch | null
   /**
    * The tickets held behind the fetch `requestHash`, in the sender's order, once
    * its response was accepted: open each now.

@@ -1111,7 +1111,10 @@ impl Held {
     /// that `open` refused with `WAMPE2E_UNKNOWN_SESSION`: the fetch to make now,
     /// or null when it waits behind one under way. Throws (the message is then not
     /// held) `WAMPE2E_HOLD_OVERFLOW`, a recent failed fetch's code, and others.
-    #[napi(catch_unwind)]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "group: Group, uri: string, kind: 'event' | 'call', envelope: Uint8Array, ticket: number, nowMs?: number"
+    )]
     pub fn hold(
         &self,
         group: &Group,
