@@ -33,6 +33,7 @@ extern "C" {
         n: *const u8,
         k: *const u8,
     ) -> i32;
+    fn crypto_onetimeauth(out: *mut u8, m: *const u8, mlen: u64, k: *const u8) -> i32;
     fn crypto_box_open_easy_afternm(
         m: *mut u8,
         c: *const u8,
@@ -198,5 +199,46 @@ fn bench_small_event(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_box, bench_small_event);
+/// Poly1305 alone: the core's (`crypto::poly1305`), libsodium's
+/// `crypto_onetimeauth`, libcrux's and RustCrypto's.
+fn bench_poly1305(c: &mut Criterion) {
+    use poly1305::universal_hash::KeyInit;
+    let key = [0x42u8; 32];
+    unsafe { assert!(sodium_init() >= 0) };
+    for &size in &[64usize, 1024, 64 * 1024] {
+        let msg = vec![0x5au8; size];
+        let mut g = c.benchmark_group(format!("poly1305/{size}"));
+        g.throughput(Throughput::Bytes(size as u64));
+        g.bench_function("libsodium", |b| {
+            b.iter(|| {
+                let mut t = [0u8; 16];
+                unsafe {
+                    crypto_onetimeauth(t.as_mut_ptr(), msg.as_ptr(), size as u64, key.as_ptr())
+                };
+                t
+            })
+        });
+        g.bench_function("wampe2e", |b| {
+            b.iter(|| wampe2e::crypto::poly1305::mac(&key, black_box(&msg)))
+        });
+        g.bench_function("libcrux", |b| {
+            b.iter(|| {
+                let mut t = [0u8; 16];
+                let _ = libcrux_poly1305::mac(&key, black_box(&msg), &mut t);
+                t
+            })
+        });
+        g.bench_function("rustcrypto", |b| {
+            b.iter(|| {
+                let t: [u8; 16] = poly1305::Poly1305::new((&key).into())
+                    .compute_unpadded(black_box(&msg))
+                    .into();
+                t
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench_box, bench_small_event, bench_poly1305);
 criterion_main!(benches);

@@ -1,6 +1,8 @@
 //! The SIMD XSalsa20-Poly1305 of the core against RustCrypto's scalar
-//! `xsalsa20poly1305`, and every keystream backend against the scalar one, on
-//! fuzzer-chosen keys, nonces, counters and messages.
+//! `xsalsa20poly1305`, every keystream backend against the scalar one, and the
+//! core's Poly1305 against RustCrypto's `poly1305` under the raw fuzzer-chosen key
+//! (so that extreme `r` and `s` values are reached), on fuzzer-chosen keys,
+//! nonces, counters and messages.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,6 +23,13 @@ fuzz_target!(|input: (([u8; 32], [u8; 24], u32), Vec<u8>)| {
         let (ran, skipped): (Vec<_>, Vec<_>) = all.into_iter().partition(|b| available(*b));
         format!("xsalsa20poly1305_differential: compares {ran:?}; not on this CPU, so not compared: {skipped:?}")
     });
+    {
+        use poly1305::universal_hash::KeyInit as _;
+        let want: [u8; 16] = poly1305::Poly1305::new((&key).into())
+            .compute_unpadded(&msg)
+            .into();
+        assert_eq!(wampe2e::crypto::poly1305::mac(&key, &msg), want);
+    }
     let reference = xsalsa20poly1305::XSalsa20Poly1305::new((&key).into());
     let mut expected = msg.clone();
     let expected_tag = reference

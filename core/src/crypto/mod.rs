@@ -10,6 +10,7 @@
 //! [`Cipher`]: crate::Cipher
 
 pub(crate) mod cipher;
+pub mod poly1305;
 pub mod random;
 pub mod salsa20;
 pub mod secretbox;
