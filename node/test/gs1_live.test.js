@@ -304,14 +304,15 @@ function wampyClient (payloadSerializers) {
   return new Wampy(nexus.url, { realm: 'realm1', ws: w3cwebsocket, serializer: new CborSerializer(), payloadSerializers: payloadSerializers || { cbor: new CborSerializer() }, autoReconnect: false })
 }
 
-test('wampy ⇄ nexus ⇄ wampy, GS1 over ppt (cbor): events, RPC with the caller identity, progressive results, an application error', async () => {
+test('wampy ⇄ nexus ⇄ wampy, GS1 over ppt (cbor): events, injected plaintext refused, RPC with the caller identity, progressive results, an application error', async () => {
   const p = peers(['pub', 'sub'])
   p.entry('com.example.gs1w.', ['pub'], ['sub'])
   // RPC on a prefix of its own: the callee meets the caller's session with its
   // first INVOCATION, which waits for the key (held) and then runs.
   p.entry('com.example.gs1wrpc.', ['pub'], ['sub'])
   const pub = attachWampy(wampyClient(), null, { group: p.groups.pub })
-  const sub = attachWampy(wampyClient(), null, { group: p.groups.sub })
+  const subRefused = []
+  const sub = attachWampy(wampyClient(), null, { group: p.groups.sub, onRefused: (err, m) => subRefused.push([m.kind, err.code]) })
   const seen = []
   const spy = wampyClient({ cbor: { protocol: 'cbor', isBinary: true, encode: () => { throw new Error('spy only listens') }, decode: (b) => { seen.push(Buffer.from(b)); return { args: [], kwargs: {} } } } })
   const spyDetails = []
@@ -339,6 +340,11 @@ test('wampy ⇄ nexus ⇄ wampy, GS1 over ppt (cbor): events, RPC with the calle
       assert.match(d.ppt_keyid, /^[0-9a-f]{32}$/)
     }
     for (const b of seen) assert.equal(b.includes(Buffer.from(SECRET)), false)
+    // A plaintext event on the GS1 topic (here from the plain spy) is refused.
+    await spy.publish(topic, ['injected'])
+    await until(() => subRefused.length === 1, 10000, 'the refusal of the plaintext event')
+    assert.deepEqual(subRefused, [['event', 'WAMPE2E_UNEXPECTED_PLAINTEXT']])
+    assert.equal(got.length, N)
 
     // RPC: pub calls, sub is the callee (the entry's receivers sign the replies).
     await sub.register('com.example.gs1wrpc.add', ({ argsList, argsDict, details, result_handler: progress }) => {
