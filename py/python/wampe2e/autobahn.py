@@ -478,7 +478,9 @@ class _Guard:
 
     def refuse_invocation(self, msg, e):
         self.on_refused(e, msg)
-        self.original_send(self.refusal(self.m.Invocation.MESSAGE_TYPE, msg.request, e))
+        # A held invocation may be refused by a timer after the session has left.
+        if self.session.is_attached():
+            self.original_send(self.refusal(self.m.Invocation.MESSAGE_TYPE, msg.request, e))
 
     def answer(self, msg, kind, uri_of_local):
         """The RESULT or call ERROR ``msg``, checked and opened, or the ERROR that fails the call."""
