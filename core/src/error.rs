@@ -172,6 +172,11 @@ impl ErrorCode {
         ErrorCode::ALL.iter().copied().find(|c| c.as_u32() == n)
     }
 
+    /// The code whose [`ErrorCode::name`] is `name`, if one is.
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.name() == name)
+    }
+
     /// The stable symbolic name, e.g. `WAMPE2E_URI_MISMATCH` (the JS `code` string).
     pub fn name(self) -> &'static str {
         match self {

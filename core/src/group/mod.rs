@@ -53,6 +53,7 @@
 //! ```
 
 pub mod chain;
+pub mod envelope;
 pub mod held;
 pub mod identity;
 pub mod keyshare;
@@ -209,6 +210,10 @@ pub struct OpenedReply {
     pub kind: Kind,
     /// Its sequence number.
     pub seq: u32,
+    /// The URI it was signed and sealed for: the call's procedure (result,
+    /// progress) or the error URI (error); [`parse_payload`] checks the plaintext
+    /// against it.
+    pub uri: String,
     /// The plaintext (§13).
     pub plaintext: Vec<u8>,
 }
@@ -232,6 +237,7 @@ impl fmt::Debug for OpenedReply {
             .field("callee", &self.callee)
             .field("kind", &self.kind)
             .field("seq", &self.seq)
+            .field("uri", &self.uri)
             .field("plaintext_len", &self.plaintext.len())
             .finish()
     }
@@ -940,6 +946,7 @@ impl Group {
             callee: h.callee,
             kind,
             seq: h.seq,
+            uri: reply_uri.to_owned(),
             plaintext,
         })
     }

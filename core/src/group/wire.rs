@@ -98,7 +98,8 @@ impl Kind {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// The lowercase name: `"event"`, `"call"`, `"result"`, `"progress"`, `"error"`.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Event => "event",
             Kind::Call => "call",
@@ -106,6 +107,29 @@ impl Kind {
             Kind::Progress => "progress",
             Kind::Error => "error",
         }
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = crate::Error;
+
+    /// The kind named by [`Kind::name`] (`InvalidArgument` otherwise).
+    fn from_str(s: &str) -> Result<Kind> {
+        [
+            Kind::Event,
+            Kind::Call,
+            Kind::Result,
+            Kind::Progress,
+            Kind::Error,
+        ]
+        .into_iter()
+        .find(|k| k.name() == s)
+        .ok_or_else(|| {
+            crate::Error::new(
+                ErrorCode::InvalidArgument,
+                format!("GS1 kind {s:?}: expected event, call, result, progress or error"),
+            )
+        })
     }
 }
 
