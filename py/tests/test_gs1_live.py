@@ -149,6 +149,14 @@ class Recorder:
         await self.session.subscribe(lambda *a, **k: None, topic)
         return self
 
+    async def until(self, n):
+        """Waits for ``n`` events: the recorder's connection is not the subscribers'."""
+        for _ in range(TIMEOUT * 100):
+            if len(self.events) >= n:
+                return self.events
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"the recorder saw {len(self.events)} events, expected {n}")
+
 
 async def publish(peer, numbers, topic=TOPIC, ack_last=True):
     """Publishes events [n] with a marker kwarg; acknowledges the last one."""
@@ -244,6 +252,7 @@ def test_a_one_publisher_three_subscribers_1000_events(router):
             assert all(fp == pub.identity.fingerprint for _, fp in tw.events)
             assert tw.refused == []
             # The router's view: GS1 envelopes only, one session, no plaintext.
+            await rec.until(1000)
             assert len(rec.events) == 1000
             session_ids = set()
             for algo, ser, key, payload, args, kwargs in rec.events:
@@ -315,6 +324,7 @@ def test_c_late_joiner_reads_from_its_join_on(router):
             # The share started at the first event the joiner met (index 50): the
             # envelopes from before its join do not open for it, within the backlog or not.
             assert late.group.sessions_held == 1
+            await rec.until(60)
             for _algo, _ser, key, payload, _a, _k in rec.events[:50]:
                 with pytest.raises(wampe2e.TooOldError):
                     late.group.open(TOPIC, payload, key_id=key)
@@ -340,13 +350,16 @@ def test_d_publisher_restart_starts_a_new_session(router):
             await publish(pub1, range(10))
             await sub.until(lambda: len(sub.events) >= 10, "10 events")
             pub1.session.leave()
-            await asyncio.sleep(0.2)  # its key procedure registration goes with it
+            for _ in range(TIMEOUT * 100):  # until the router said goodbye: its registration is gone
+                if not pub1.session.is_attached():
+                    break
+                await asyncio.sleep(0.01)
             await pub2.join(router)
             await publish(pub2, range(10, 20))
             await sub.until(lambda: len(sub.events) >= 20, "20 events")
             assert sub.numbers() == list(range(20)) and sub.refused == []
             assert all(sender == pub1.pk for _, sender in sub.events)
-            keys = [e[2] for e in rec.events]
+            keys = [e[2] for e in await rec.until(20)]
             assert len(set(keys[:10])) == 1 and len(set(keys[10:])) == 1 and keys[0] != keys[10]
         finally:
             for p in (pub1, pub2, sub):
@@ -554,7 +567,7 @@ def test_h_strict_plaintext_other_dialects_replays_and_strangers_refused(router)
             plain.set_payload_codec(ring)
             await asyncio.wait_for(plain.publish(TOPIC, "cryptobox", options=PublishOptions(acknowledge=True)), TIMEOUT)
             # The router replays the genuine envelope it forwarded.
-            _algo, _ser, key, envelope, _a, _k = rec.events[0]
+            _algo, _ser, key, envelope, _a, _k = (await rec.until(1))[0]
 
             class Replay:
                 def encode(self, is_originating, uri, args=None, kwargs=None):
@@ -655,8 +668,8 @@ def test_j_gs1_wins_over_the_keyring_and_key_procedures_stay_plain(router):
             await sub.until(lambda: len(sub.events) >= 2, "2 events")
             assert sorted(sub.numbers()) == [1, 2] and sub.refused == []
             assert dict(sub.events)[1] == pub.pk and dict(sub.events)[2] is None  # only GS1 names a sender
-            assert [(e[0], e[1]) for e in gs1_rec.events] == [(GS1_ENC_ALGO, "cbor")]
-            assert [(e[0], e[1]) for e in box_rec.events] == [("cryptobox", "json")]
+            assert [(e[0], e[1]) for e in await gs1_rec.until(1)] == [(GS1_ENC_ALGO, "cbor")]
+            assert [(e[0], e[1]) for e in await box_rec.until(1)] == [("cryptobox", "json")]
         finally:
             for p in (pub, sub):
                 p.leave()
