@@ -85,14 +85,19 @@ fn identity_keys(what: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<IdentityKey
 }
 
 /// `args` and `kwargs` as the core's values (TypeError for other containers).
+/// Also returns the string and binary bytes seen, to decide whether releasing
+/// the GIL pays.
+#[allow(clippy::type_complexity)]
 fn values(
     args: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyAny>>,
-) -> PyResult<(Option<Vec<Value>>, Option<Map>)> {
+) -> PyResult<(Option<Vec<Value>>, Option<Map>, usize)> {
     let (args, kwargs) = (args_object(args)?, kwargs_object(kwargs)?);
-    let to_value = |obj: &Bound<'_, PyAny>, name: &str| -> PyResult<Value> {
+    let mut size = 0;
+    let mut to_value = |obj: &Bound<'_, PyAny>, name: &str| -> PyResult<Value> {
         let mut sink = stream::ValueSink::new();
         stream::to_value(obj, name, &mut sink)?;
+        size += sink.size;
         Ok(sink.finish())
     };
     let args = match args.map(|o| to_value(o, "args")).transpose()? {
@@ -103,7 +108,16 @@ fn values(
         Some(Value::Map(m)) => Some(m),
         _ => None,
     };
-    Ok((args, kwargs))
+    Ok((args, kwargs, size))
+}
+
+/// Runs `f` with the GIL released when `size` bytes make it worth it.
+fn maybe_detached<T: Send>(py: Python<'_>, size: usize, f: impl FnOnce() -> T + Send) -> T {
+    if size >= crate::DETACH_THRESHOLD {
+        py.detach(f)
+    } else {
+        f()
+    }
 }
 
 /// A core value as the Python object Autobahn would give (bytes for binary).
@@ -561,11 +575,13 @@ impl Group {
         now_ms: Option<u64>,
     ) -> PyResult<Sealed> {
         let kind = self::kind(kind)?;
-        let (args, kwargs) = values(args, kwargs)?;
-        let s = self
-            .0
-            .seal_payload(uri, kind, args.as_deref(), kwargs.as_ref(), now(now_ms))
-            .map_err(to_py)?;
+        let (args, kwargs, size) = values(args, kwargs)?;
+        let now_ms = now(now_ms);
+        let s = maybe_detached(py, size, || {
+            self.0
+                .seal_payload(uri, kind, args.as_deref(), kwargs.as_ref(), now_ms)
+        })
+        .map_err(to_py)?;
         Ok(Sealed {
             key_id: s.key_id(),
             envelope: PyBytes::new(py, &s.envelope).unbind(),
@@ -588,10 +604,11 @@ impl Group {
         now_ms: Option<u64>,
     ) -> PyResult<Opened> {
         let kind = self::kind(kind)?;
-        let o = self
-            .0
-            .open(uri, kind, key_id, envelope, now(now_ms))
-            .map_err(to_py)?;
+        let now_ms = now(now_ms);
+        let o = maybe_detached(py, envelope.len(), || {
+            self.0.open(uri, kind, key_id, envelope, now_ms)
+        })
+        .map_err(to_py)?;
         let (args, kwargs) = payload(py, uri, &o.plaintext)?;
         let invocation = o
             .invocation
@@ -623,12 +640,13 @@ impl Group {
         error_uri: Option<&str>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let kind = self::kind(kind)?;
-        let (args, kwargs) = values(args, kwargs)?;
-        let mut inv = lock(&invocation.0);
-        let env = self
-            .0
-            .seal_reply_payload(&mut inv, kind, error_uri, args.as_deref(), kwargs.as_ref())
-            .map_err(to_py)?;
+        let (args, kwargs, size) = values(args, kwargs)?;
+        let env = maybe_detached(py, size, || {
+            let mut inv = lock(&invocation.0);
+            self.0
+                .seal_reply_payload(&mut inv, kind, error_uri, args.as_deref(), kwargs.as_ref())
+        })
+        .map_err(to_py)?;
         Ok(PyBytes::new(py, &env))
     }
 
@@ -650,10 +668,11 @@ impl Group {
     ) -> PyResult<OpenedReply> {
         let kind = self::kind(kind)?;
         let call_hash = fixed::<32>("call_hash", call_hash)?;
-        let r = self
-            .0
-            .open_reply(&call_hash, kind, error_uri, key_id, envelope)
-            .map_err(to_py)?;
+        let r = maybe_detached(py, envelope.len(), || {
+            self.0
+                .open_reply(&call_hash, kind, error_uri, key_id, envelope)
+        })
+        .map_err(to_py)?;
         // The plaintext's URI: the error URI for an error, else the call's.
         let uri = match (r.kind, error_uri, procedure) {
             (Kind::Error, Some(u), _) => u.to_owned(),

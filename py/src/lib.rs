@@ -20,7 +20,7 @@ use wampe2e::{
 };
 
 /// Payloads at least this large are sealed/opened with the GIL released.
-const DETACH_THRESHOLD: usize = 16 * 1024;
+pub(crate) const DETACH_THRESHOLD: usize = 16 * 1024;
 /// Opened payloads at least this large make each short map key once.
 const KEY_CACHE_THRESHOLD: usize = 2 * 1024;
 
