@@ -484,6 +484,15 @@ def test_f_held_not_dropped_refused_fetch_and_overflow(router):
                     return send(msg)
 
                 transport.send = counting
+            errors = []  # what reached the outsider, before wampe2e
+            guarded = outsider.session.onMessage
+
+            def record(msg):
+                if type(msg).__name__ == "Error":
+                    errors.append((msg.error, msg.args, msg.kwargs, msg.enc_algo))
+                return guarded(msg)
+
+            outsider.session.onMessage = record
             # Ten events in one burst: all reach the subscribers before the key does.
             await publish(pub, range(10))
             await sub.until(lambda: len(sub.events) >= 10, "10 events")
@@ -494,6 +503,8 @@ def test_f_held_not_dropped_refused_fetch_and_overflow(router):
             # The refused fetch: every held event reported with its code, nothing opened.
             assert outsider.events == []
             assert outsider.refused == [("WAMPE2E_KEY_REFUSED", "Event")] * 10 and fetches[id(outsider)] == 1
+            # The key procedure's refusal on the wire: the code only (docs/gs1.md §11.4).
+            assert errors == [("wampe2e.error.key_refused", [], {"code": "WAMPE2E_KEY_REFUSED"}, None)]
             # Two held, the rest past the bound.
             assert small.numbers() == [0, 1]
             assert small.refused == [("WAMPE2E_HOLD_OVERFLOW", "Event")] * 8
