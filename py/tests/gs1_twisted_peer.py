@@ -3,9 +3,10 @@ the Twisted reactor, attached with a wampe2e.Group (no keyring), subscribed to o
 topic (and registered as a procedure answering who called it, if the config names
 one). Prints READY once subscribed and its key procedure is registered, then
 EVENT <first arg> <sender fingerprint> per event, INVOKED <caller fingerprint> per
-call and REFUSED <code> per refusal.
+call and REFUSED <code> per refusal; with "publish": {"trigger", "topic", "count"}
+it publishes "count" events on "topic" whenever an event arrives on "trigger".
 
-    python gs1_twisted_peer.py '<{"url", "seed", "prefix", "senders", "receivers", "topic"[, "procedure"]}>'
+    python gs1_twisted_peer.py '<{"url", "seed", "prefix", "senders", "receivers", "topic"[, "procedure"][, "publish"]}>'
 """
 
 import json
@@ -54,6 +55,18 @@ class Peer(ApplicationSession):
                 return {"caller": sender.hex() if sender else None, "args": list(args)}
 
             await self.register(whoami, CONFIG["procedure"])
+
+        if CONFIG.get("publish"):
+            # A plain event on the trigger topic (outside the GS1 prefix) starts a
+            # burst of GS1 events; subscribers fetch their key from this reactor.
+            order = CONFIG["publish"]
+
+            def go(*args):
+                for i in range(order["count"]):
+                    self.publish(order["topic"], i)
+                say("PUBLISHED", order["count"])
+
+            await self.subscribe(go, order["trigger"])
         say("READY")
 
     def onDisconnect(self):

@@ -21,7 +21,8 @@ session on plain Autobahn (no wampe2e) sees what the router sees.
   h. strictness on a GS1 URI: plaintext, cryptobox, a replay, an unlisted sender;
   i. a fetch with no key procedure, and one never answered (hold_ms): KeyFetchFailed;
   j. with a keyring whose default key covers everything too: GS1 wins on GS1 URIs,
-     cryptobox elsewhere, the key procedure stays plaintext.
+     cryptobox elsewhere, the key procedure stays plaintext;
+  k. a Twisted publisher: its key procedure answers a receiver and refuses another.
 
 Every router and process started is stopped, also when a test fails."""
 
@@ -683,6 +684,36 @@ def test_j_gs1_wins_over_the_keyring_and_key_procedures_stay_plain(router):
             assert [(e[0], e[1]) for e in await box_rec.until(1)] == [("cryptobox", "json")]
         finally:
             for p in (pub, sub):
+                p.leave()
+
+    run(main())
+
+
+def test_k_twisted_publisher_answers_and_refuses_key_requests(router):
+    async def main():
+        sub, outsider = Peer(), Peer()
+        tw = TwistedPeer(router, PREFIX, [], [sub.pk], topic="com.gs1.unused")
+        tw.config["senders"] = [tw.pk.hex()]
+        tw.config["publish"] = {"trigger": "ctl.go", "topic": TOPIC, "count": 20}
+        sub.group.set_entry(PREFIX, [tw.pk], [sub.pk])
+        outsider.group.set_entry(PREFIX, [tw.pk], [outsider.pk])  # the publisher does not list it
+        trigger = None
+        try:
+            await tw.start()
+            for p in (sub, outsider):
+                await p.join(router)
+                await p.subscribe()
+            trigger = await join(router)
+            await asyncio.wait_for(trigger.publish("ctl.go", options=PublishOptions(acknowledge=True)), TIMEOUT)
+            await sub.until(lambda: len(sub.events) >= 20, "20 events")
+            await outsider.until(lambda: len(outsider.refused) >= 20, "20 refusals")
+            assert sub.numbers() == list(range(20)) and all(s == tw.pk for _, s in sub.events)
+            assert outsider.events == [] and outsider.refused == [("WAMPE2E_KEY_REFUSED", "Event")] * 20
+        finally:
+            if trigger is not None and trigger.is_attached():
+                trigger.leave()
+            await tw.close()
+            for p in (sub, outsider):
                 p.leave()
 
     run(main())
