@@ -68,11 +68,14 @@ export declare class Group {
   sealReply(invocation: Invocation, kind: 'result' | 'progress' | 'error', args?: unknown[] | null, kwargs?: Record<string, unknown> | null, errorUri?: string | null, options?: Gs1SealOptions): Envelope
   /**
    * Opens a reply to the call named `callHash` (§10.5). `kind` is what the WAMP
-   * message implies (`'progress'` for a RESULT with `progress: true`); `uri` is
-   * the call's procedure, or for `'error'` the ERROR's URI. `{ callee, kind,
-   * seq, args, kwargs }`.
+   * message implies (`'progress'` for a RESULT with `progress: true`); `uri` is,
+   * for `'error'`, the ERROR's URI (required). For `'result'` and `'progress'` the
+   * payload is parsed for the call's own procedure (the core's record of the
+   * call); `uri` may be null there, and when given it must be that procedure
+   * (`WAMPE2E_URI_MISMATCH` otherwise, as before). `{ callee, kind, seq, args,
+   * kwargs }`.
    */
-  openReply(callHash: Uint8Array, kind: 'result' | 'progress' | 'error', uri: string, keyId: string | null | undefined, envelope: Uint8Array): { callee: string, kind: 'result' | 'progress' | 'error', seq: number, args: unknown[] | null, kwargs: Record<string, unknown> | null }
+  openReply(callHash: Uint8Array, kind: 'result' | 'progress' | 'error', uri: string | null | undefined, keyId: string | null | undefined, envelope: Uint8Array): { callee: string, kind: 'result' | 'progress' | 'error', seq: number, args: unknown[] | null, kwargs: Record<string, unknown> | null }
   /** Forgets a pending call (timed out, cancelled); whether it was pending. */
   forgetCall(callHash: Uint8Array): boolean
   /**
@@ -441,6 +444,12 @@ export interface InboundDecision {
   uri: string
 }
 
+/**
+ * Whether `uri` is a key procedure, `<base>.<something>` (§5; `base` defaults to
+ * `wampe2e.key`): never sealed, and exempt from strictness.
+ */
+export declare function isKeyProcedure(uri: string, base?: string | undefined | null): boolean
+
 /** The WAMP spec key id of a public key (base64 or hex, or its 32 bytes). */
 export declare function keyId(publicKey: string | Uint8Array): string
 
@@ -473,6 +482,13 @@ export declare function publicKey(secret: string | Uint8Array): string
  * bare envelope for `enc_*`, `[envelope]` for `ppt_*`).
  */
 export declare function readEnvelope(attributes: Record<string, unknown> | null | undefined, args: unknown, kwargs?: unknown): { scheme: 'gs1' | 'other' | 'plain', keyId?: string | null, envelope?: Buffer }
+
+/**
+ * The error URI of a refusal with the code named `code` (§11.4), e.g.
+ * `refusalUri('WAMPE2E_KEY_REFUSED') === 'wampe2e.error.key_refused'`; throws
+ * `WAMPE2E_INVALID_ARGUMENT` for a name that is no code.
+ */
+export declare function refusalUri(code: string): string
 
 /** New public keys after `rotate`, base64 (absent for parts this peer does not own). */
 export interface RotatedKeys {

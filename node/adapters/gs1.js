@@ -100,8 +100,8 @@ function gs1Context (group, options, callKey) {
 
   return {
     base,
-    /** Whether `uri` is a key procedure's (`<base>.`): never sealed, never strict. */
-    isKeyUri: (uri) => typeof uri === 'string' && uri.startsWith(base + '.'),
+    /** Whether `uri` is a key procedure's (`<base>.…`, the core's rule): never sealed, never strict. */
+    isKeyUri: (uri) => typeof uri === 'string' && wampe2e.isKeyProcedure(uri, base),
     /** This peer's key procedure. */
     procedure: group.keyProcedure(base),
     /**

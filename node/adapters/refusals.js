@@ -1,21 +1,23 @@
 'use strict'
 // What the adapters share about refused messages: the error URI and code a refusal
 // is answered with, and the default report of one. Internal to the adapters.
+const wampe2e = require('../index.js')
 
-/** Error URIs of refusals: this prefix + the code in lowercase without `WAMPE2E_`. */
-const ERROR_URI_PREFIX = 'wampe2e.error.'
+// The code names the core has (`refusalUri` takes no other).
+const CODES = new Set(Object.keys(wampe2e.errorCodes()))
 
 /**
  * The error URI the adapters send or fail a call with for a code name such as
- * `WAMPE2E_REFLECTED` (`wampe2e.error.reflected`).
+ * `WAMPE2E_REFLECTED` (`wampe2e.error.reflected`): the core's `refusalUri`.
  * @param {string} code
  */
 function errorUri (code) {
-  return ERROR_URI_PREFIX + code.replace(/^WAMPE2E_/, '').toLowerCase()
+  return wampe2e.refusalUri(code)
 }
 
 /**
- * The wampe2e code of `err`: its own, or `fallback` for anything else. Incoming,
+ * The wampe2e code of `err`: its own (one the core has), or `fallback` for
+ * anything else. Incoming,
  * that is a router's message the addon could not even take (a non-string URI):
  * `WAMPE2E_INVALID_MESSAGE`. Outgoing, a value the addon cannot convert (a
  * TypeError naming its path, such as nesting beyond the limit):
@@ -23,7 +25,7 @@ function errorUri (code) {
  */
 function codeOf (err, fallback = 'WAMPE2E_INVALID_MESSAGE') {
   const code = err && err.code
-  return typeof code === 'string' && code.startsWith('WAMPE2E_') ? code : fallback
+  return typeof code === 'string' && CODES.has(code) ? code : fallback
 }
 
 /** The fallback of `codeOf` for a reply that could not be sealed. */
@@ -47,4 +49,4 @@ function warnRefused (kind, err) {
   process.emitWarning(`wampe2e: refused ${kind}: ${codeOf(err)}`, { code: codeOf(err) })
 }
 
-module.exports = { ERROR_URI_PREFIX, UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused }
+module.exports = { UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused }

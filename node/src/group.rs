@@ -3,11 +3,11 @@
 //! method converts its arguments, calls one core function and converts the
 //! result; errors carry the core's code name.
 //!
-//! Two helpers read and write the wire form of §12.1 (`readEnvelope`, and the
-//! attributes `seal`/`sealReply` return) and one makes the inbound decision of
-//! §12.1 for URIs a GS1 entry covers (`Group.inbound`): the core has no function
-//! for these yet, so they are written here, once, for both adapters, following
-//! the page line by line. They move to the core when it has them.
+//! The wire of §12.1 is the core's `group::envelope`: the attributes
+//! `seal`/`sealReply` return, the attribute rules of `readEnvelope` and the
+//! inbound decision of `Group.inbound`. What stays here is the JS shape: reading
+//! attribute values off a JS object and taking the envelope from the dialect's
+//! payload position.
 #![allow(unsafe_code)]
 
 use crate::convert::{self, js_args, js_kwargs, Code, CopiedBuffer, Result};
@@ -17,7 +17,9 @@ use napi::bindgen_prelude::{
 };
 use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
+use std::cell::OnceCell;
 use std::sync::{Arc, Mutex};
+use wampe2e::group::envelope::{self, Arrived, Attr, Route, WireDialect};
 use wampe2e::group::{
     self as g, fetch_error_code as core_fetch_error_code, HeldLimits, IdentityKey, Kind, Params,
     TrustEntry,
@@ -97,30 +99,10 @@ fn ms(what: &str, v: Option<f64>, default: u64) -> Result<u64> {
     }
 }
 
-fn kind(what: &str, s: &str) -> Result<Kind> {
-    Ok(match s {
-        "event" => Kind::Event,
-        "call" => Kind::Call,
-        "result" => Kind::Result,
-        "progress" => Kind::Progress,
-        "error" => Kind::Error,
-        _ => {
-            return Err(invalid(format!(
-                "{what}: expected \"event\", \"call\", \"result\", \"progress\" or \"error\" (got {} characters)",
-                s.chars().count()
-            )))
-        }
-    })
-}
-
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Event => "event",
-        Kind::Call => "call",
-        Kind::Result => "result",
-        Kind::Progress => "progress",
-        Kind::Error => "error",
-    }
+/// A GS1 kind from its name (the core's names: `"event"`, `"call"`, `"result"`,
+/// `"progress"`, `"error"`).
+fn kind(s: &str) -> Result<Kind> {
+    s.parse().map_err(core_err)
 }
 
 fn hash32(what: &str, b: &[u8]) -> Result<[u8; 32]> {
@@ -128,19 +110,11 @@ fn hash32(what: &str, b: &[u8]) -> Result<[u8; 32]> {
         .map_err(|_| invalid(format!("{what}: expected 32 bytes, got {}", b.len())))
 }
 
-/// The wire dialect of a GS1 envelope (§12.1).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Wire {
-    /// Autobahn/Crossbar `enc_*`: the envelope bare at the Arguments position.
-    Enc,
-    /// Payload Passthru `ppt_*`: `Arguments = [envelope]`.
-    Ppt,
-}
-
-fn wire(d: Option<&str>) -> Result<Wire> {
+/// The wire dialect named by a `dialect` option (`"enc"`, the default, or `"ppt"`).
+fn wire(d: Option<&str>) -> Result<WireDialect> {
     match d.unwrap_or("enc") {
-        "enc" => Ok(Wire::Enc),
-        "ppt" => Ok(Wire::Ppt),
+        "enc" => Ok(WireDialect::Enc),
+        "ppt" => Ok(WireDialect::Ppt),
         other => Err(invalid(format!(
             "dialect: expected \"enc\" or \"ppt\" (got {} characters)",
             other.chars().count()
@@ -199,39 +173,22 @@ impl ToNapiValue for Fields {
     }
 }
 
-/// §12.1's attributes, in the page's order; the key id for events and calls only.
-fn attributes(w: Wire, key_id: Option<&str>) -> Fields {
-    let s = |v: &str| F::Str(v.to_owned());
-    let mut a = match w {
-        Wire::Enc => vec![
-            ("enc_algo", s("x_wampe2e_gs1")),
-            ("enc_serializer", s("cbor")),
-        ],
-        Wire::Ppt => vec![
-            ("ppt_scheme", s("x_wampe2e")),
-            ("ppt_serializer", s("cbor")),
-            ("ppt_cipher", s("x_gs1")),
-        ],
-    };
-    if let Some(k) = key_id {
-        a.push((
-            if w == Wire::Enc {
-                "enc_key"
-            } else {
-                "ppt_keyid"
-            },
-            s(k),
-        ));
-    }
-    Fields(a)
+/// The core's attributes of §12.1 (`envelope::attributes`), in its order.
+fn attributes(w: WireDialect, key_id: Option<&str>) -> Fields {
+    Fields(
+        envelope::attributes(w, key_id)
+            .into_iter()
+            .map(|(name, value)| (name, F::Str(value)))
+            .collect(),
+    )
 }
 
 /// `{ attributes, payload, payloadInList }`, as the keyring's `Envelope`.
-fn envelope_fields(w: Wire, key_id: Option<&str>, envelope: Vec<u8>) -> Fields {
+fn envelope_fields(w: WireDialect, key_id: Option<&str>, envelope: Vec<u8>) -> Fields {
     Fields(vec![
         ("attributes", F::Obj(attributes(w, key_id))),
         ("payload", F::Buf(envelope)),
-        ("payloadInList", F::Bool(w == Wire::Ppt)),
+        ("payloadInList", F::Bool(w == WireDialect::Ppt)),
     ])
 }
 
@@ -584,7 +541,7 @@ impl Group {
         kwargs: Option<Unknown>,
         options: Option<Gs1SealOptions>,
     ) -> Result<Fields> {
-        let k = self::kind("kind", &kind)?;
+        let k = self::kind(&kind)?;
         let o = options.unwrap_or_default();
         let w = wire(o.dialect.as_deref())?;
         let now = now(o.now_ms)?;
@@ -622,7 +579,7 @@ impl Group {
         envelope: &[u8],
         now_ms: Option<f64>,
     ) -> Result<Fields> {
-        let k = self::kind("kind", &kind)?;
+        let k = self::kind(&kind)?;
         let opened = self
             .inner
             .open(&uri, k, key_id.as_deref(), envelope, now(now_ms)?)
@@ -660,7 +617,7 @@ impl Group {
         error_uri: Option<String>,
         options: Option<Gs1SealOptions>,
     ) -> Result<Fields> {
-        let k = self::kind("kind", &kind)?;
+        let k = self::kind(&kind)?;
         let w = wire(options.unwrap_or_default().dialect.as_deref())?;
         let args = js_args(&env, args)?;
         let kwargs = js_kwargs(&env, kwargs)?;
@@ -678,33 +635,46 @@ impl Group {
     }
 
     /// Opens a reply to the call named `callHash` (§10.5). `kind` is what the WAMP
-    /// message implies (`'progress'` for a RESULT with `progress: true`); `uri` is
-    /// the call's procedure, or for `'error'` the ERROR's URI. `{ callee, kind,
-    /// seq, args, kwargs }`.
+    /// message implies (`'progress'` for a RESULT with `progress: true`); `uri` is,
+    /// for `'error'`, the ERROR's URI (required). For `'result'` and `'progress'` the
+    /// payload is parsed for the call's own procedure (the core's record of the
+    /// call); `uri` may be null there, and when given it must be that procedure
+    /// (`WAMPE2E_URI_MISMATCH` otherwise, as before). `{ callee, kind, seq, args,
+    /// kwargs }`.
     #[napi(
         catch_unwind,
-        ts_args_type = "callHash: Uint8Array, kind: 'result' | 'progress' | 'error', uri: string, keyId: string | null | undefined, envelope: Uint8Array",
+        ts_args_type = "callHash: Uint8Array, kind: 'result' | 'progress' | 'error', uri: string | null | undefined, keyId: string | null | undefined, envelope: Uint8Array",
         ts_return_type = "{ callee: string, kind: 'result' | 'progress' | 'error', seq: number, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
     )]
     pub fn open_reply(
         &self,
         call_hash: &[u8],
         kind: String,
-        uri: String,
+        uri: Option<String>,
         key_id: Option<String>,
         envelope: &[u8],
     ) -> Result<Fields> {
-        let k = self::kind("kind", &kind)?;
+        let k = self::kind(&kind)?;
         let call_hash = hash32("callHash", call_hash)?;
-        let error_uri = (k == Kind::Error).then_some(uri.as_str());
+        let error_uri = if k == Kind::Error {
+            uri.as_deref()
+        } else {
+            None
+        };
         let opened = self
             .inner
             .open_reply(&call_hash, k, error_uri, key_id.as_deref(), envelope)
             .map_err(core_err)?;
-        let payload = opened_payload(&uri, &opened.plaintext)?;
+        let payload = opened_payload(&opened.uri, &opened.plaintext)?;
+        if let Some(given) = uri.as_deref().filter(|u| *u != opened.uri) {
+            return Err(err_code(
+                ErrorCode::UriMismatch,
+                format!("uri {given:?}: the reply was sealed for {:?}", opened.uri),
+            ));
+        }
         let mut f = Fields(vec![
             ("callee", F::Str(opened.callee.fingerprint())),
-            ("kind", F::Str(kind_name(opened.kind).to_owned())),
+            ("kind", F::Str(opened.kind.name().to_owned())),
             ("seq", F::U32(opened.seq)),
         ]);
         payload_fields(&mut f, payload);
@@ -805,70 +775,38 @@ impl Group {
     /// (another dialect) for a message to refuse.
     #[napi(catch_unwind)]
     pub fn inbound(&self, arrival: Gs1Arrival) -> Result<String> {
-        let base = arrival
-            .base
-            .as_deref()
-            .unwrap_or(g::DEFAULT_KEY_PROCEDURE_BASE);
         let mk: wampe2e::MessageKind = arrival.kind.parse().map_err(core_err)?;
-        let strict = arrival.strict.unwrap_or(true);
-        let uri = arrival.uri.as_str();
-        let exempt = uri.len() > base.len()
-            && uri.starts_with(base)
-            && uri.as_bytes().get(base.len()) == Some(&b'.');
-        let answer = matches!(
+        // `route` asks only whether a GS1 envelope arrived, not where it was.
+        let arrived = match arrival.scheme.as_str() {
+            "gs1" => Arrived::Gs1 {
+                dialect: WireDialect::Enc,
+                key_id: None,
+            },
+            "other" => Arrived::Other,
+            "plain" => Arrived::Plain,
+            _ => {
+                return Err(invalid(
+                    "scheme: expected \"gs1\", \"other\" or \"plain\"".to_owned(),
+                ))
+            }
+        };
+        let route = envelope::route(
+            &self.inner,
             mk,
-            wampe2e::MessageKind::Result | wampe2e::MessageKind::Error
-        );
-        let gs1_call = answer && arrival.request_gs1.unwrap_or(false);
-        let scheme = arrival.scheme.as_str();
-        if !matches!(scheme, "gs1" | "other" | "plain") {
-            return Err(invalid(
-                "scheme: expected \"gs1\", \"other\" or \"plain\"".to_owned(),
-            ));
+            &arrival.uri,
+            &arrived,
+            arrival.request_gs1.unwrap_or(false),
+            arrival.strict.unwrap_or(true),
+            arrival.base.as_deref(),
+        )
+        .map_err(core_err)?;
+        Ok(match route {
+            Route::Open => "open",
+            Route::Plain => "plain",
+            Route::Exempt => "exempt",
+            Route::Keyring => "keyring",
         }
-        if exempt && !gs1_call {
-            return Ok("exempt".into());
-        }
-        let covered = gs1_call || self.inner.select(uri).is_some();
-        if scheme == "gs1" {
-            return Ok("open".into());
-        }
-        if !covered {
-            return Ok("keyring".into());
-        }
-        if scheme == "other" {
-            return Err(err_code(
-                ErrorCode::InvalidEnvelope,
-                format!(
-                    "{} on {uri:?}: a GS1 entry covers it, but it arrived in another dialect",
-                    mk.as_str()
-                ),
-            ));
-        }
-        // Plaintext: what the core decides for an unsealed message to a sealed
-        // call (router and refusal errors pass), and on a covered URI strictness.
-        if gs1_call {
-            let a = wampe2e::Arrival {
-                kind: mk,
-                local_uri: uri,
-                policy: wampe2e::MatchPolicy::Exact,
-                router_uri: None,
-                sealed: false,
-                request_sealed: true,
-            };
-            wampe2e::decide(&wampe2e::KeyRing::new(), &a, strict).map_err(core_err)?;
-            return Ok("plain".into());
-        }
-        if strict {
-            return Err(err_code(
-                ErrorCode::UnexpectedPlaintext,
-                format!(
-                    "{} on {uri:?} arrived unencrypted, but a GS1 entry covers it",
-                    mk.as_str()
-                ),
-            ));
-        }
-        Ok("plain".into())
+        .to_owned())
     }
 }
 
@@ -907,15 +845,7 @@ pub fn read_envelope(
     args: Option<Unknown>,
     kwargs: Option<Unknown>,
 ) -> Result<Fields> {
-    let bad = |msg: String| err_code(ErrorCode::InvalidEnvelope, msg);
-    let absent = |u: &Option<Unknown>| {
-        u.as_ref().is_none_or(|u| {
-            matches!(
-                u.get_type().ok(),
-                Some(ValueType::Undefined | ValueType::Null)
-            )
-        })
-    };
+    let bad = |msg: &str| err_code(ErrorCode::InvalidEnvelope, msg);
     let attrs = match attributes {
         Some(a) if a.get_type().ok() == Some(ValueType::Object) => {
             // SAFETY: the type was checked in this arm.
@@ -923,20 +853,44 @@ pub fn read_envelope(
         }
         _ => None,
     };
-    // An attribute: absent (undefined/null), a string, or an invalid envelope.
-    let attr = |name: &str| -> Result<Option<String>> {
+    // The attributes the core reads are those GS1 writes (§12.1): each is read off
+    // the JS object once, when the core first asks for it.
+    let names: Vec<&'static str> = [WireDialect::Enc, WireDialect::Ppt]
+        .into_iter()
+        .flat_map(|d| envelope::attributes(d, Some("")))
+        .map(|(name, _)| name)
+        .collect();
+    let cells: Vec<OnceCell<JsAttr>> = names.iter().map(|_| OnceCell::new()).collect();
+    let read = |name: &str| -> JsAttr {
         let Some(o) = attrs.as_ref() else {
-            return Ok(None);
+            return JsAttr::Absent;
         };
-        let v: Unknown = o
-            .get_named_property(name)
-            .map_err(|_| bad(format!("{name}: could not be read")))?;
+        let Ok(v) = o.get_named_property::<Unknown>(name) else {
+            return JsAttr::NotString; // a getter that throws: not a string either
+        };
         match v.get_type().ok() {
-            Some(ValueType::Undefined | ValueType::Null) => Ok(None),
-            // SAFETY: the type was checked in this arm.
-            Some(ValueType::String) => Ok(Some(unsafe { v.cast::<String>() }.map_err(napi_err)?)),
-            _ => Err(bad(format!("{name}: not a string"))),
+            Some(ValueType::Undefined | ValueType::Null) => JsAttr::Absent,
+            Some(ValueType::String) => {
+                // SAFETY: the type was checked in this arm.
+                unsafe { v.cast::<String>() }.map_or(JsAttr::NotString, JsAttr::Str)
+            }
+            _ => JsAttr::NotString,
         }
+    };
+    let cells = &cells;
+    let arrived = envelope::read_attributes(|name| {
+        let i = names.iter().position(|n| *n == name)?;
+        match cells.get(i)?.get_or_init(|| read(name)) {
+            JsAttr::Absent => None,
+            JsAttr::Str(s) => Some(Attr::Str(s)),
+            JsAttr::NotString => Some(Attr::NotString),
+        }
+    })
+    .map_err(core_err)?;
+    let (dialect, key_id) = match arrived {
+        Arrived::Plain => return Ok(Fields(vec![("scheme", F::Str("plain".into()))])),
+        Arrived::Other => return Ok(Fields(vec![("scheme", F::Str("other".into()))])),
+        Arrived::Gs1 { dialect, key_id } => (dialect, key_id),
     };
     let bytes = |u: &Unknown| -> Option<Vec<u8>> {
         if u.get_type().ok() != Some(ValueType::Object) {
@@ -949,82 +903,65 @@ pub fn read_envelope(
         // SAFETY: as above.
         unsafe { u.cast::<ArrayBuffer>() }.ok().map(|b| b.to_vec())
     };
-    let (enc_algo, ppt_scheme) = (attr("enc_algo")?, attr("ppt_scheme")?);
-    let (key_id, envelope) = match (enc_algo.as_deref(), ppt_scheme.as_deref()) {
-        (Some(_), Some(_)) => {
-            return Err(bad("both enc_algo and ppt_scheme are present".to_owned()))
-        }
-        (Some("x_wampe2e_gs1"), None) => {
-            match attr("enc_serializer")?.as_deref() {
-                None => return Err(bad("enc_serializer is absent".to_owned())),
-                Some("cbor") => {}
-                Some(_) => {
-                    return Err(err_code(
-                        ErrorCode::UnknownSerializer,
-                        "enc_serializer: GS1 carries cbor only",
-                    ))
-                }
+    let envelope = match dialect {
+        WireDialect::Enc => args
+            .as_ref()
+            .and_then(bytes)
+            .ok_or_else(|| bad("GS1 enc_* payload is not one bare binary"))?,
+        WireDialect::Ppt => (|| {
+            let a = args.as_ref()?;
+            if !a.is_array().ok()? {
+                return None;
             }
-            let key_id = attr("enc_key")?;
-            let envelope = args
-                .as_ref()
-                .and_then(&bytes)
-                .ok_or_else(|| bad("GS1 enc_* payload is not one bare binary".to_owned()))?;
-            if !absent(&kwargs) {
-                return Err(bad("GS1 enc_* message carries ArgumentsKw".to_owned()));
+            // SAFETY: an array is an object.
+            let arr = unsafe { a.cast::<Object>() }.ok()?;
+            if arr.get_array_length().ok()? != 1 {
+                return None;
             }
-            (key_id, envelope)
-        }
-        (None, Some("x_wampe2e")) => {
-            match attr("ppt_serializer")?.as_deref() {
-                None => return Err(bad("ppt_serializer is absent".to_owned())),
-                Some("cbor") => {}
-                Some(_) => {
-                    return Err(err_code(
-                        ErrorCode::UnknownSerializer,
-                        "ppt_serializer: GS1 carries cbor only",
-                    ))
-                }
-            }
-            match attr("ppt_cipher")?.as_deref() {
-                None => return Err(bad("ppt_cipher is absent".to_owned())),
-                Some("x_gs1") => {}
-                Some(_) => {
-                    return Err(err_code(
-                        ErrorCode::UnknownCipher,
-                        "ppt_cipher: expected x_gs1 with ppt_scheme x_wampe2e",
-                    ))
-                }
-            }
-            let key_id = attr("ppt_keyid")?;
-            let envelope = (|| {
-                let a = args.as_ref()?;
-                if !a.is_array().ok()? {
-                    return None;
-                }
-                // SAFETY: an array is an object.
-                let arr = unsafe { a.cast::<Object>() }.ok()?;
-                if arr.get_array_length().ok()? != 1 {
-                    return None;
-                }
-                bytes(&arr.get_element::<Unknown>(0).ok()?)
-            })()
-            .ok_or_else(|| bad("GS1 ppt_* Arguments is not a list of one binary".to_owned()))?;
-            if !absent(&kwargs) {
-                return Err(bad("GS1 ppt_* message carries ArgumentsKw".to_owned()));
-            }
-            (key_id, envelope)
-        }
-        (Some(_), None) | (None, Some(_)) => {
-            return Ok(Fields(vec![("scheme", F::Str("other".into()))]))
-        }
-        (None, None) => return Ok(Fields(vec![("scheme", F::Str("plain".into()))])),
+            bytes(&arr.get_element::<Unknown>(0).ok()?)
+        })()
+        .ok_or_else(|| bad("GS1 ppt_* Arguments is not a list of one binary"))?,
     };
+    let kwargs_absent = kwargs.as_ref().is_none_or(|u| {
+        matches!(
+            u.get_type().ok(),
+            Some(ValueType::Undefined | ValueType::Null)
+        )
+    });
+    if !kwargs_absent {
+        return Err(bad(match dialect {
+            WireDialect::Enc => "GS1 enc_* message carries ArgumentsKw",
+            WireDialect::Ppt => "GS1 ppt_* message carries ArgumentsKw",
+        }));
+    }
     Ok(Fields(vec![
         ("scheme", F::Str("gs1".into())),
         ("keyId", key_id.map_or(F::Null, F::Str)),
         ("envelope", F::Buf(envelope)),
     ]))
+}
+
+/// An attribute as `readEnvelope` found it on the JS object.
+enum JsAttr {
+    /// `undefined` or `null`.
+    Absent,
+    Str(String),
+    NotString,
+}
+
+/// Whether `uri` is a key procedure, `<base>.<something>` (§5; `base` defaults to
+/// `wampe2e.key`): never sealed, and exempt from strictness.
+#[napi(catch_unwind)]
+pub fn is_key_procedure(uri: String, base: Option<String>) -> bool {
+    envelope::is_key_procedure(&uri, base.as_deref())
+}
+
+/// The error URI of a refusal with the code named `code` (§11.4), e.g.
+/// `refusalUri('WAMPE2E_KEY_REFUSED') === 'wampe2e.error.key_refused'`; throws
+/// `WAMPE2E_INVALID_ARGUMENT` for a name that is no code.
+#[napi(catch_unwind)]
+pub fn refusal_uri(code: String) -> Result<String> {
+    Ok(envelope::refusal_uri(error_code_named(&code)?))
 }
 
 /// The code name a key fetch ends with for an ERROR's URI (§11.4): a refusal's
@@ -1073,15 +1010,12 @@ pub struct Held {
 }
 
 fn error_code_named(name: &str) -> Result<ErrorCode> {
-    ErrorCode::ALL
-        .into_iter()
-        .find(|c| c.name() == name)
-        .ok_or_else(|| {
-            invalid(format!(
-                "code: expected a WAMPE2E_* code name (got {} characters)",
-                name.chars().count()
-            ))
-        })
+    ErrorCode::from_name(name).ok_or_else(|| {
+        invalid(format!(
+            "code: expected a WAMPE2E_* code name (got {} characters)",
+            name.chars().count()
+        ))
+    })
 }
 
 impl Held {
@@ -1124,7 +1058,7 @@ impl Held {
         ticket: u32,
         now_ms: Option<f64>,
     ) -> Result<Option<Gs1Fetch>> {
-        let k = self::kind("kind", &kind)?;
+        let k = self::kind(&kind)?;
         let h = self
             .queue()
             .hold(&group.inner, &uri, k, envelope, ticket, now(now_ms)?)

@@ -191,6 +191,42 @@ test('held: one fetch per session, released in the sender order; overflow; a ref
   assert.equal(code(() => g.carol.acceptKeyResponse(f5.requestHash, g.alice.answerKeyRequest(f5.request, T0), T0)), 'WAMPE2E_UNSOLICITED')
 })
 
+test('openReply: the payload is parsed for the URI the reply was sealed for; a given uri must match', () => {
+  const { g } = world()
+  const c = g.alice.seal('com.example.add', 'call', [2, 3])
+  fetch(g.alice, g.bob, c)
+  const inv = g.bob.open('com.example.add', 'call', c.sessionId, c.payload)
+  const p0 = g.bob.sealReply(inv.invocation, 'progress', ['started'])
+  const p1 = g.bob.sealReply(inv.invocation, 'progress', ['halfway'])
+  const fin = g.bob.sealReply(inv.invocation, 'result', [5])
+  assert.deepEqual(g.alice.openReply(c.callHash, 'progress', null, null, p0.payload).args, ['started'])
+  assert.equal(code(() => g.alice.openReply(c.callHash, 'progress', 'com.example.other', null, p1.payload)), 'WAMPE2E_URI_MISMATCH')
+  assert.deepEqual(g.alice.openReply(c.callHash, 'result', undefined, null, fin.payload).args, [5])
+  const c2 = g.alice.seal('com.example.add', 'call', [1])
+  const inv2 = g.bob.open('com.example.add', 'call', c2.sessionId, c2.payload)
+  const e = g.bob.sealReply(inv2.invocation, 'error', ['too big'], null, 'com.example.error.overflow')
+  // An error's URI is signed: the core checks it (§10.5).
+  assert.equal(code(() => g.alice.openReply(c2.callHash, 'error', 'com.example.error.other', null, e.payload)), 'WAMPE2E_BAD_SIGNATURE')
+})
+
+test('isKeyProcedure and refusalUri: the key procedure rule and refusal URIs of the core', () => {
+  assert.equal(w.isKeyProcedure('wampe2e.key.ab'), true)
+  assert.equal(w.isKeyProcedure('wampe2e.key.ab', null), true)
+  assert.equal(w.isKeyProcedure('wampe2e.key.'), false)
+  assert.equal(w.isKeyProcedure('wampe2e.keyx.ab'), false)
+  assert.equal(w.isKeyProcedure('app.keys.ab', 'app.keys'), true)
+  assert.equal(w.isKeyProcedure('wampe2e.key.ab', 'app.keys'), false)
+  assert.equal(w.refusalUri('WAMPE2E_KEY_REFUSED'), 'wampe2e.error.key_refused')
+  assert.equal(w.refusalUri('WAMPE2E_UNKNOWN_SESSION'), 'wampe2e.error.unknown_session')
+  assert.equal(code(() => w.refusalUri('WAMPE2E_NO_SUCH_CODE')), 'WAMPE2E_INVALID_ARGUMENT')
+  for (const name of Object.keys(w.errorCodes())) {
+    const back = w.fetchErrorCode(w.refusalUri(name))
+    assert.ok(back === name || back === 'WAMPE2E_KEY_FETCH_FAILED', name)
+  }
+  // The adapters' exported errorUri is the core's refusalUri.
+  assert.equal(require('../adapters/autobahn.js').errorUri('WAMPE2E_REFLECTED'), 'wampe2e.error.reflected')
+})
+
 test('readEnvelope and inbound: the wire of §12.1 and the covered-URI decision', () => {
   const { g } = world()
   const s = g.alice.seal(TOPIC, 'event', [1])
@@ -204,6 +240,14 @@ test('readEnvelope and inbound: the wire of §12.1 and the covered-URI decision'
   assert.equal(code(() => w.readEnvelope(s.attributes, [s.payload])), 'WAMPE2E_INVALID_ENVELOPE') // enc: bare binary
   assert.equal(code(() => w.readEnvelope(s.attributes, s.payload, { k: 1 })), 'WAMPE2E_INVALID_ENVELOPE')
   assert.equal(code(() => w.readEnvelope({ ...s.attributes, enc_key: 7 }, s.payload)), 'WAMPE2E_INVALID_ENVELOPE')
+  assert.equal(code(() => w.readEnvelope({ ...s.attributes, enc_algo: 1 }, s.payload)), 'WAMPE2E_INVALID_ENVELOPE')
+  assert.equal(code(() => w.readEnvelope({ ppt_scheme: 'x_wampe2e', ppt_serializer: 'cbor' }, [s.payload])), 'WAMPE2E_INVALID_ENVELOPE')
+  const sp = g.alice.seal(TOPIC, 'event', [1], null, { dialect: 'ppt' })
+  assert.deepEqual(w.readEnvelope(sp.attributes, [sp.payload]), { scheme: 'gs1', keyId: sp.sessionId, envelope: sp.payload })
+  assert.equal(code(() => w.readEnvelope(sp.attributes, sp.payload)), 'WAMPE2E_INVALID_ENVELOPE') // ppt: a list of one
+  assert.equal(code(() => w.readEnvelope(sp.attributes, [sp.payload, sp.payload])), 'WAMPE2E_INVALID_ENVELOPE')
+  assert.equal(code(() => w.readEnvelope(sp.attributes, [sp.payload], {})), 'WAMPE2E_INVALID_ENVELOPE')
+  assert.deepEqual(w.readEnvelope(s.attributes, s.payload, null).keyId, s.sessionId)
   const decide = (kind, uri, scheme, extra) => {
     try {
       return g.bob.inbound({ kind, uri, scheme, ...extra })
@@ -218,6 +262,8 @@ test('readEnvelope and inbound: the wire of §12.1 and the covered-URI decision'
   assert.equal(decide('event', 'org.public', 'plain'), 'keyring')
   assert.equal(decide('invocation', 'wampe2e.key.ab', 'plain'), 'exempt')
   assert.equal(decide('invocation', 'app.keys.ab', 'plain', { base: 'app.keys' }), 'exempt')
+  assert.equal(decide('invocation', 'wampe2e.key.', 'plain'), 'keyring') // the base and a dot only: no key procedure
+  assert.equal(code(() => g.bob.inbound({ kind: 'event', uri: TOPIC, scheme: 'cryptobox' })), 'WAMPE2E_INVALID_ARGUMENT')
   assert.equal(decide('result', 'org.public', 'plain', { requestGs1: true }), 'WAMPE2E_UNEXPECTED_PLAINTEXT')
   assert.equal(decide('error', 'wamp.error.no_such_procedure', 'plain', { requestGs1: true }), 'plain')
   assert.equal(decide('error', 'wampe2e.error.unknown_session', 'plain', { requestGs1: true }), 'plain')
