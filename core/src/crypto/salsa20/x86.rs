@@ -312,3 +312,104 @@ pub(super) unsafe fn xor_blocks16_avx512(
     }
     done
 }
+
+/// The 20 rounds of one Salsa20 block, its state held by diagonals in four SSE2
+/// registers (a = x0 x5 x10 x15, b = x4 x9 x14 x3, c = x8 x13 x2 x7,
+/// d = x12 x1 x6 x11): a column round is one quarter-round per lane, and lane
+/// rotations turn the rows into the same shape. Returns the state after the
+/// rounds, in word order, without the final addition (HSalsa20 takes it so;
+/// Salsa20 adds the input).
+///
+/// # Safety
+/// None beyond SSE2, which every x86-64 CPU has.
+#[inline(always)]
+unsafe fn rounds1(x: &[u32; 16]) -> [u32; 16] {
+    // SAFETY: SSE2 is part of the x86-64 baseline; loads and stores are unaligned.
+    unsafe {
+        let load = |w: [u32; 4]| _mm_loadu_si128(w.as_ptr().cast());
+        let mut a = load([x[0], x[5], x[10], x[15]]);
+        let mut b = load([x[4], x[9], x[14], x[3]]);
+        let mut c = load([x[8], x[13], x[2], x[7]]);
+        let mut d = load([x[12], x[1], x[6], x[11]]);
+        for _ in 0..10 {
+            // Columns: (x0 x4 x8 x12), (x5 x9 x13 x1), (x10 x14 x2 x6), (x15 x3 x7 x11).
+            b = _mm_xor_si128(b, rotl128!(_mm_add_epi32(a, d), 7));
+            c = _mm_xor_si128(c, rotl128!(_mm_add_epi32(b, a), 9));
+            d = _mm_xor_si128(d, rotl128!(_mm_add_epi32(c, b), 13));
+            a = _mm_xor_si128(a, rotl128!(_mm_add_epi32(d, c), 18));
+            // Rows: (x0 x1 x2 x3), (x5 x6 x7 x4), (x10 x11 x8 x9), (x15 x12 x13 x14).
+            let mut rb = _mm_shuffle_epi32::<0x39>(d); // x1 x6 x11 x12
+            let mut rc = _mm_shuffle_epi32::<0x4e>(c); // x2 x7 x8 x13
+            let mut rd = _mm_shuffle_epi32::<0x93>(b); // x3 x4 x9 x14
+            rb = _mm_xor_si128(rb, rotl128!(_mm_add_epi32(a, rd), 7));
+            rc = _mm_xor_si128(rc, rotl128!(_mm_add_epi32(rb, a), 9));
+            rd = _mm_xor_si128(rd, rotl128!(_mm_add_epi32(rc, rb), 13));
+            a = _mm_xor_si128(a, rotl128!(_mm_add_epi32(rd, rc), 18));
+            d = _mm_shuffle_epi32::<0x93>(rb);
+            c = _mm_shuffle_epi32::<0x4e>(rc);
+            b = _mm_shuffle_epi32::<0x39>(rd);
+        }
+        let mut v = [[0u32; 4]; 4];
+        for (out, reg) in v.iter_mut().zip([a, b, c, d]) {
+            _mm_storeu_si128(out.as_mut_ptr().cast(), reg);
+        }
+        let [a, b, c, d] = v;
+        [
+            a[0], d[1], c[2], b[3], //
+            b[0], a[1], d[2], c[3], //
+            c[0], b[1], a[2], d[3], //
+            d[0], c[1], b[2], a[3],
+        ]
+    }
+}
+
+/// XORs `data` (at most 64 bytes) with Salsa20 block `counter` of (`key`,
+/// `nonce`), one block in one set of SSE2 registers: for the one or two blocks a
+/// short message needs, cheaper than a 4-block pass.
+///
+/// # Safety
+/// None beyond SSE2, which every x86-64 CPU has.
+pub(super) unsafe fn xor_block1(key: &[u8; 32], nonce: &[u8; 8], counter: u64, data: &mut [u8]) {
+    let mut input = input_words(key, nonce);
+    input[8] = counter as u32;
+    input[9] = (counter >> 32) as u32;
+    // SAFETY: SSE2 only (the caller's contract).
+    let x = unsafe { rounds1(&input) };
+    let mut ks = zeroize::Zeroizing::new([0u8; 64]);
+    for (i, (o, w)) in x.iter().zip(input.iter()).enumerate() {
+        ks[4 * i..4 * i + 4].copy_from_slice(&o.wrapping_add(*w).to_le_bytes());
+    }
+    for (d, k) in data.iter_mut().zip(ks.iter()) {
+        *d ^= k;
+    }
+}
+
+/// HSalsa20 (the XSalsa20 subkey) of `key` and the first 16 nonce bytes: words
+/// 0, 5, 10, 15, 6, 7, 8, 9 of the rounds' output.
+///
+/// # Safety
+/// None beyond SSE2, which every x86-64 CPU has.
+pub(super) unsafe fn hsalsa20(key: &[u8; 32], nonce16: &[u8; 16]) -> zeroize::Zeroizing<[u8; 32]> {
+    let mut n8 = [0u8; 8];
+    n8.copy_from_slice(&nonce16[..8]);
+    let mut input = input_words(key, &n8);
+    let w = |i: usize| {
+        u32::from_le_bytes([
+            nonce16[4 * i],
+            nonce16[4 * i + 1],
+            nonce16[4 * i + 2],
+            nonce16[4 * i + 3],
+        ])
+    };
+    input[8] = w(2);
+    input[9] = w(3);
+    // SAFETY: SSE2 only (the caller's contract).
+    let mut x = zeroize::Zeroizing::new(unsafe { rounds1(&input) });
+    let mut out = zeroize::Zeroizing::new([0u8; 32]);
+    for (i, &j) in [0usize, 5, 10, 15, 6, 7, 8, 9].iter().enumerate() {
+        out[4 * i..4 * i + 4].copy_from_slice(&x[j].to_le_bytes());
+    }
+    zeroize::Zeroize::zeroize(&mut input);
+    x.fill(0);
+    out
+}
