@@ -247,7 +247,8 @@ mobile-bindings:
 	  'public func ed25519ToX25519(' 'public func keyId(' 'enum Wampe2eError' 'case UriMismatch(' \
 	  'public enum Dialect' 'enum PayloadValue' 'public func decideInbound(' 'public enum Delivery' \
 	  'public enum MessageKind' 'public enum MatchPolicy' 'func removeKeyId(' 'func expectsSealed(' \
-	  'case Reflected('; do \
+	  'case Reflected(' 'open class Group' 'open class Identity' 'open class Held' \
+	  'public func groupEnvelopeHeader(' 'case HoldOverflow('; do \
 	  grep -qF "$$api" mobile/swift/generated/WampE2E/WampE2E.swift || { echo "generated Swift lacks: $$api"; exit 1; }; done
 	@echo "generated Swift declares the expected API"
 
