@@ -268,6 +268,41 @@ typedef uint32_t wampe2e_result;
 #endif // __cplusplus
 
 /**
+ * What to do with an arriving message (`wampe2e_group_route`).
+ */
+enum wampe2e_group_routing
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A GS1 envelope: open it (`wampe2e_group_open`, or `wampe2e_group_open_reply`
+   * for an answer to our GS1 call).
+   */
+  WAMPE2E_GROUP_ROUTE_OPEN = 0,
+  /**
+   * Deliver the plaintext as it is.
+   */
+  WAMPE2E_GROUP_ROUTE_PLAIN = 1,
+  /**
+   * A key procedure URI (`<base>.…`): never sealed, never strict; deliver it.
+   */
+  WAMPE2E_GROUP_ROUTE_EXEMPT = 2,
+  /**
+   * No GS1 entry covers it and it answers no GS1 call: `wampe2e_inbound_decide`
+   * decides.
+   */
+  WAMPE2E_GROUP_ROUTE_KEYRING = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wampe2e_group_routing wampe2e_group_routing;
+#else
+typedef uint32_t wampe2e_group_routing;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * What to do with a message `wampe2e_inbound_decide` accepted.
  */
 enum wampe2e_delivery
@@ -495,6 +530,61 @@ enum wampe2e_group_kind
 typedef enum wampe2e_group_kind wampe2e_group_kind;
 #else
 typedef uint32_t wampe2e_group_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Where a GS1 envelope travels (docs/gs1.md §12.1; pass as `uint32_t wire`).
+ */
+enum wampe2e_group_wire
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Autobahn/Crossbar `enc_*`: the envelope as the one bare binary at the
+   * Arguments position, no ArgumentsKw.
+   */
+  WAMPE2E_GROUP_WIRE_ENC = 0,
+  /**
+   * Payload Passthru `ppt_*`: `Arguments = [envelope]`, no ArgumentsKw.
+   */
+  WAMPE2E_GROUP_WIRE_PPT = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wampe2e_group_wire wampe2e_group_wire;
+#else
+typedef uint32_t wampe2e_group_wire;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What the attributes of an arriving message say (pass as `uint32_t scheme`).
+ */
+enum wampe2e_group_scheme
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * No `enc_algo` and no `ppt_scheme`: plaintext.
+   */
+  WAMPE2E_GROUP_SCHEME_PLAIN = 0,
+  /**
+   * Another dialect (cryptobox, ppt `wamp`, …): the keyring's business.
+   */
+  WAMPE2E_GROUP_SCHEME_OTHER = 1,
+  /**
+   * A GS1 envelope, at the payload position of the arrival's `wire`.
+   */
+  WAMPE2E_GROUP_SCHEME_GS1 = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wampe2e_group_scheme wampe2e_group_scheme;
+#else
+typedef uint32_t wampe2e_group_scheme;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -816,6 +906,25 @@ typedef struct {
    */
   size_t value_len;
 } wampe2e_attribute;
+
+/**
+ * What `wampe2e_group_read_attributes` found. Free `key_id` with `wampe2e_buf_free`.
+ */
+typedef struct {
+  /**
+   * `enc_key`/`ppt_keyid` (UTF-8, not NUL-terminated) for a GS1 envelope that
+   * carries one (pass it to `wampe2e_group_open`); `{NULL, 0}` otherwise.
+   */
+  wampe2e_buf key_id;
+  /**
+   * `wampe2e_group_scheme`.
+   */
+  uint32_t scheme;
+  /**
+   * `wampe2e_group_wire`, for `WAMPE2E_GROUP_SCHEME_GS1` (0 otherwise).
+   */
+  uint32_t wire;
+} wampe2e_group_arrival;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1346,6 +1455,93 @@ wampe2e_result wampe2e_group_accept_key_response(const wampe2e_group *group,
                                                  size_t response_len,
                                                  uint64_t now_ms,
                                                  wampe2e_group_accepted *accepted);
+
+/**
+ * Reads an arriving message's attributes (docs/gs1.md §12.1): `attributes` are
+ * the Options/Details entries, `count` of them; an entry whose `value` is NULL
+ * is present with a value that is not a string (leave out absent and null
+ * ones). On success writes `*arrival`. For `WAMPE2E_GROUP_SCHEME_GS1` take the
+ * envelope from the payload position of `arrival->wire`: `ENC` one bare binary,
+ * `PPT` a list of one binary; ArgumentsKw present, or anything else, is
+ * `INVALID_ENVELOPE` (refuse the message).
+ *
+ * Errors: `NULL_ARGUMENT` (`arrival`, `attributes` with `count > 0`, a name),
+ * `INVALID_UTF8`, `INVALID_ENVELOPE` (`enc_algo` and `ppt_scheme` both present,
+ * a missing serializer or cipher, a GS1 attribute that is not a string),
+ * `UNKNOWN_SERIALIZER`, `UNKNOWN_CIPHER`.
+ *
+ * # Safety
+ * `attributes` valid for `count` elements (may be NULL when `count == 0`), each
+ * name valid for its length, each value NULL or valid for its length;
+ * `arrival` writable.
+ */
+wampe2e_result wampe2e_group_read_attributes(const wampe2e_attribute *attributes,
+                                             size_t count,
+                                             wampe2e_group_arrival *arrival);
+
+/**
+ * The inbound decision for a message a GS1 entry may cover, before
+ * `wampe2e_inbound_decide` (docs/gs1.md §12.1). `kind` is a
+ * `wampe2e_message_kind`; `uri` the resolved URI (for an EVENT/INVOCATION the
+ * one `wampe2e_inbound_decide` resolves, for a RESULT the procedure called, for
+ * an ERROR its error URI); `scheme` what `wampe2e_group_read_attributes` found
+ * (`wampe2e_group_scheme`); `answers_gs1_call` whether a RESULT/ERROR answers a
+ * CALL we sealed with GS1; `strict` pass true; `base` the key procedure base
+ * (NULL: `wampe2e.key`). On success writes `*route`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_ARGUMENT` (`kind` or
+ * `scheme` out of range), `UNEXPECTED_PLAINTEXT` (strict: plaintext on a covered
+ * URI, or an application answer in plaintext to a GS1 call; the router's
+ * `wamp.error.*` and peers' `wampe2e.error.*` refusals pass), `INVALID_ENVELOPE`
+ * (another dialect where GS1 is expected). On an error: drop an EVENT, answer an
+ * INVOCATION with the refusal (`wampe2e_refusal_uri`), fail the call.
+ *
+ * # Safety
+ * `group` is live; `uri` valid for `uri_len` bytes; `base` NULL or valid for
+ * `base_len` bytes; `route` writable.
+ */
+wampe2e_result wampe2e_group_route(const wampe2e_group *group,
+                                   uint32_t kind,
+                                   const char *uri,
+                                   size_t uri_len,
+                                   uint32_t scheme,
+                                   bool answers_gs1_call,
+                                   bool strict,
+                                   const char *base,
+                                   size_t base_len,
+                                   wampe2e_group_routing *route);
+
+/**
+ * Writes to `*is_key` whether `uri` is a key procedure, `<base>.<something>`
+ * (docs/gs1.md §5; `base` NULL: `wampe2e.key`): never sealed, and exempt from
+ * strictness.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_UTF8`.
+ *
+ * # Safety
+ * `uri` valid for `uri_len` bytes; `base` NULL or valid for `base_len` bytes;
+ * `is_key` writable.
+ */
+wampe2e_result wampe2e_group_is_key_procedure(const char *uri,
+                                              size_t uri_len,
+                                              const char *base,
+                                              size_t base_len,
+                                              bool *is_key);
+
+/**
+ * Writes the error URI of a refusal with `code` (an error `wampe2e_result`;
+ * docs/gs1.md §11.4): `wampe2e.error.` + the code's name in lower case without
+ * `WAMPE2E_`, e.g. `wampe2e.error.key_refused` for `WAMPE2E_ERR_KEY_REFUSED`
+ * (UTF-8 in a library-owned buffer, not NUL-terminated; free it with
+ * `wampe2e_buf_free`). Answer a refused INVOCATION with it, no args, and kwargs
+ * `{"code": "WAMPE2E_<CODE>"}`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (`code` is `WAMPE2E_OK` or no code).
+ *
+ * # Safety
+ * `out` writable.
+ */
+wampe2e_result wampe2e_refusal_uri(uint32_t code, wampe2e_buf *out);
 
 /**
  * The inbound decision: call it for every EVENT, INVOCATION, RESULT and ERROR

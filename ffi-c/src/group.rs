@@ -4,9 +4,11 @@
 use crate::args::{bytes, key, obj, opt_str, out_ptr, str_arg};
 use crate::buf::{give, wampe2e_buf};
 use crate::error::{ffi_guard, wampe2e_result};
+use crate::payload::wampe2e_attribute;
 use std::ffi::c_void;
 use std::os::raw::c_char;
 use std::sync::{Arc, Mutex};
+use wampe2e::group::envelope::{self, Arrived, Attr, Route, WireDialect};
 use wampe2e::group::{
     parse_payload, payload_plaintext, wire, Group, Identity, IdentityKey, Invocation, Kind, Params,
     TrustEntry, DEFAULT_KEY_PROCEDURE_BASE,
@@ -1365,6 +1367,273 @@ pub unsafe extern "C" fn wampe2e_group_accept_key_response(
             // SAFETY: non-NULL and writable per the contract.
             unsafe { put(accepted, out) };
         }
+        Ok(())
+    })
+}
+
+// ------------------------------------------------------------------ the wire
+
+/// Where a GS1 envelope travels (docs/gs1.md §12.1; pass as `uint32_t wire`).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wampe2e_group_wire {
+    /// Autobahn/Crossbar `enc_*`: the envelope as the one bare binary at the
+    /// Arguments position, no ArgumentsKw.
+    WAMPE2E_GROUP_WIRE_ENC = 0,
+    /// Payload Passthru `ppt_*`: `Arguments = [envelope]`, no ArgumentsKw.
+    WAMPE2E_GROUP_WIRE_PPT = 1,
+}
+
+/// What the attributes of an arriving message say (pass as `uint32_t scheme`).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wampe2e_group_scheme {
+    /// No `enc_algo` and no `ppt_scheme`: plaintext.
+    WAMPE2E_GROUP_SCHEME_PLAIN = 0,
+    /// Another dialect (cryptobox, ppt `wamp`, …): the keyring's business.
+    WAMPE2E_GROUP_SCHEME_OTHER = 1,
+    /// A GS1 envelope, at the payload position of the arrival's `wire`.
+    WAMPE2E_GROUP_SCHEME_GS1 = 2,
+}
+
+/// What `wampe2e_group_read_attributes` found. Free `key_id` with `wampe2e_buf_free`.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct wampe2e_group_arrival {
+    /// `enc_key`/`ppt_keyid` (UTF-8, not NUL-terminated) for a GS1 envelope that
+    /// carries one (pass it to `wampe2e_group_open`); `{NULL, 0}` otherwise.
+    pub key_id: wampe2e_buf,
+    /// `wampe2e_group_scheme`.
+    pub scheme: u32,
+    /// `wampe2e_group_wire`, for `WAMPE2E_GROUP_SCHEME_GS1` (0 otherwise).
+    pub wire: u32,
+}
+
+/// What to do with an arriving message (`wampe2e_group_route`).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wampe2e_group_routing {
+    /// A GS1 envelope: open it (`wampe2e_group_open`, or `wampe2e_group_open_reply`
+    /// for an answer to our GS1 call).
+    WAMPE2E_GROUP_ROUTE_OPEN = 0,
+    /// Deliver the plaintext as it is.
+    WAMPE2E_GROUP_ROUTE_PLAIN = 1,
+    /// A key procedure URI (`<base>.…`): never sealed, never strict; deliver it.
+    WAMPE2E_GROUP_ROUTE_EXEMPT = 2,
+    /// No GS1 entry covers it and it answers no GS1 call: `wampe2e_inbound_decide`
+    /// decides.
+    WAMPE2E_GROUP_ROUTE_KEYRING = 3,
+}
+
+/// `wampe2e_group_scheme` as `route` takes it: only whether a GS1 envelope
+/// arrived counts there, not where it was.
+fn group_arrived(value: u32) -> Result<Arrived, Error> {
+    match value {
+        0 => Ok(Arrived::Plain),
+        1 => Ok(Arrived::Other),
+        2 => Ok(Arrived::Gs1 {
+            dialect: WireDialect::Enc,
+            key_id: None,
+        }),
+        v => Err(invalid(format!("scheme: {v} is not a valid value"))),
+    }
+}
+
+/// Reads an arriving message's attributes (docs/gs1.md §12.1): `attributes` are
+/// the Options/Details entries, `count` of them; an entry whose `value` is NULL
+/// is present with a value that is not a string (leave out absent and null
+/// ones). On success writes `*arrival`. For `WAMPE2E_GROUP_SCHEME_GS1` take the
+/// envelope from the payload position of `arrival->wire`: `ENC` one bare binary,
+/// `PPT` a list of one binary; ArgumentsKw present, or anything else, is
+/// `INVALID_ENVELOPE` (refuse the message).
+///
+/// Errors: `NULL_ARGUMENT` (`arrival`, `attributes` with `count > 0`, a name),
+/// `INVALID_UTF8`, `INVALID_ENVELOPE` (`enc_algo` and `ppt_scheme` both present,
+/// a missing serializer or cipher, a GS1 attribute that is not a string),
+/// `UNKNOWN_SERIALIZER`, `UNKNOWN_CIPHER`.
+///
+/// # Safety
+/// `attributes` valid for `count` elements (may be NULL when `count == 0`), each
+/// name valid for its length, each value NULL or valid for its length;
+/// `arrival` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wampe2e_group_read_attributes(
+    attributes: *const wampe2e_attribute,
+    count: usize,
+    arrival: *mut wampe2e_group_arrival,
+) -> wampe2e_result {
+    ffi_guard(|| {
+        out_ptr("arrival", arrival)?;
+        let attrs: &[wampe2e_attribute] = if count == 0 {
+            &[]
+        } else if attributes.is_null() {
+            return Err(crate::error::null("attributes"));
+        } else {
+            // SAFETY: non-NULL and valid for `count` elements per the contract.
+            unsafe { std::slice::from_raw_parts(attributes, count) }
+        };
+        let mut pairs = Vec::with_capacity(attrs.len());
+        for a in attrs {
+            // SAFETY: each attribute's strings are valid for their lengths.
+            let (k, v) = unsafe {
+                (
+                    str_arg("attribute name", a.name, a.name_len)?,
+                    opt_str("attribute value", a.value, a.value_len)?,
+                )
+            };
+            pairs.push((k, v.map_or(Attr::NotString, Attr::Str)));
+        }
+        let get = |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+        let out = match envelope::read_attributes(get)? {
+            Arrived::Plain => (wampe2e_group_scheme::WAMPE2E_GROUP_SCHEME_PLAIN, 0, None),
+            Arrived::Other => (wampe2e_group_scheme::WAMPE2E_GROUP_SCHEME_OTHER, 0, None),
+            Arrived::Gs1 { dialect, key_id } => {
+                let wire = match dialect {
+                    WireDialect::Enc => wampe2e_group_wire::WAMPE2E_GROUP_WIRE_ENC,
+                    WireDialect::Ppt => wampe2e_group_wire::WAMPE2E_GROUP_WIRE_PPT,
+                };
+                (
+                    wampe2e_group_scheme::WAMPE2E_GROUP_SCHEME_GS1,
+                    wire as u32,
+                    key_id,
+                )
+            }
+        };
+        let (scheme, wire, key_id) = out;
+        let value = wampe2e_group_arrival {
+            key_id: key_id.map_or(
+                wampe2e_buf {
+                    ptr: std::ptr::null_mut(),
+                    len: 0,
+                },
+                |k| wampe2e_buf::from_vec(k.into_bytes()),
+            ),
+            scheme: scheme as u32,
+            wire,
+        };
+        // SAFETY: checked non-NULL above; written only on success.
+        unsafe { put(arrival, value) };
+        Ok(())
+    })
+}
+
+/// The inbound decision for a message a GS1 entry may cover, before
+/// `wampe2e_inbound_decide` (docs/gs1.md §12.1). `kind` is a
+/// `wampe2e_message_kind`; `uri` the resolved URI (for an EVENT/INVOCATION the
+/// one `wampe2e_inbound_decide` resolves, for a RESULT the procedure called, for
+/// an ERROR its error URI); `scheme` what `wampe2e_group_read_attributes` found
+/// (`wampe2e_group_scheme`); `answers_gs1_call` whether a RESULT/ERROR answers a
+/// CALL we sealed with GS1; `strict` pass true; `base` the key procedure base
+/// (NULL: `wampe2e.key`). On success writes `*route`.
+///
+/// Errors: `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_ARGUMENT` (`kind` or
+/// `scheme` out of range), `UNEXPECTED_PLAINTEXT` (strict: plaintext on a covered
+/// URI, or an application answer in plaintext to a GS1 call; the router's
+/// `wamp.error.*` and peers' `wampe2e.error.*` refusals pass), `INVALID_ENVELOPE`
+/// (another dialect where GS1 is expected). On an error: drop an EVENT, answer an
+/// INVOCATION with the refusal (`wampe2e_refusal_uri`), fail the call.
+///
+/// # Safety
+/// `group` is live; `uri` valid for `uri_len` bytes; `base` NULL or valid for
+/// `base_len` bytes; `route` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wampe2e_group_route(
+    group: *const wampe2e_group,
+    kind: u32,
+    uri: *const c_char,
+    uri_len: usize,
+    scheme: u32,
+    answers_gs1_call: bool,
+    strict: bool,
+    base: *const c_char,
+    base_len: usize,
+    route: *mut wampe2e_group_routing,
+) -> wampe2e_result {
+    ffi_guard(|| {
+        out_ptr("route", route)?;
+        // SAFETY: forwarded caller contract.
+        let (g, uri, base) = unsafe {
+            (
+                obj("group", group)?,
+                str_arg("uri", uri, uri_len)?,
+                opt_str("base", base, base_len)?,
+            )
+        };
+        let r = envelope::route(
+            &g.0,
+            crate::args::message_kind(kind)?,
+            uri,
+            &group_arrived(scheme)?,
+            answers_gs1_call,
+            strict,
+            base,
+        )?;
+        let value = match r {
+            Route::Open => wampe2e_group_routing::WAMPE2E_GROUP_ROUTE_OPEN,
+            Route::Plain => wampe2e_group_routing::WAMPE2E_GROUP_ROUTE_PLAIN,
+            Route::Exempt => wampe2e_group_routing::WAMPE2E_GROUP_ROUTE_EXEMPT,
+            Route::Keyring => wampe2e_group_routing::WAMPE2E_GROUP_ROUTE_KEYRING,
+        };
+        // SAFETY: checked non-NULL above; written only on success.
+        unsafe { put(route, value) };
+        Ok(())
+    })
+}
+
+/// Writes to `*is_key` whether `uri` is a key procedure, `<base>.<something>`
+/// (docs/gs1.md §5; `base` NULL: `wampe2e.key`): never sealed, and exempt from
+/// strictness.
+///
+/// Errors: `NULL_ARGUMENT`, `INVALID_UTF8`.
+///
+/// # Safety
+/// `uri` valid for `uri_len` bytes; `base` NULL or valid for `base_len` bytes;
+/// `is_key` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wampe2e_group_is_key_procedure(
+    uri: *const c_char,
+    uri_len: usize,
+    base: *const c_char,
+    base_len: usize,
+    is_key: *mut bool,
+) -> wampe2e_result {
+    ffi_guard(|| {
+        out_ptr("is_key", is_key)?;
+        // SAFETY: forwarded caller contract.
+        let (uri, base) = unsafe {
+            (
+                str_arg("uri", uri, uri_len)?,
+                opt_str("base", base, base_len)?,
+            )
+        };
+        // SAFETY: checked non-NULL above.
+        unsafe { put(is_key, envelope::is_key_procedure(uri, base)) };
+        Ok(())
+    })
+}
+
+/// Writes the error URI of a refusal with `code` (an error `wampe2e_result`;
+/// docs/gs1.md §11.4): `wampe2e.error.` + the code's name in lower case without
+/// `WAMPE2E_`, e.g. `wampe2e.error.key_refused` for `WAMPE2E_ERR_KEY_REFUSED`
+/// (UTF-8 in a library-owned buffer, not NUL-terminated; free it with
+/// `wampe2e_buf_free`). Answer a refused INVOCATION with it, no args, and kwargs
+/// `{"code": "WAMPE2E_<CODE>"}`.
+///
+/// Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (`code` is `WAMPE2E_OK` or no code).
+///
+/// # Safety
+/// `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wampe2e_refusal_uri(code: u32, out: *mut wampe2e_buf) -> wampe2e_result {
+    ffi_guard(|| {
+        out_ptr("out", out)?;
+        let code = ErrorCode::from_u32(code)
+            .ok_or_else(|| invalid(format!("code: {code} is not an error code")))?;
+        // SAFETY: checked non-NULL above.
+        unsafe { give(out, envelope::refusal_uri(code).into_bytes()) };
         Ok(())
     })
 }
