@@ -30,7 +30,7 @@ NEXUS := build/nexus-router
 UNIFFI_BINDGEN := $(CARGO) run --quiet --locked -p wampe2e-mobile --features cli --bin uniffi-bindgen -- generate --no-format \
 	--library target/debug/libwampe2e_mobile.so
 
-.PHONY: help demo test test-mobile mobile-bindings test-py wheel bench-py test-node node-addon bench-node test-rust test-vectors test-interop lint bench vectors clean \
+.PHONY: help demo test test-mobile mobile-bindings test-py wheel bench-py bench-gs1 test-node node-addon bench-node test-rust test-vectors test-interop lint bench vectors clean \
 	header check-header lib install test-c example bench-c test-docs
 
 help:
@@ -201,6 +201,12 @@ test-py: wheel $(CROSSBAR_VENV)/.installed
 
 bench-py: wheel
 	$(VPY) py/bench/bench_keyring.py
+
+# GS1 load run (tests/load/gs1_load.py): Crossbar.io, 4 publisher and 8 subscriber
+# processes, none / cryptobox / gs1 for GS1_LOAD_SECONDS each; a markdown table.
+GS1_LOAD_SECONDS ?= 120
+bench-gs1: wheel $(CROSSBAR_VENV)/.installed
+	WAMPE2E_CROSSBAR=$(CROSSBAR_VENV)/bin/crossbar $(VENV)/bin/python tests/load/gs1_load.py --seconds $(GS1_LOAD_SECONDS)
 
 # ---- Node addon (node/) ----
 
