@@ -7,14 +7,15 @@ use crate::stream::{self, args_object, kwargs_object};
 use crate::KeyArg;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyList, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyList, PyString, PyTuple};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
+use wampe2e::group::envelope::{self, Arrived, Attr, Route, WireDialect};
 use wampe2e::group::{
     self as core, fetch_error_code as core_fetch_error_code, HeldLimits, IdentityKey, Kind, Params,
     TrustEntry,
 };
-use wampe2e::{Error, ErrorCode, Map, Value};
+use wampe2e::{Error, ErrorCode, Map, MessageKind, Value};
 
 /// Milliseconds since the Unix epoch: the clock every time-dependent call is given
 /// unless the caller passes `now_ms`.
@@ -31,30 +32,31 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A GS1 kind from the core's name (`"event"`, `"call"`, `"result"`,
+/// `"progress"`, `"error"`).
 fn kind(name: &str) -> PyResult<Kind> {
+    name.parse().map_err(to_py)
+}
+
+/// The wire dialect named by a `dialect` argument (`"enc"` or `"ppt"`).
+fn dialect(name: &str) -> PyResult<WireDialect> {
     match name {
-        "event" => Ok(Kind::Event),
-        "call" => Ok(Kind::Call),
-        "result" => Ok(Kind::Result),
-        "progress" => Ok(Kind::Progress),
-        "error" => Ok(Kind::Error),
+        "enc" => Ok(WireDialect::Enc),
+        "ppt" => Ok(WireDialect::Ppt),
         other => Err(to_py(Error::new(
             ErrorCode::InvalidArgument,
             format!(
-                "kind: expected event, call, result, progress or error (got {} characters)",
+                "dialect: expected \"enc\" or \"ppt\" (got {} characters)",
                 other.chars().count()
             ),
         ))),
     }
 }
 
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Event => "event",
-        Kind::Call => "call",
-        Kind::Result => "result",
-        Kind::Progress => "progress",
-        Kind::Error => "error",
+fn dialect_name(d: WireDialect) -> &'static str {
+    match d {
+        WireDialect::Enc => "enc",
+        WireDialect::Ppt => "ppt",
     }
 }
 
@@ -331,13 +333,15 @@ impl Opened {
 }
 
 /// An opened reply: the `callee` that signed it, its `kind` ("result",
-/// "progress" or "error"), `seq`, and the payload.
+/// "progress" or "error"), `seq`, the `uri` it was signed and sealed for (the
+/// call's procedure, or the error URI), and the payload.
 #[pyclass(module = "wampe2e", frozen, get_all)]
 pub(crate) struct OpenedReply {
     callee: Py<PyBytes>,
     callee_fingerprint: String,
     kind: &'static str,
     seq: u32,
+    uri: String,
     args: Py<PyAny>,
     kwargs: Py<PyAny>,
 }
@@ -346,8 +350,8 @@ pub(crate) struct OpenedReply {
 impl OpenedReply {
     fn __repr__(&self) -> String {
         format!(
-            "OpenedReply(kind={:?}, callee={:?}, seq={})",
-            self.kind, self.callee_fingerprint, self.seq
+            "OpenedReply(kind={:?}, uri={:?}, callee={:?}, seq={})",
+            self.kind, self.uri, self.callee_fingerprint, self.seq
         )
     }
 }
@@ -651,9 +655,10 @@ impl Group {
     }
 
     /// Opens a reply to the pending call `call_hash`; a final one ends the call.
-    /// `procedure` (the called URI) is what a result's or progress's plaintext must
-    /// name; without it the plaintext's own URI is taken (the signature already
-    /// binds the reply to the call's procedure).
+    /// The payload is parsed for the URI the reply was sealed for (the core's
+    /// record of the call: its procedure, or `error_uri` for an error), returned as
+    /// `uri`. `procedure`, if given, must be a result's or progress's URI
+    /// (`UriMismatchError`); it is not needed.
     #[pyo3(signature = (call_hash, envelope, kind="result", error_uri=None, key_id=None, procedure=None))]
     #[allow(clippy::too_many_arguments)]
     fn open_reply(
@@ -673,22 +678,19 @@ impl Group {
                 .open_reply(&call_hash, kind, error_uri, key_id, envelope)
         })
         .map_err(to_py)?;
-        // The plaintext's URI: the error URI for an error, else the call's.
-        let uri = match (r.kind, error_uri, procedure) {
-            (Kind::Error, Some(u), _) => u.to_owned(),
-            (Kind::Result | Kind::Progress, _, Some(p)) => p.to_owned(),
-            _ => String::new(),
-        };
-        let (args, kwargs) = if uri.is_empty() {
-            payload_any_uri(py, &r.plaintext)?
-        } else {
-            payload(py, &uri, &r.plaintext)?
-        };
+        let (args, kwargs) = payload(py, &r.uri, &r.plaintext)?;
+        if let Some(given) = procedure.filter(|p| r.kind != Kind::Error && *p != r.uri) {
+            return Err(to_py(Error::new(
+                ErrorCode::UriMismatch,
+                format!("procedure {given:?}: the reply was sealed for {:?}", r.uri),
+            )));
+        }
         Ok(OpenedReply {
             callee: PyBytes::new(py, r.callee.as_bytes()).unbind(),
             callee_fingerprint: r.callee.fingerprint(),
-            kind: kind_name(r.kind),
+            kind: r.kind.name(),
             seq: r.seq,
+            uri: r.uri,
             args,
             kwargs,
         })
@@ -774,6 +776,38 @@ impl Group {
             .cancel_key_request(&fixed::<32>("request_hash", request_hash)?))
     }
 
+    /// The core's inbound decision (docs/gs1.md §12.1) for a message a GS1 entry
+    /// may cover: "open" (a GS1 envelope: `open`, or `open_reply` for an answer to
+    /// our GS1 call), "plain" (deliver the plaintext), "exempt" (a key procedure
+    /// URI) or "keyring" (no entry covers it: the keyring decides). `kind` is
+    /// "event", "invocation", "result" or "error"; `uri` the resolved URI (topic,
+    /// procedure, the procedure called, the error URI); `arrived` what
+    /// `gs1_read_attributes` returned (or its first item); `answers_gs1_call` that
+    /// a RESULT/ERROR answers a call sealed with GS1; `base` the key procedure
+    /// base (None: `wampe2e.key`). Raises `UnexpectedPlaintextError` (strict) and
+    /// `InvalidEnvelopeError` (another dialect) for a message to refuse.
+    #[pyo3(signature = (kind, uri, arrived, answers_gs1_call=false, strict=true, base=None))]
+    fn route(
+        &self,
+        kind: &str,
+        uri: &str,
+        arrived: &Bound<'_, PyAny>,
+        answers_gs1_call: bool,
+        strict: bool,
+        base: Option<&str>,
+    ) -> PyResult<&'static str> {
+        let kind = kind.parse::<MessageKind>().map_err(to_py)?;
+        let arrived = arrived_of(arrived)?;
+        let r = envelope::route(&self.0, kind, uri, &arrived, answers_gs1_call, strict, base)
+            .map_err(to_py)?;
+        Ok(match r {
+            Route::Open => "open",
+            Route::Plain => "plain",
+            Route::Exempt => "exempt",
+            Route::Keyring => "keyring",
+        })
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Group(fingerprint={:?}, entries={}, sessions_held={}, pending_calls={}, pending_key_requests={})",
@@ -784,20 +818,6 @@ impl Group {
             self.0.pending_key_requests()
         )
     }
-}
-
-/// A result's or progress's plaintext: the core signed it for the call's
-/// procedure, which `open_reply` already bound; parsed without a URI check of
-/// our own (the core's `parse_payload` needs the URI, read from the plaintext).
-fn payload_any_uri(py: Python<'_>, plaintext: &[u8]) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
-    let opened = wampe2e::plaintext::builder::parse_plaintext(
-        wampe2e::Serializer::Cbor,
-        plaintext,
-        &mut wampe2e::plaintext::builder::ValueTree,
-    )
-    .map_err(to_py)?;
-    let uri = opened.uri.clone().unwrap_or_default();
-    payload(py, &uri, plaintext)
 }
 
 // ---------------------------------------------------------------------- Held
@@ -934,6 +954,148 @@ fn error_code(code: u32) -> PyResult<ErrorCode> {
     })
 }
 
+// -------------------------------------------------------------------- wire
+
+/// The §12.1 attributes of a sealed message in `dialect` ("enc" or "ppt"), as a
+/// dict in the page's order: with `key_id` (`Sealed.key_id`) for events and
+/// calls, without for replies.
+#[pyfunction]
+#[pyo3(signature = (dialect="enc", key_id=None))]
+pub(crate) fn gs1_attributes<'py>(
+    py: Python<'py>,
+    dialect: &str,
+    key_id: Option<&str>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (name, value) in envelope::attributes(self::dialect(dialect)?, key_id) {
+        d.set_item(name, value)?;
+    }
+    Ok(d)
+}
+
+/// One attribute as read off the Python object, owned until the core reads it.
+enum Found {
+    Absent,
+    Str(String),
+    NotString,
+}
+
+/// What the attributes of an arriving message say (the core's reading, §12.1):
+/// `("gs1", dialect, key_id)` for a GS1 envelope (take the payload from the
+/// dialect's position), `("other",)` for another dialect (the keyring's), or
+/// `("plain",)`. `attrs` is a dict or an object with the attributes as fields
+/// (an Autobahn message: `enc_algo`, `enc_serializer`, `enc_key`, `ppt_*`); None
+/// is absent. Raises `InvalidEnvelopeError`, `UnknownSerializerError`,
+/// `UnknownCipherError`.
+#[pyfunction]
+pub(crate) fn gs1_read_attributes<'py>(
+    py: Python<'py>,
+    attrs: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    // The attributes the core reads are those GS1 writes.
+    let names: Vec<&'static str> = [WireDialect::Enc, WireDialect::Ppt]
+        .into_iter()
+        .flat_map(|d| envelope::attributes(d, Some("")))
+        .map(|(name, _)| name)
+        .collect();
+    let dict = attrs.cast::<PyDict>().ok();
+    let mut found = Vec::with_capacity(names.len());
+    for name in &names {
+        let v = match dict {
+            Some(d) => d.get_item(name)?,
+            None => match attrs.getattr(*name) {
+                Ok(v) => Some(v),
+                Err(e) if e.is_instance_of::<pyo3::exceptions::PyAttributeError>(py) => None,
+                Err(e) => return Err(e),
+            },
+        };
+        found.push(match v {
+            None => Found::Absent,
+            Some(v) if v.is_none() => Found::Absent,
+            Some(v) => match v.cast::<PyString>() {
+                Ok(s) => Found::Str(s.to_cow()?.into_owned()),
+                Err(_) => Found::NotString,
+            },
+        });
+    }
+    let arrived = envelope::read_attributes(|name| {
+        let i = names.iter().position(|n| *n == name)?;
+        match found.get(i)? {
+            Found::Absent => None,
+            Found::Str(s) => Some(Attr::Str(s)),
+            Found::NotString => Some(Attr::NotString),
+        }
+    })
+    .map_err(to_py)?;
+    match arrived {
+        Arrived::Plain => PyTuple::new(py, ["plain"]),
+        Arrived::Other => PyTuple::new(py, ["other"]),
+        Arrived::Gs1 { dialect, key_id } => PyTuple::new(
+            py,
+            [
+                PyString::new(py, "gs1").into_any(),
+                PyString::new(py, dialect_name(dialect)).into_any(),
+                key_id.into_pyobject(py)?.into_any(),
+            ],
+        ),
+    }
+}
+
+/// `arrived` for `Group.route`: a tuple from `gs1_read_attributes` or its first item.
+fn arrived_of(obj: &Bound<'_, PyAny>) -> PyResult<Arrived> {
+    let tuple = obj.cast::<PyTuple>().ok();
+    let first = match &tuple {
+        Some(t) => t.get_item(0)?,
+        None => obj.clone(),
+    };
+    let name: String = first.extract()?;
+    match name.as_str() {
+        // `route` asks only whether a GS1 envelope arrived, not where it was.
+        "gs1" => Ok(Arrived::Gs1 {
+            dialect: WireDialect::Enc,
+            key_id: None,
+        }),
+        "other" => Ok(Arrived::Other),
+        "plain" => Ok(Arrived::Plain),
+        other => Err(to_py(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "arrived: expected \"gs1\", \"other\" or \"plain\" (got {} characters)",
+                other.chars().count()
+            ),
+        ))),
+    }
+}
+
+/// Whether `uri` is a key procedure, `<base>.<something>` (`base` None:
+/// `wampe2e.key`): never sealed, and exempt from strictness (docs/gs1.md §5).
+#[pyfunction]
+#[pyo3(signature = (uri, base=None))]
+pub(crate) fn is_key_procedure(uri: &str, base: Option<&str>) -> bool {
+    envelope::is_key_procedure(uri, base)
+}
+
+/// The URI of a refusal with `code` (a number, or a name such as
+/// `"WAMPE2E_KEY_REFUSED"`): `wampe2e.error.key_refused` (docs/gs1.md §11.4).
+#[pyfunction]
+pub(crate) fn refusal_uri(code: &Bound<'_, PyAny>) -> PyResult<String> {
+    let code = if let Ok(name) = code.cast::<PyString>() {
+        let name = &*name.to_cow()?;
+        ErrorCode::from_name(name).ok_or_else(|| {
+            to_py(Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "code: no wampe2e error code is named so ({} characters)",
+                    name.chars().count()
+                ),
+            ))
+        })?
+    } else {
+        error_code(code.extract()?)?
+    };
+    Ok(envelope::refusal_uri(code))
+}
+
 /// The code of a key procedure's refusal URI (`wampe2e.error.key_refused` →
 /// `KeyRefusedError.code`), `KeyFetchFailedError.code` for any other error URI.
 #[pyfunction]
@@ -960,6 +1122,14 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Fetch>()?;
     m.add_function(wrap_pyfunction!(fetch_error_code, m)?)?;
     m.add_function(wrap_pyfunction!(error_for_code, m)?)?;
+    m.add_function(wrap_pyfunction!(gs1_attributes, m)?)?;
+    m.add_function(wrap_pyfunction!(gs1_read_attributes, m)?)?;
+    m.add_function(wrap_pyfunction!(is_key_procedure, m)?)?;
+    m.add_function(wrap_pyfunction!(refusal_uri, m)?)?;
+    m.add("GS1_ENC_ALGO", envelope::ENC_ALGO)?;
+    m.add("GS1_PPT_SCHEME", envelope::PPT_SCHEME)?;
+    m.add("GS1_PPT_CIPHER", envelope::PPT_CIPHER)?;
+    m.add("GS1_SERIALIZER", envelope::SERIALIZER)?;
     m.add(
         "DEFAULT_KEY_PROCEDURE_BASE",
         core::DEFAULT_KEY_PROCEDURE_BASE,

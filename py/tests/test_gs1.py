@@ -157,3 +157,81 @@ def test_values_round_trip_and_bad_containers():
     with pytest.raises(wampe2e.BadSignatureError):
         # signed for another URI than it is opened for: the signature covers the URI
         sub.open("com.example.u", pub.seal(URI, [1], now_ms=T0).envelope, now_ms=T0)
+
+
+def test_wire_decisions_are_the_cores():
+    """The §12.1 attributes, their reading, the inbound route, key procedure URIs and
+    refusal URIs come from the core (wampe2e::group::envelope)."""
+    sid = "00112233445566778899aabbccddeeff"
+    enc = wampe2e.gs1_attributes("enc", sid)
+    assert list(enc.items()) == [("enc_algo", "x_wampe2e_gs1"), ("enc_serializer", "cbor"), ("enc_key", sid)]
+    ppt = wampe2e.gs1_attributes("ppt")
+    assert list(ppt) == ["ppt_scheme", "ppt_serializer", "ppt_cipher"]
+    with pytest.raises(wampe2e.InvalidArgumentError):
+        wampe2e.gs1_attributes("json")
+    read = wampe2e.gs1_read_attributes
+    assert read(enc) == ("gs1", "enc", sid) and read(ppt) == ("gs1", "ppt", None)
+    assert read({}) == ("plain",) and read({"enc_algo": None}) == ("plain",)
+    assert read({"enc_algo": "cryptobox", "enc_serializer": "json"}) == ("other",)
+
+    class Msg:  # an Autobahn message: attributes as fields
+        enc_algo, enc_serializer, enc_key = "x_wampe2e_gs1", "cbor", sid
+
+    assert read(Msg()) == ("gs1", "enc", sid)
+    for bad, error in [
+        ({"enc_algo": "x_wampe2e_gs1"}, wampe2e.InvalidEnvelopeError),
+        ({"enc_algo": "x_wampe2e_gs1", "enc_serializer": "json"}, wampe2e.UnknownSerializerError),
+        ({"enc_algo": "x_wampe2e_gs1", "enc_serializer": "cbor", "enc_key": 7}, wampe2e.InvalidEnvelopeError),
+        ({"enc_algo": 1}, wampe2e.InvalidEnvelopeError),
+        ({**enc, **ppt}, wampe2e.InvalidEnvelopeError),
+        ({**ppt, "ppt_cipher": "xsalsa20poly1305"}, wampe2e.UnknownCipherError),
+    ]:
+        with pytest.raises(error):
+            read(bad)
+
+    g = Group(Identity.generate())
+    g.set_entry(P, [], [])
+    gs1 = read(enc)
+    assert g.route("event", URI, gs1) == "open" and g.route("event", URI, "gs1") == "open"
+    with pytest.raises(wampe2e.UnexpectedPlaintextError):
+        g.route("event", URI, ("plain",))
+    assert g.route("event", URI, ("plain",), strict=False) == "plain"
+    with pytest.raises(wampe2e.InvalidEnvelopeError):
+        g.route("event", URI, ("other",), strict=False)
+    assert g.route("event", "org.x", ("other",)) == "keyring"
+    assert g.route("invocation", "wampe2e.key.ab", ("plain",)) == "exempt"
+    assert g.route("invocation", "app.keys.ab", ("plain",), base="app.keys") == "exempt"
+    # Answers to a GS1 call: application answers must be sealed, refusals pass.
+    with pytest.raises(wampe2e.UnexpectedPlaintextError):
+        g.route("result", "org.p", ("plain",), answers_gs1_call=True)
+    assert g.route("error", "wampe2e.error.unknown_session", ("plain",), answers_gs1_call=True) == "plain"
+    with pytest.raises(wampe2e.InvalidArgumentError):
+        g.route("progress", URI, gs1)  # a GS1 kind, not a WAMP message kind
+    with pytest.raises(wampe2e.InvalidArgumentError):
+        g.route("event", URI, "sealed")
+
+    assert wampe2e.is_key_procedure("wampe2e.key.ab") and not wampe2e.is_key_procedure("wampe2e.key.")
+    assert not wampe2e.is_key_procedure("wampe2e.keyx") and wampe2e.is_key_procedure("a.b.c", "a.b")
+    assert wampe2e.refusal_uri(wampe2e.KeyRefusedError.code) == "wampe2e.error.key_refused"
+    assert wampe2e.refusal_uri("WAMPE2E_UNEXPECTED_PLAINTEXT") == "wampe2e.error.unexpected_plaintext"
+    assert wampe2e.fetch_error_code(wampe2e.refusal_uri("WAMPE2E_KEY_REFUSED")) == wampe2e.KeyRefusedError.code
+    for bad in ("REPLAYED", 9999):
+        with pytest.raises(wampe2e.InvalidArgumentError):
+            wampe2e.refusal_uri(bad)
+
+
+def test_open_reply_parses_for_the_uri_it_was_sealed_for():
+    a, b = Identity.generate(), Identity.generate()
+    caller, callee = Group(a), Group(b)
+    for g in (caller, callee):
+        g.set_entry(P, [a.public_key], [b.public_key])
+    call = caller.seal(URI, ["q"], kind="call", now_ms=T0)
+    share(caller, callee, call)
+    inv = callee.open(URI, call.envelope, kind="call", now_ms=T0).invocation
+    progress = callee.seal_reply(inv, [0], kind="progress")
+    result = callee.seal_reply(inv, [1])
+    # No procedure needed: the core's record of the call names it.
+    r = caller.open_reply(call.call_hash, progress, kind="progress")
+    assert (r.uri, r.args) == (URI, [0]) and URI in repr(r)
+    with pytest.raises(wampe2e.UriMismatchError):  # a given procedure must be that one
+        caller.open_reply(call.call_hash, result, procedure="com.example.other")

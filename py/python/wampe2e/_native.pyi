@@ -197,6 +197,7 @@ class OpenedReply:
     callee_fingerprint: str
     kind: str
     seq: int
+    uri: str
     args: Optional[List[Any]]
     kwargs: Optional[Dict[str, Any]]
 
@@ -276,6 +277,15 @@ class Group:
     def answer_key_request(self, request: bytes, now_ms: Optional[int] = None) -> bytes: ...
     def accept_key_response(self, request_hash: bytes, response: bytes, now_ms: Optional[int] = None) -> Dict[str, Any]: ...
     def cancel_key_request(self, request_hash: bytes) -> bool: ...
+    def route(
+        self,
+        kind: str,
+        uri: str,
+        arrived: Union[Tuple[Any, ...], str],
+        answers_gs1_call: bool = False,
+        strict: bool = True,
+        base: Optional[str] = None,
+    ) -> str: ...
 
 class Held:
     def __init__(
@@ -297,3 +307,12 @@ class Held:
 
 def fetch_error_code(error_uri: str) -> int: ...
 def error_for_code(code: int, message: str) -> Wampe2eError: ...
+def gs1_attributes(dialect: str = "enc", key_id: Optional[str] = None) -> Dict[str, str]: ...
+def gs1_read_attributes(attrs: Any) -> Tuple[Any, ...]: ...
+def is_key_procedure(uri: str, base: Optional[str] = None) -> bool: ...
+def refusal_uri(code: Union[int, str]) -> str: ...
+
+GS1_ENC_ALGO: str
+GS1_PPT_SCHEME: str
+GS1_PPT_CIPHER: str
+GS1_SERIALIZER: str

@@ -69,9 +69,9 @@ from wampe2e._native import PatternMismatchError, Wampe2eError
 
 __all__ = ["Key", "KeyRing", "attach", "gs1_sender", "key_procedure_ready"]
 
-#: The GS1 ``enc_algo`` / ``enc_serializer`` (docs/gs1.md §12.1).
-GS1_ENC_ALGO = "x_wampe2e_gs1"
-GS1_ENC_SERIALIZER = "cbor"
+#: The GS1 ``enc_algo`` / ``enc_serializer`` (docs/gs1.md §12.1; the core's).
+GS1_ENC_ALGO = _native.GS1_ENC_ALGO
+GS1_ENC_SERIALIZER = _native.GS1_SERIALIZER
 
 _gs1_sender = contextvars.ContextVar("wampe2e_gs1_sender", default=None)
 
@@ -110,8 +110,9 @@ ERROR_URI_PREFIX = "wampe2e.error."
 
 
 def error_uri(code_name):
-    """The error URI ``attach`` uses for a code name such as ``WAMPE2E_REFLECTED``."""
-    return ERROR_URI_PREFIX + code_name[len("WAMPE2E_") :].lower()
+    """The error URI ``attach`` uses for a code name such as ``WAMPE2E_REFLECTED``
+    (the core's ``refusal_uri``)."""
+    return _native.refusal_uri(code_name)
 
 
 def attach(
@@ -149,15 +150,25 @@ def attach(
 class _Gs1Config:
     def __init__(self, group, held, base, hold_ms):
         self.group, self.held, self.base, self.hold_ms = group, held, base, hold_ms
-        self.base_dot = base + "."
 
     def exempt(self, uri):
-        """Key procedure URIs: never sealed, never strict (docs/gs1.md §5)."""
-        return uri is not None and uri.startswith(self.base_dot)
+        """Key procedure URIs: never sealed, never strict (docs/gs1.md §5; the core's rule)."""
+        return uri is not None and _native.is_key_procedure(uri, self.base)
 
-    def covers(self, uri):
+    def seals(self, uri):
+        """Whether an outgoing PUBLISH or CALL on ``uri`` is sealed with GS1: an entry
+        covers it and it is no key procedure."""
         return uri is not None and not self.exempt(uri) and self.group.select(uri) is not None
 
+    def route(self, kind, uri, arrived, answers_gs1_call, strict):
+        """The core's inbound decision: "open", "plain", "exempt" or "keyring"."""
+        return self.group.route(kind, uri, arrived, answers_gs1_call, strict, self.base)
+
+
+#: The refusal a callee answers with when it does not hold the caller's session.
+_UNKNOWN_SESSION = _native.refusal_uri(_native.UnknownSessionError.code)
+#: What a keyring callee answers instead of a result it could not seal (no code).
+_REPLY_NOT_SEALED = ERROR_URI_PREFIX + "reply_not_sealed"
 
 #: What ``_Guard.learn`` records for an id the router gave different patterns.
 _SHARED_ID = ("", "shared id")
@@ -177,7 +188,7 @@ class _Codec:
         # key procedure URIs and wampe2e refusals are never sealed.
         if self.keyring is None or uri.startswith(ERROR_URI_PREFIX):
             return None
-        if self.gs1 is not None and (self.gs1.exempt(uri) or self.gs1.covers(uri)):
+        if self.gs1 is not None and (self.gs1.exempt(uri) or self.gs1.seals(uri)):
             return None
         return self.keyring.encode(is_originating, uri, args, kwargs)
 
@@ -218,13 +229,14 @@ def _plain(msg, args, kwargs):
 
 
 def _sealed(msg, envelope, key_id):
-    """``msg`` with its payload replaced by a GS1 envelope (docs/gs1.md §12.1)."""
+    """``msg`` with its payload replaced by a GS1 envelope: one bare binary, and the
+    core's attributes (docs/gs1.md §12.1)."""
     msg.args = None
     msg.kwargs = None
     msg.payload = envelope
-    msg.enc_algo = GS1_ENC_ALGO
-    msg.enc_serializer = GS1_ENC_SERIALIZER
-    msg.enc_key = key_id
+    msg.enc_key = None
+    for name, value in _native.gs1_attributes("enc", key_id).items():
+        setattr(msg, name, value)
     return msg
 
 
@@ -314,7 +326,7 @@ class _Guard:
                 self.sealed_invocations.discard(msg.request)
             if not msg.enc_algo:
                 # Autobahn sends a result it failed to seal in plaintext: never.
-                msg = m.Error(m.Invocation.MESSAGE_TYPE, msg.request, ERROR_URI_PREFIX + "reply_not_sealed")
+                msg = m.Error(m.Invocation.MESSAGE_TYPE, msg.request, _REPLY_NOT_SEALED)
         elif isinstance(msg, m.Error) and msg.request_type == m.Invocation.MESSAGE_TYPE:
             if msg.request in self.sealed_invocations:
                 self.sealed_invocations.discard(msg.request)
@@ -329,10 +341,10 @@ class _Guard:
         that cannot be sealed raises (nothing is sent); a reply that cannot be
         sealed becomes the ERROR ``wampe2e.error.<code>``."""
         m, gs1 = self.m, self.gs1
-        if isinstance(msg, m.Publish) and not msg.enc_algo and gs1.covers(msg.topic):
+        if isinstance(msg, m.Publish) and not msg.enc_algo and gs1.seals(msg.topic):
             sealed = gs1.group.seal(msg.topic, msg.args, msg.kwargs, kind="event")
             return _sealed(msg, sealed.envelope, sealed.key_id)
-        if isinstance(msg, m.Call) and not msg.enc_algo and gs1.covers(msg.procedure):
+        if isinstance(msg, m.Call) and not msg.enc_algo and gs1.seals(msg.procedure):
             sealed = gs1.group.seal(msg.procedure, msg.args, msg.kwargs, kind="call")
             msg = _sealed(msg, sealed.envelope, sealed.key_id)
             self.gs1_calls[msg.request] = _Call(msg.procedure, sealed.call_hash, msg)
@@ -372,7 +384,7 @@ class _Guard:
 
     def refusal(self, request_type, request, e):
         """The ERROR carrying only the code (the refusal form every binding uses)."""
-        return self.m.Error(request_type, request, error_uri(e.code_name), args=[], kwargs={"code": e.code_name})
+        return self.m.Error(request_type, request, _native.refusal_uri(e.code), args=[], kwargs={"code": e.code_name})
 
     # ---- incoming ----
 
@@ -434,9 +446,11 @@ class _Guard:
                 raise PatternMismatchError("event: the router gave different subscriptions one id")
             if self.gs1 is not None:
                 uri = self.route("event", topic, match, msg.topic)
-                if self.gs1.covers(uri):
+                arrived = _native.gs1_read_attributes(msg)
+                route = self.gs1.route("event", uri, arrived, False, self.strict)
+                if route == "open":
                     return self.gs1_session_message(msg, "event", uri)
-                if self.gs1.exempt(uri) or self.keyring is None:
+                if route != "keyring" or self.keyring is None:
                     msg.topic = uri
                     return msg
             sealed, uri = self.keyring.inbound(
@@ -458,9 +472,11 @@ class _Guard:
         try:
             if self.gs1 is not None:
                 uri = self.route("invocation", procedure, match, msg.procedure)
-                if self.gs1.covers(uri):
+                arrived = _native.gs1_read_attributes(msg)
+                route = self.gs1.route("invocation", uri, arrived, False, self.strict)
+                if route == "open":
                     return self.gs1_session_message(msg, "call", uri)
-                if self.gs1.exempt(uri) or self.keyring is None:
+                if route != "keyring" or self.keyring is None:
                     msg.procedure = uri
                     return msg
             sealed, uri = self.keyring.inbound(
@@ -537,30 +553,20 @@ class _Guard:
 
     # ---- GS1 incoming (docs/gs1.md §12) ----
 
-    def gs1_sealed(self, msg, what):
-        """Whether ``msg`` on a GS1 URI carries a GS1 envelope; raises for another
-        dialect or a malformed one, and (strict) for plaintext."""
-        if not msg.enc_algo:
-            if self.strict:
-                raise _native.UnexpectedPlaintextError(f"{what} arrived unencrypted on a GS1 URI")
-            return False
-        if msg.enc_algo != GS1_ENC_ALGO:
-            raise _native.InvalidEnvelopeError(f"{what} in enc_algo {msg.enc_algo!r} on a GS1 URI")
-        if msg.enc_serializer is None:
-            raise _native.InvalidEnvelopeError(f"{what}: enc_serializer absent")
-        if msg.enc_serializer != GS1_ENC_SERIALIZER:
-            raise _native.UnknownSerializerError(f"{what}: enc_serializer {msg.enc_serializer!r}, GS1 uses 'cbor'")
-        if not isinstance(msg.payload, (bytes, bytearray)) or (msg.enc_key is not None and not isinstance(msg.enc_key, str)):
-            raise _native.InvalidEnvelopeError(f"{what}: the payload is not one binary, or the key id is not text")
-        return True
+    @staticmethod
+    def gs1_payload(msg, what):
+        """The envelope of a GS1 message in the ``enc`` dialect: the one bare binary
+        at the Arguments position, no ArgumentsKw (docs/gs1.md §12.1)."""
+        if not isinstance(msg.payload, (bytes, bytearray)):
+            raise _native.InvalidEnvelopeError(f"{what}: the payload is not one binary")
+        return bytes(msg.payload)
 
     def gs1_session_message(self, msg, kind, uri):
         """An EVENT (``kind`` "event") or INVOCATION ("call") on the GS1 URI ``uri``:
         opened and returned for delivery, held while its key is fetched, or refused."""
         what = "event" if kind == "event" else "invocation"
         try:
-            if not self.gs1_sealed(msg, what):
-                return self.set_uri(msg, kind, uri)
+            self.gs1_payload(msg, what)
             return self.gs1_open(msg, kind, uri)
         except _native.UnknownSessionError:
             self.gs1_hold(msg, kind, uri)
@@ -577,7 +583,7 @@ class _Guard:
         return msg
 
     def gs1_open(self, msg, kind, uri):
-        opened = self.gs1.group.open(uri, bytes(msg.payload), kind=kind, key_id=msg.enc_key)
+        opened = self.gs1.group.open(uri, bytes(msg.payload), kind=kind, key_id=_native.gs1_read_attributes(msg)[2])
         if kind == "call":
             self.gs1_invocations[msg.request] = opened.invocation
         msg = _plain(self.set_uri(msg, kind, uri), opened.args, opened.kwargs)
@@ -670,26 +676,24 @@ class _Guard:
         kind = "error" if is_error else ("progress" if msg.progress else "result")
         final = kind != "progress"
         try:
-            if not msg.enc_algo:
-                # Router errors and peers' refusals are plaintext (the core's rule).
-                self.routes.inbound(kind if is_error else "result", msg.error if is_error else call.procedure,
-                                    None, None, False, True, self.strict)
-                if is_error and msg.error == ERROR_URI_PREFIX + "unknown_session" and not call.retried:
+            arrived = _native.gs1_read_attributes(msg)
+            # Router errors and peers' refusals are plaintext (the core's rule).
+            route = self.gs1.route("error" if is_error else "result", msg.error if is_error else call.procedure,
+                                   arrived, True, self.strict)
+            if route != "open":
+                if is_error and msg.error == _UNKNOWN_SESSION and not call.retried:
                     # The callee did not hold the call and fetches the session: the
                     # identical envelope once more (docs/gs1.md §12.2).
                     call.retried = True
                     self.original_send(call.message)
                     return None
             else:
-                if not self.gs1_sealed(msg, "error" if is_error else "result"):
-                    return msg
                 reply = self.gs1.group.open_reply(
                     call.call_hash,
-                    bytes(msg.payload),
+                    self.gs1_payload(msg, kind),
                     kind=kind,
                     error_uri=msg.error if is_error else None,
-                    key_id=msg.enc_key,
-                    procedure=call.procedure,
+                    key_id=arrived[2],
                 )
                 msg = _plain(msg, reply.args, reply.kwargs)
         except Wampe2eError as e:
