@@ -9,7 +9,9 @@ use crate::{
     entries_from_core, entries_to_core, from_core, to_core, to_json, MapEntry, OpenedJson,
     OpenedValues, PayloadValue, Result, Wampe2eError,
 };
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use wampe2e::group::envelope::{self, Arrived, Attr, Route, WireDialect};
 use wampe2e::group::{self as core, IdentityKey, DEFAULT_KEY_PROCEDURE_BASE};
 use wampe2e::{Error, ErrorCode, KeyInput, Value};
 
@@ -355,6 +357,9 @@ pub struct GroupReply {
     pub kind: GroupKind,
     /// Its sequence number.
     pub seq: u32,
+    /// The URI it was signed and sealed for: the call's procedure (result,
+    /// progress) or the error URI (error). Parse with `groupPayload(uri, plaintext)`.
+    pub uri: String,
     /// The plaintext.
     pub plaintext: Vec<u8>,
 }
@@ -713,7 +718,8 @@ impl Group {
     /// Opens a reply to our pending call `callHash` (§10.5): `kind` is what the
     /// WAMP message implies (RESULT with or without `progress`, ERROR with
     /// `errorUri`), `keyId` the key id attribute if any (a reply has none). A
-    /// final reply ends the call.
+    /// final reply ends the call. Parse it with `groupPayload(reply.uri,
+    /// reply.plaintext)`: `uri` is what it was sealed for.
     /// Errors, in check order: `PayloadTooLarge`; `Malformed`, `WrongVersion`,
     /// `WrongKind`; `KeyIdMismatch`; `Unsolicited`; `KeyNotFound`;
     /// `UntrustedSender`; `BadSignature`; `Replayed`; `OutOfOrder`;
@@ -739,6 +745,7 @@ impl Group {
             callee: r.callee.as_bytes().to_vec(),
             kind: r.kind.into(),
             seq: r.seq,
+            uri: r.uri,
             plaintext: r.plaintext,
         })
     }
@@ -992,8 +999,7 @@ impl Held {
 }
 
 /// The core's symbolic name of `error`'s code (`WAMPE2E_KEY_REFUSED`): the `code`
-/// kwarg of a key procedure's refusal, whose URI is `wampe2e.error.` + the name
-/// in lower case without `WAMPE2E_` (§11.4).
+/// kwarg of a refusal, whose URI is `refusalUri(error)` (§11.4).
 #[uniffi::export]
 pub fn error_name(error: Wampe2eError) -> String {
     error.code().name().to_owned()
@@ -1003,4 +1009,181 @@ pub fn error_name(error: Wampe2eError) -> String {
 #[uniffi::export]
 pub fn error_number(error: Wampe2eError) -> u32 {
     error.code().as_u32()
+}
+
+// ---------------------------------------------------------------- the wire
+
+/// The dialect a GS1 envelope travels in (§12.1).
+#[derive(uniffi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupDialect {
+    /// Autobahn/Crossbar `enc_*`: the envelope as the one bare binary at the
+    /// Arguments position, no ArgumentsKw.
+    Enc,
+    /// Payload Passthru `ppt_*`: `Arguments = [envelope]`, no ArgumentsKw.
+    Ppt,
+}
+
+impl From<GroupDialect> for WireDialect {
+    fn from(d: GroupDialect) -> Self {
+        match d {
+            GroupDialect::Enc => WireDialect::Enc,
+            GroupDialect::Ppt => WireDialect::Ppt,
+        }
+    }
+}
+
+impl From<WireDialect> for GroupDialect {
+    fn from(d: WireDialect) -> Self {
+        match d {
+            WireDialect::Enc => GroupDialect::Enc,
+            WireDialect::Ppt => GroupDialect::Ppt,
+        }
+    }
+}
+
+/// What the attributes of an arriving message say (`groupReadAttributes`).
+#[derive(uniffi::Enum, Debug, Clone, PartialEq, Eq)]
+pub enum GroupArrived {
+    /// No `enc_algo` and no `ppt_scheme`: plaintext.
+    Plain,
+    /// Another dialect (cryptobox, ppt `wamp`, …): the keyring's business.
+    Other,
+    /// A GS1 envelope: take it from `dialect`'s payload position; `keyId` is the
+    /// `enc_key`/`ppt_keyid` attribute, if any (pass it to `open`/`openReply`).
+    Gs1 {
+        /// Where the envelope is.
+        dialect: GroupDialect,
+        /// The key id attribute, if present.
+        key_id: Option<String>,
+    },
+}
+
+impl From<Arrived> for GroupArrived {
+    fn from(a: Arrived) -> Self {
+        match a {
+            Arrived::Plain => GroupArrived::Plain,
+            Arrived::Other => GroupArrived::Other,
+            Arrived::Gs1 { dialect, key_id } => GroupArrived::Gs1 {
+                dialect: dialect.into(),
+                key_id,
+            },
+        }
+    }
+}
+
+impl From<GroupArrived> for Arrived {
+    fn from(a: GroupArrived) -> Self {
+        match a {
+            GroupArrived::Plain => Arrived::Plain,
+            GroupArrived::Other => Arrived::Other,
+            GroupArrived::Gs1 { dialect, key_id } => Arrived::Gs1 {
+                dialect: dialect.into(),
+                key_id,
+            },
+        }
+    }
+}
+
+/// What to do with an arriving message (`groupRoute`).
+#[derive(uniffi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupRoute {
+    /// A GS1 envelope: `open` it (`openReply` for an answer to our GS1 call).
+    Open,
+    /// Deliver the plaintext as it is.
+    Plain,
+    /// A key procedure URI (`<base>.…`): never sealed, never strict; deliver it.
+    Exempt,
+    /// No GS1 entry covers it and it answers no GS1 call: `decideInbound` decides.
+    Keyring,
+}
+
+impl From<Route> for GroupRoute {
+    fn from(r: Route) -> Self {
+        match r {
+            Route::Open => GroupRoute::Open,
+            Route::Plain => GroupRoute::Plain,
+            Route::Exempt => GroupRoute::Exempt,
+            Route::Keyring => GroupRoute::Keyring,
+        }
+    }
+}
+
+/// The attributes (Options/Details) of a sealed message in `dialect` (§12.1):
+/// with `keyId` (`hex(sessionId)`, `GroupSealed.keyId`) for an event or call,
+/// without (null) for a reply.
+#[uniffi::export(default(key_id = None))]
+pub fn group_attributes(dialect: GroupDialect, key_id: Option<String>) -> HashMap<String, String> {
+    envelope::attributes(dialect.into(), key_id.as_deref())
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+}
+
+/// Reads an arriving message's attributes (§12.1): `attributes` holds the
+/// Options/Details entries whose value is a string; `notStrings` names those
+/// present with any other value (absent and null ones are left out of both).
+/// Errors: `InvalidEnvelope` (`enc_algo` and `ppt_scheme` both present, a
+/// missing serializer or cipher, a GS1 attribute that is not a string),
+/// `UnknownSerializer`, `UnknownCipher`. The payload position is the caller's
+/// to check: for `Gs1`, one bare binary (`Enc`) or a list of one binary
+/// (`Ppt`), and no ArgumentsKw, else `InvalidEnvelope`.
+#[uniffi::export(default(not_strings = []))]
+pub fn group_read_attributes(
+    attributes: HashMap<String, String>,
+    not_strings: Vec<String>,
+) -> Result<GroupArrived> {
+    let arrived = envelope::read_attributes(|name| match attributes.get(name) {
+        Some(v) => Some(Attr::Str(v)),
+        None => not_strings
+            .iter()
+            .any(|n| n == name)
+            .then_some(Attr::NotString),
+    })?;
+    Ok(arrived.into())
+}
+
+/// The inbound decision for a message a GS1 entry may cover, before
+/// `decideInbound` (§12.1): `kind` the WAMP message, `uri` its resolved URI (the
+/// topic or procedure `decideInbound` resolved, the procedure called, the error
+/// URI), `arrived` what `groupReadAttributes` found, `answersGs1Call` whether a
+/// RESULT/ERROR answers a CALL we sealed with GS1, `base` the key procedure base
+/// (default `wampe2e.key`). Errors: `UnexpectedPlaintext` (strict: plaintext on a
+/// covered URI, or an application answer in plaintext to a GS1 call; the
+/// router's `wamp.error.*` and `wampe2e.error.*` refusals pass),
+/// `InvalidEnvelope` (another dialect where GS1 is expected).
+#[uniffi::export(default(strict = true, base = None))]
+pub fn group_route(
+    group: Arc<Group>,
+    kind: crate::MessageKind,
+    uri: String,
+    arrived: GroupArrived,
+    answers_gs1_call: bool,
+    strict: bool,
+    base: Option<String>,
+) -> Result<GroupRoute> {
+    Ok(envelope::route(
+        &group.0,
+        kind.into(),
+        &uri,
+        &arrived.into(),
+        answers_gs1_call,
+        strict,
+        base.as_deref(),
+    )?
+    .into())
+}
+
+/// Whether `uri` is a key procedure, `<base>.<something>` (§5; `base` defaults
+/// to `wampe2e.key`): never sealed, and exempt from strictness.
+#[uniffi::export(default(base = None))]
+pub fn is_key_procedure(uri: String, base: Option<String>) -> bool {
+    envelope::is_key_procedure(&uri, base.as_deref())
+}
+
+/// The error URI of a refusal with `error`'s code (§11.4): `wampe2e.error.` +
+/// the code's name in lower case without `WAMPE2E_` (`wampe2e.error.key_refused`);
+/// its kwargs are `{"code": errorName(error)}`.
+#[uniffi::export]
+pub fn refusal_uri(error: Wampe2eError) -> String {
+    envelope::refusal_uri(error.code())
 }

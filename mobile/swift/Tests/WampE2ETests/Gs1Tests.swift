@@ -181,11 +181,47 @@ final class Gs1Tests: XCTestCase {
         XCTAssertTrue(inv.finished())
         let r = try carol.openReply(callHash: callHash, kind: .result, envelope: result)
         XCTAssertEqual(r.kind, .result)
+        XCTAssertEqual(r.uri, proc) // what it was sealed for: parse with it
         XCTAssertEqual(r.callee, dave.publicKey())
         XCTAssertEqual(try groupPayload(uri: proc, plaintext: r.plaintext).args, [.int(value: 5)])
         // A second final reply answers nothing.
         assertThrowsCode(39) { _ = try carol.openReply(callHash: callHash, kind: .result, envelope: result) }
         XCTAssertEqual(carol.pendingCalls(), 0)
+    }
+
+    func testWireAttributesRouteAndRefusals() throws {
+        let alice = try Group(identity: try Identity.generate())
+        let bob = try Group(identity: try Identity.generate())
+        try setEntry("com.example.", senders: [alice], receivers: [bob], on: [alice, bob])
+        let topic = "com.example.topic"
+        let sealed = try alice.sealPayload(uri: topic, kind: .event, args: [.int(value: 1)], kwargs: nil, nowMs: t0)
+        let enc = groupAttributes(dialect: .enc, keyId: sealed.keyId)
+        XCTAssertEqual(enc, ["enc_algo": "x_wampe2e_gs1", "enc_serializer": "cbor", "enc_key": sealed.keyId])
+        let ppt = groupAttributes(dialect: .ppt)
+        XCTAssertEqual(ppt, ["ppt_scheme": "x_wampe2e", "ppt_serializer": "cbor", "ppt_cipher": "x_gs1"])
+        XCTAssertEqual(try groupReadAttributes(attributes: enc), .gs1(dialect: .enc, keyId: sealed.keyId))
+        XCTAssertEqual(try groupReadAttributes(attributes: ppt), .gs1(dialect: .ppt, keyId: nil))
+        XCTAssertEqual(try groupReadAttributes(attributes: [:]), .plain)
+        XCTAssertEqual(try groupReadAttributes(attributes: ["ppt_scheme": "wamp"]), .other)
+        var bad = ppt
+        bad["ppt_cipher"] = "x_other"
+        assertThrowsCode(10) { _ = try groupReadAttributes(attributes: bad) }
+        var noKey = enc
+        noKey["enc_key"] = nil
+        assertThrowsCode(20) { _ = try groupReadAttributes(attributes: noKey, notStrings: ["enc_key"]) }
+
+        let arrived = try groupReadAttributes(attributes: enc)
+        XCTAssertEqual(try groupRoute(group: bob, kind: .event, uri: topic, arrived: arrived, answersGs1Call: false), .open)
+        assertThrowsCode(26) { _ = try groupRoute(group: bob, kind: .event, uri: topic, arrived: .plain, answersGs1Call: false) }
+        XCTAssertEqual(try groupRoute(group: bob, kind: .event, uri: topic, arrived: .plain, answersGs1Call: false, strict: false), .plain)
+        XCTAssertEqual(try groupRoute(group: bob, kind: .event, uri: "org.public", arrived: .plain, answersGs1Call: false), .keyring)
+        XCTAssertEqual(try groupRoute(group: bob, kind: .invocation, uri: bob.identity().keyProcedure(), arrived: .plain, answersGs1Call: false), .exempt)
+
+        XCTAssertTrue(isKeyProcedure(uri: "wampe2e.key.ab"))
+        XCTAssertFalse(isKeyProcedure(uri: "wampe2e.key."))
+        XCTAssertTrue(isKeyProcedure(uri: "app.keys.ab", base: "app.keys"))
+        XCTAssertEqual(refusalUri(error: fetchError(errorUri: "wampe2e.error.key_refused")), "wampe2e.error.key_refused")
+        XCTAssertEqual(refusalUri(error: fetchError(errorUri: "wamp.error.no_such_procedure")), "wampe2e.error.key_fetch_failed")
     }
 
     func testHeldEventsOpenAfterOneFetch() throws {

@@ -318,6 +318,50 @@ class Gs1Test {
     }
 
     @Test
+    fun wireAttributesRouteAndRefusals() {
+        val alice = Group(Identity.generate())
+        val bob = Group(Identity.generate())
+        entry("com.example.", listOf(alice), listOf(bob), alice, bob)
+        val topic = "com.example.topic"
+        val sealed = alice.sealPayload(topic, GroupKind.EVENT, listOf(PayloadValue.Int(1)), null, T0)
+        // The attributes of §12.1, and reading them back.
+        val enc = groupAttributes(GroupDialect.ENC, sealed.keyId)
+        assertEquals(mapOf("enc_algo" to "x_wampe2e_gs1", "enc_serializer" to "cbor", "enc_key" to sealed.keyId), enc)
+        val ppt = groupAttributes(GroupDialect.PPT)
+        assertEquals(mapOf("ppt_scheme" to "x_wampe2e", "ppt_serializer" to "cbor", "ppt_cipher" to "x_gs1"), ppt)
+        assertEquals(GroupArrived.Gs1(GroupDialect.ENC, sealed.keyId), groupReadAttributes(enc))
+        assertEquals(GroupArrived.Gs1(GroupDialect.PPT, null), groupReadAttributes(ppt))
+        assertEquals(GroupArrived.Plain, groupReadAttributes(mapOf("foo" to "bar")))
+        assertEquals(GroupArrived.Other, groupReadAttributes(mapOf("enc_algo" to "cryptobox", "enc_serializer" to "json")))
+        assertThrows<Wampe2eException.InvalidEnvelope> { groupReadAttributes(enc + ("ppt_scheme" to "x_wampe2e")) }
+        assertThrows<Wampe2eException.InvalidEnvelope> { groupReadAttributes(mapOf("enc_algo" to "x_wampe2e_gs1")) }
+        assertThrows<Wampe2eException.UnknownSerializer> { groupReadAttributes(mapOf("enc_algo" to "x_wampe2e_gs1", "enc_serializer" to "json")) }
+        assertThrows<Wampe2eException.UnknownCipher> { groupReadAttributes(ppt + ("ppt_cipher" to "x_other")) }
+        assertThrows<Wampe2eException.InvalidEnvelope> { groupReadAttributes(enc - "enc_key", listOf("enc_key")) }
+
+        // The inbound decision on a covered URI, a key procedure, an answer to a GS1 call.
+        val arrived = groupReadAttributes(enc)
+        assertEquals(GroupRoute.OPEN, groupRoute(bob, MessageKind.EVENT, topic, arrived, false))
+        assertThrows<Wampe2eException.UnexpectedPlaintext> { groupRoute(bob, MessageKind.EVENT, topic, GroupArrived.Plain, false) }
+        assertEquals(GroupRoute.PLAIN, groupRoute(bob, MessageKind.EVENT, topic, GroupArrived.Plain, false, strict = false))
+        assertThrows<Wampe2eException.InvalidEnvelope> { groupRoute(bob, MessageKind.EVENT, topic, GroupArrived.Other, false) }
+        assertEquals(GroupRoute.KEYRING, groupRoute(bob, MessageKind.EVENT, "org.public", GroupArrived.Plain, false))
+        assertEquals(GroupRoute.EXEMPT, groupRoute(bob, MessageKind.INVOCATION, bob.identity().keyProcedure(), GroupArrived.Plain, false))
+        assertEquals(GroupRoute.PLAIN, groupRoute(bob, MessageKind.ERROR, "wamp.error.no_such_procedure", GroupArrived.Plain, true))
+        assertThrows<Wampe2eException.UnexpectedPlaintext> { groupRoute(bob, MessageKind.RESULT, "org.public", GroupArrived.Plain, true) }
+
+        assertTrue(isKeyProcedure(bob.identity().keyProcedure()))
+        assertFalse(isKeyProcedure("wampe2e.key."))
+        assertTrue(isKeyProcedure("app.keys.ab", "app.keys"))
+        assertFalse(isKeyProcedure("wampe2e.key.ab", "app.keys"))
+        // A key procedure's refusal: its URI, and back to its code.
+        val refused = assertThrows<Wampe2eException.WrongVersion> { bob.answerKeyRequest(byteArrayOf(1, 2, 3), T0) }
+        assertEquals("wampe2e.error.wrong_version", refusalUri(refused))
+        assertTrue(fetchError(refusalUri(refused)) is Wampe2eException.WrongVersion)
+        assertEquals("wampe2e.error.key_refused", refusalUri(fetchError("wampe2e.error.key_refused")))
+    }
+
+    @Test
     fun callWithProgressResultAndError() {
         val carol = Group(Identity.generate())   // caller
         val dave = Group(Identity.generate())    // callee
@@ -350,6 +394,7 @@ class Gs1Test {
 
         val p = carol.openReply(callHash, GroupKind.PROGRESS, progress)
         assertEquals(GroupKind.PROGRESS, p.kind)
+        assertEquals(proc, p.uri) // what it was sealed for: parse with it
         assertEquals(0u, p.seq)
         assertArrayEquals(dave.publicKey(), p.callee)
         assertExact(listOf(PayloadValue.Text("halfway")), groupPayload(proc, p.plaintext).args)
@@ -371,6 +416,7 @@ class Gs1Test {
         assertThrows<Wampe2eException.KeyIdMismatch> { carol.openReply(call2.callHash!!, GroupKind.ERROR, err, errorUri, call2.keyId) }
         val e = carol.openReply(call2.callHash!!, GroupKind.ERROR, err, errorUri)
         assertEquals(GroupKind.ERROR, e.kind)
+        assertEquals(errorUri, e.uri)
         assertEquals("[\"too big\"]", groupPayloadJson(errorUri, e.plaintext).argsJson)
         assertThrows<Wampe2eException.UriMismatch> { groupPayload(proc, e.plaintext) }
 
