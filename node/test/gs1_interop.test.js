@@ -7,9 +7,10 @@
 //  1. a Python publisher, three subscribers (Python asyncio, Python Twisted,
 //     autobahn-js): 1000 events, each received exactly once, in order, decrypted,
 //     and attributed to the publisher's derived identity;
-//  2. RPC both ways (Python caller → Node callee, Node caller → Python callee):
-//     the callee sees the caller's authenticated identity, an application error
-//     with its payload, progressive results.
+//  2. RPC both ways (Python caller → Node callee, Node caller → Python callee),
+//     the Python peer on asyncio and on Twisted: the callee sees the caller's
+//     authenticated identity, an application error with its payload, progressive
+//     results; every reply travels as a GS1 envelope.
 // Every Python process and the router are stopped, also when a test fails.
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -198,85 +199,87 @@ test('Python publisher → Crossbar.io → Python asyncio, Python Twisted and au
   }
 })
 
-test('GS1 RPC between Python and Node through Crossbar.io, both ways: the callee sees the caller\'s authenticated identity, an application error, progressive results', async () => {
-  const { ids, hex } = identities(['py', 'js'])
-  const toJs = 'com.example.gs1x.js.'
-  const toPy = 'com.example.gs1x.py.'
-  // Callers are senders, callees receivers (they also sign the replies).
-  const entries = [
-    { prefix: toJs, senders: [ids.py.fingerprint], receivers: [ids.js.fingerprint] },
-    { prefix: toPy, senders: [ids.js.fingerprint], receivers: [ids.py.fingerprint] }
-  ]
-  const py = startPython('rpc', { loop: 'asyncio', seed: hex('py'), entries, register: toPy, call: { trigger: 'ctl.gs1x.call', prefix: toJs } })
-  let conn
-  try {
-    assert.equal(await py.ready, ids.py.fingerprint)
-    const group = new w.Group(ids.js)
-    for (const e of entries) group.setEntry(e.prefix, e.senders, e.receivers)
-    const refused = []
-    conn = await autobahnSession({ group, onRefused: (err) => refused.push(err.code) })
-    const { session } = conn
-    const raw = [] // RESULT and ERROR as they reached autobahn-js, before wampe2e
-    const receive = session._socket.onmessage
-    session._socket.onmessage = (msg) => { if (msg[0] === 50 || msg[0] === 8) raw.push(msg); return receive(msg) }
+for (const loop of ['asyncio', 'twisted']) {
+  test(`GS1 RPC between Python (${loop}) and Node through Crossbar.io, both ways: the callee sees the caller's authenticated identity, an application error, progressive results`, async () => {
+    const { ids, hex } = identities(['py', 'js'])
+    const toJs = 'com.example.gs1x.js.'
+    const toPy = 'com.example.gs1x.py.'
+    // Callers are senders, callees receivers (they also sign the replies).
+    const entries = [
+      { prefix: toJs, senders: [ids.py.fingerprint], receivers: [ids.js.fingerprint] },
+      { prefix: toPy, senders: [ids.js.fingerprint], receivers: [ids.py.fingerprint] }
+    ]
+    const py = startPython(`rpc on ${loop}`, { loop, seed: hex('py'), entries, register: toPy, call: { trigger: 'ctl.gs1x.call', prefix: toJs } })
+    let conn
+    try {
+      assert.equal(await py.ready, ids.py.fingerprint)
+      const group = new w.Group(ids.js)
+      for (const e of entries) group.setEntry(e.prefix, e.senders, e.receivers)
+      const refused = []
+      conn = await autobahnSession({ group, onRefused: (err) => refused.push(err.code) })
+      const { session } = conn
+      const raw = [] // RESULT and ERROR as they reached autobahn-js, before wampe2e
+      const receive = session._socket.onmessage
+      session._socket.onmessage = (msg) => { if (msg[0] === 50 || msg[0] === 8) raw.push(msg); return receive(msg) }
 
-    // Node caller → Python callee.
-    const r = await session.call(toPy + 'whoami', ['hello', Buffer.from([0, 1, 255])], { n: 1 })
-    assert.deepEqual(r.args.slice(0, 2), [ids.js.fingerprint, 'hello'])
-    assert.ok(r.args[2] instanceof Uint8Array && Buffer.from(r.args[2]).equals(Buffer.from([0, 1, 255])))
-    assert.equal(r.args.length, 3)
-    assert.deepEqual(r.kwargs, { seen: { n: 1 } })
-    await assert.rejects(session.call(toPy + 'fail', [7]), (err) => {
-      assert.equal(err.error, toPy + 'error.too_big')
-      assert.deepEqual(err.args, ['too big', 7])
-      assert.deepEqual(err.kwargs, { limit: 10, caller: ids.js.fingerprint })
-      return true
-    })
-    const progress = []
-    const call = session.call(toPy + 'count', [3], {}, { receive_progress: true })
-    call.onProgress = (v) => progress.push([v.args, v.kwargs])
-    const r3 = await call
-    assert.deepEqual(progress, [0, 1, 2].map((i) => [[i], { stage: TAG }]))
-    assert.deepEqual(r3.args, [3, ids.js.fingerprint])
-    assert.deepEqual(py.invoked, ['whoami', 'fail', 'count'].map((p) => [toPy + p, ids.js.fingerprint]))
-    // Every reply travelled as a GS1 envelope (1 + 1 + 3 progress + 1).
-    assert.equal(raw.length, 6)
-    for (const m of raw) assert.equal((m[0] === 50 ? m[2] : m[3]).enc_algo, 'x_wampe2e_gs1')
+      // Node caller → Python callee.
+      const r = await session.call(toPy + 'whoami', ['hello', Buffer.from([0, 1, 255])], { n: 1 })
+      assert.deepEqual(r.args.slice(0, 2), [ids.js.fingerprint, 'hello'])
+      assert.ok(r.args[2] instanceof Uint8Array && Buffer.from(r.args[2]).equals(Buffer.from([0, 1, 255])))
+      assert.equal(r.args.length, 3)
+      assert.deepEqual(r.kwargs, { seen: { n: 1 } })
+      await assert.rejects(session.call(toPy + 'fail', [7]), (err) => {
+        assert.equal(err.error, toPy + 'error.too_big')
+        assert.deepEqual(err.args, ['too big', 7])
+        assert.deepEqual(err.kwargs, { limit: 10, caller: ids.js.fingerprint })
+        return true
+      })
+      const progress = []
+      const call = session.call(toPy + 'count', [3], {}, { receive_progress: true })
+      call.onProgress = (v) => progress.push([v.args, v.kwargs])
+      const r3 = await call
+      assert.deepEqual(progress, [0, 1, 2].map((i) => [[i], { stage: TAG }]))
+      assert.deepEqual(r3.args, [3, ids.js.fingerprint])
+      assert.deepEqual(py.invoked, ['whoami', 'fail', 'count'].map((p) => [toPy + p, ids.js.fingerprint]))
+      // Every reply travelled as a GS1 envelope (1 + 1 + 3 progress + 1).
+      assert.equal(raw.length, 6)
+      for (const m of raw) assert.equal((m[0] === 50 ? m[2] : m[3]).enc_algo, 'x_wampe2e_gs1')
 
-    // Python caller → Node callee.
-    const callers = []
-    await session.register(toJs + 'whoami', (args, kwargs, details) => {
-      callers.push(details.wampe2e.sender)
-      return new autobahn.Result([details.wampe2e.sender, ...args], { seen: kwargs })
-    })
-    await session.register(toJs + 'fail', (args, kwargs, details) => {
-      callers.push(details.wampe2e.sender)
-      throw new autobahn.Error(toJs + 'error.too_big', ['too big', ...args], { limit: 10, caller: details.wampe2e.sender })
-    })
-    await session.register(toJs + 'count', (args, kwargs, details) => {
-      callers.push(details.wampe2e.sender)
-      assert.ok(details.progress, 'the Python caller asked for progressive results')
-      for (let i = 0; i < args[0]; i++) details.progress([i], { stage: TAG })
-      return new autobahn.Result([args[0], details.wampe2e.sender])
-    })
-    await session.publish('ctl.gs1x.call', [], {}, { acknowledge: true }) // plaintext trigger
-    await py.until(() => Object.keys(py.called).length === 3, 20000, 'the three calls')
-    // Python's session is strict: a reply that was not a GS1 envelope sealed by the
-    // pinned callee would have failed its call (and been in py.refused).
-    assert.deepEqual(py.called.whoami, { args: [ids.py.fingerprint, 'hello', { hex: '0001ff' }], kwargs: { seen: { n: 1 } } })
-    assert.deepEqual(py.called.fail, { error: toJs + 'error.too_big', args: ['too big', 7], kwargs: { limit: 10, caller: ids.py.fingerprint } })
-    assert.deepEqual(py.called.count, {
-      progress: [0, 1, 2].map((i) => ({ args: [i], kwargs: { stage: TAG } })),
-      result: { args: [3, ids.py.fingerprint], kwargs: {} }
-    })
-    assert.deepEqual(callers, [ids.py.fingerprint, ids.py.fingerprint, ids.py.fingerprint])
-    assert.deepEqual(refused, [])
-    assert.deepEqual(py.refused, [])
-  } catch (e) {
-    e.message += '\n' + py.log()
-    throw e
-  } finally {
-    if (conn) conn.connection.close()
-    await py.stop()
-  }
-})
+      // Python caller → Node callee.
+      const callers = []
+      await session.register(toJs + 'whoami', (args, kwargs, details) => {
+        callers.push(details.wampe2e.sender)
+        return new autobahn.Result([details.wampe2e.sender, ...args], { seen: kwargs })
+      })
+      await session.register(toJs + 'fail', (args, kwargs, details) => {
+        callers.push(details.wampe2e.sender)
+        throw new autobahn.Error(toJs + 'error.too_big', ['too big', ...args], { limit: 10, caller: details.wampe2e.sender })
+      })
+      await session.register(toJs + 'count', (args, kwargs, details) => {
+        callers.push(details.wampe2e.sender)
+        assert.ok(details.progress, 'the Python caller asked for progressive results')
+        for (let i = 0; i < args[0]; i++) details.progress([i], { stage: TAG })
+        return new autobahn.Result([args[0], details.wampe2e.sender])
+      })
+      await session.publish('ctl.gs1x.call', [], {}, { acknowledge: true }) // plaintext trigger
+      await py.until(() => Object.keys(py.called).length === 3, 20000, 'the three calls')
+      // Python's session is strict: a reply that was not a GS1 envelope sealed by the
+      // pinned callee would have failed its call (and been in py.refused).
+      assert.deepEqual(py.called.whoami, { args: [ids.py.fingerprint, 'hello', { hex: '0001ff' }], kwargs: { seen: { n: 1 } } })
+      assert.deepEqual(py.called.fail, { error: toJs + 'error.too_big', args: ['too big', 7], kwargs: { limit: 10, caller: ids.py.fingerprint } })
+      assert.deepEqual(py.called.count, {
+        progress: [0, 1, 2].map((i) => ({ args: [i], kwargs: { stage: TAG } })),
+        result: { args: [3, ids.py.fingerprint], kwargs: {} }
+      })
+      assert.deepEqual(callers, [ids.py.fingerprint, ids.py.fingerprint, ids.py.fingerprint])
+      assert.deepEqual(refused, [])
+      assert.deepEqual(py.refused, [])
+    } catch (e) {
+      e.message += '\n' + py.log()
+      throw e
+    } finally {
+      if (conn) conn.connection.close()
+      await py.stop()
+    }
+  })
+}
