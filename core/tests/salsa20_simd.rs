@@ -12,7 +12,7 @@
 )]
 
 use crypto_box::aead::AeadInPlace;
-use wampe2e::crypto::salsa20::{available, hsalsa20, xor_keystream, Backend};
+use wampe2e::crypto::salsa20::{available, xor_keystream, Backend};
 use wampe2e::crypto::secretbox::XSalsaKey;
 use xsalsa20poly1305::KeyInit;
 
@@ -84,26 +84,6 @@ fn keystream_matches_the_scalar_reference() {
             xor_keystream(Backend::Scalar, &key, &nonce, counter, &mut reference);
             xor_keystream(backend, &key, &nonce, counter, &mut data);
             assert!(data == reference, "{backend:?} len {len} counter {counter}");
-        }
-    }
-}
-
-#[test]
-fn hsalsa20_matches_rustcrypto() {
-    let mut rng = Rng(0x5eed_1234_abcd_0002);
-    for backend in [Backend::Scalar].into_iter().chain(simd_backends()) {
-        for i in 0..2000 {
-            let (key, input) = match i {
-                0 => ([0u8; 32], [0u8; 16]),
-                1 => ([0xff; 32], [0xff; 16]),
-                _ => (rng.array::<32>(), rng.array::<16>()),
-            };
-            let want = salsa20::hsalsa::<salsa20::cipher::consts::U10>(&key.into(), &input.into());
-            assert_eq!(
-                &hsalsa20(backend, &key, &input)[..],
-                want.as_slice(),
-                "{backend:?}"
-            );
         }
     }
 }

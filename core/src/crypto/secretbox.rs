@@ -45,22 +45,16 @@ impl XSalsaKey {
     }
 
     /// The per-message keystream: HSalsa20 subkey, and its first bytes made up front.
-    fn stream(&self, backend: Backend, nonce: &[u8; 24], len: usize) -> Stream {
+    fn stream(&self, backend: Backend, nonce: &[u8; 24]) -> Stream {
         let (n16, n8) = nonce.split_at(16);
-        let mut n16a = [0u8; 16];
-        n16a.copy_from_slice(n16);
-        let subkey = salsa20_simd::hsalsa20(backend, &self.0, &n16a);
+        let mut sub = salsa20::hsalsa::<U10>((&*self.0).into(), n16.into());
+        let mut subkey = Zeroizing::new([0u8; 32]);
+        subkey.copy_from_slice(&sub);
+        sub.as_mut_slice().zeroize();
         let mut nonce8 = [0u8; 8];
         nonce8.copy_from_slice(n8);
-        // The Poly1305 key and the message's first bytes: with a SIMD backend, the
-        // blocks a short message needs (one or two, each in one set of registers),
-        // or one 4-block pass, which makes four as cheaply as one.
-        let need = 32 + len;
-        let head_len = match backend {
-            Backend::Scalar => 64,
-            _ if need <= 128 => need.div_ceil(64) * 64,
-            _ => HEAD,
-        };
+        // With a SIMD backend one SSE2 pass makes four blocks as cheaply as one.
+        let head_len = if backend == Backend::Scalar { 64 } else { HEAD };
         let mut head = Zeroizing::new([0u8; HEAD]);
         salsa20_simd::xor_keystream(
             backend,
@@ -85,7 +79,7 @@ impl XSalsaKey {
 
     /// [`XSalsaKey::seal_detached`] with a chosen keystream backend (differential tests).
     pub fn seal_with(&self, backend: Backend, nonce: &[u8; 24], body: &mut [u8]) -> [u8; 16] {
-        let stream = self.stream(backend, nonce, body.len());
+        let stream = self.stream(backend, nonce);
         stream.xor(body);
         stream.tag(body)
     }
@@ -106,7 +100,7 @@ impl XSalsaKey {
         body: &mut [u8],
         tag: &[u8; 16],
     ) -> bool {
-        let stream = self.stream(backend, nonce, body.len());
+        let stream = self.stream(backend, nonce);
         if !bool::from(stream.tag(body).ct_eq(tag)) {
             return false;
         }

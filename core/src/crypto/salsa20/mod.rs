@@ -160,27 +160,6 @@ pub fn available(backend: Backend) -> bool {
     }
 }
 
-/// HSalsa20 of `key` and 16 input bytes (the XSalsa20 subkey, and
-/// `crypto_box_beforenm`'s key): with `backend`'s single-block SIMD code where it
-/// has one (x86-64), else RustCrypto's.
-pub fn hsalsa20(
-    backend: Backend,
-    key: &[u8; 32],
-    input: &[u8; 16],
-) -> zeroize::Zeroizing<[u8; 32]> {
-    #[cfg(target_arch = "x86_64")]
-    if backend != Backend::Scalar {
-        // SAFETY: SSE2 is part of the x86-64 baseline.
-        return unsafe { x86::hsalsa20(key, input) };
-    }
-    let _ = backend;
-    let mut k = salsa20::hsalsa::<salsa20::cipher::consts::U10>(key.into(), input.into());
-    let mut out = zeroize::Zeroizing::new([0u8; 32]);
-    out.copy_from_slice(&k);
-    zeroize::Zeroize::zeroize(k.as_mut_slice());
-    out
-}
-
 /// XORs `data` with the Salsa20 keystream of (`key`, `nonce`) starting at block
 /// `counter`, using `backend` (falls back to scalar where it is not [`available`]).
 /// The 64-bit block counter carries past 2^32 as Salsa20 defines.
@@ -227,16 +206,8 @@ pub fn xor_keystream(
     let block = counter + done_blocks as u64;
     #[cfg(target_arch = "x86_64")]
     {
-        if backend != Backend::Scalar && rest.len() <= 128 {
-            // One or two blocks: each in one set of SSE2 registers.
-            for (i, chunk) in rest.chunks_mut(64).enumerate() {
-                // SAFETY: SSE2 is part of the x86-64 baseline.
-                unsafe { x86::xor_block1(key, nonce, block + i as u64, chunk) };
-            }
-            return;
-        }
         if backend != Backend::Scalar {
-            // A tail of 3 blocks: one SSE2 pass over a zeroed buffer is cheaper
+            // A tail of under 4 blocks: one SSE2 pass over a zeroed buffer is cheaper
             // than the scalar path's setup and per-block cost.
             let mut ks = zeroize::Zeroizing::new([0u8; 256]);
             // SAFETY: SSE2 is part of the x86-64 baseline.
