@@ -3,7 +3,8 @@ that test_gs1_autobahn_python.py does not make. As there, an Autobahn|Python vic
 attached with a ``wampe2e.Group`` sits behind the hostile proxy in front of a real
 Crossbar.io, and an honest GS1 peer is connected to the router directly.
 
-  - reorder: event 2 before event 1 (both open); an event held back past 100 later
+  - reorder: event 2 before event 1 (both open); event 1 of a session before event
+    0 (the share starts at 1: event 0 is TooOld); an event held back past 100 later
     ones (beyond the 64-index replay window, its key still in the skipped-key
     cache: it opens, once; delivered again, TooOld); an event held back past 2001
     later ones (its skipped key evicted by the 2000-key limit: TooOld, while its
@@ -198,6 +199,28 @@ def test_router_reorders_gs1_events_within_the_window(router, serializer):
     run(main())
 
 
+def test_router_reorders_first_gs1_events_around_the_key_fetch(router):
+    """Event 1 of a session the victim does not hold yet, before event 0: the
+    victim fetches the session from index 1 (the first it met, docs/gs1.md §11.6),
+    so event 0, held or not, is below the share's start: TooOld. The rest flows."""
+
+    async def main():
+        async with HostileProxy(router.url) as proxy, Scene(router, proxy) as s:
+            kept = withhold(proxy, {0})
+            await s.publish("zero", "one")
+            await s.outcomes(1)
+            proxy.hook = lambda *a: None
+            assert s.events == ["one"]
+            await deliver(s, kept[0], 2)
+            assert s.refused == ["WAMPE2E_TOO_OLD"]
+            await s.publish("two")
+            await s.outcomes(3)
+            assert s.events == ["one", "two"] and s.refused == ["WAMPE2E_TOO_OLD"]
+            assert len(s.key_calls()) == 1
+
+    run(main())
+
+
 def test_router_holds_gs1_event_back_past_later_events(router):
     """Held back past 100 later events (beyond the 64-index replay window): the
     spec accepts a delay (its key waits in the skipped-key cache), so it opens,
@@ -321,7 +344,7 @@ def _forged_response(request, sender, signer):
 
 def test_router_answers_gs1_key_request_itself(router):
     async def main():
-        hold_ms = 400
+        hold_ms = 1500  # long enough that the next publish surely falls within it
         async with HostileProxy(router.url) as proxy, Scene(router, proxy, hold_ms=hold_ms) as s:
             rogue = nacl.signing.SigningKey(os.urandom(32))
             proc = s.honest_group.key_procedure()
