@@ -240,6 +240,7 @@ for (const loop of ['asyncio', 'twisted']) {
       const r3 = await call
       assert.deepEqual(progress, [0, 1, 2].map((i) => [[i], { stage: TAG }]))
       assert.deepEqual(r3.args, [3, ids.js.fingerprint])
+      await py.until(() => py.invoked.length >= 3, 10000, 'three INVOKED lines') // stdout may trail the RESULT
       assert.deepEqual(py.invoked, ['whoami', 'fail', 'count'].map((p) => [toPy + p, ids.js.fingerprint]))
       // Every reply travelled as a GS1 envelope (1 + 1 + 3 progress + 1).
       assert.equal(raw.length, 6)
