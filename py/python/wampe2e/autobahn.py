@@ -67,7 +67,7 @@ import contextvars
 from wampe2e import _native
 from wampe2e._native import PatternMismatchError, Wampe2eError
 
-__all__ = ["Key", "KeyRing", "attach", "gs1_sender", "key_procedure_ready"]
+__all__ = ["Key", "KeyRing", "announce_payload_passthru", "attach", "gs1_sender", "key_procedure_ready"]
 
 #: The GS1 ``enc_algo`` / ``enc_serializer`` (docs/gs1.md §12.1; the core's).
 GS1_ENC_ALGO = _native.GS1_ENC_ALGO
@@ -87,6 +87,21 @@ def key_procedure_ready(session):
     Twisted Deferred), for an ``attach`` with a group; None otherwise."""
     guard = getattr(session, "_wampe2e_guard", None)
     return guard.key_procedure_registration if guard is not None else None
+
+
+def announce_payload_passthru(session):
+    """Announces Payload Passthru Mode (the ``payload_passthru_mode`` feature of
+    every client role) in ``session``'s HELLO: a router such as nexus requires it of
+    a peer that sends ``ppt_*`` (``attach(..., dialect="ppt")``). Call it before the
+    session connects (in its constructor). Autobahn's role defaults, shared by every
+    session, stay unchanged. Returns the session."""
+    import copy
+
+    roles = {name: copy.copy(features) for name, features in session._session_roles.items()}
+    for features in roles.values():
+        features.payload_passthru_mode = True
+    session._session_roles = roles
+    return session
 
 #: Autobahn's ``Key(originator_priv=, originator_pub=, responder_priv=, responder_pub=)``.
 Key = _native.Key
@@ -125,6 +140,7 @@ def attach(
     hold_max_per_session=256,
     hold_max_total=4096,
     hold_ms=10000,
+    dialect="enc",
 ):
     """Encrypts and decrypts ``session``'s payloads with ``keyring`` and, for the
     URIs its entries cover, GS1 ``group`` (which wins over the keyring), and guards
@@ -140,16 +156,18 @@ def attach(
         raise TypeError(f"group: expected wampe2e.Group, got {type(group).__name__}")
     gs1 = None
     if group is not None:
+        _native.gs1_attributes(dialect)  # InvalidArgumentError for anything but "enc" / "ppt"
         held = _native.Held(group, hold_max_per_session, hold_max_total, hold_ms, key_procedure_base)
-        gs1 = _Gs1Config(group, held, key_procedure_base, hold_ms)
+        gs1 = _Gs1Config(group, held, key_procedure_base, hold_ms, dialect)
     guard = _Guard(session, keyring, bool(strict), on_refused, gs1)
     guard.install()
     return session
 
 
 class _Gs1Config:
-    def __init__(self, group, held, base, hold_ms):
+    def __init__(self, group, held, base, hold_ms, dialect="enc"):
         self.group, self.held, self.base, self.hold_ms = group, held, base, hold_ms
+        self.dialect = dialect
 
     def exempt(self, uri):
         """Key procedure URIs: never sealed, never strict (docs/gs1.md §5; the core's rule)."""
@@ -169,6 +187,23 @@ class _Gs1Config:
 _UNKNOWN_SESSION = _native.refusal_uri(_native.UnknownSessionError.code)
 #: What a keyring callee answers instead of a result it could not seal (no code).
 _REPLY_NOT_SEALED = ERROR_URI_PREFIX + "reply_not_sealed"
+
+#: The Payload Passthru attributes GS1 writes and reads (docs/gs1.md §12.1).
+_PPT_NAMES = tuple(_native.gs1_attributes("ppt", "").keys())
+#: Where a raw WAMP message holds its Options/Details: PUBLISH, CALL, YIELD (2);
+#: EVENT, INVOCATION, ERROR (3); RESULT (2).
+_OPTIONS_AT = {16: 2, 48: 2, 70: 2, 36: 3, 68: 3, 8: 3, 50: 2}
+
+
+def _ppt_key(raw):
+    """The key a raw EVENT / INVOCATION / RESULT / ERROR is found again by once parsed."""
+    t = raw[0]
+    if t == 36:
+        return (t, raw[1], raw[2])  # subscription, publication
+    if t == 8:
+        return (t, raw[1], raw[2])  # request type, request
+    return (t, raw[1])
+
 
 #: What ``_Guard.learn`` records for an id the router gave different patterns.
 _SHARED_ID = ("", "shared id")
@@ -229,8 +264,8 @@ def _plain(msg, args, kwargs):
 
 
 def _sealed(msg, envelope, key_id):
-    """``msg`` with its payload replaced by a GS1 envelope: one bare binary, and the
-    core's attributes (docs/gs1.md §12.1)."""
+    """``msg`` with its payload replaced by a GS1 envelope in the ``enc`` dialect: one
+    bare binary, and the core's attributes (docs/gs1.md §12.1)."""
     msg.args = None
     msg.kwargs = None
     msg.payload = envelope
@@ -268,6 +303,12 @@ class _Guard:
         self.gs1_invocations = {}  # INVOCATION request id -> wampe2e.Invocation
         self.transport = None
         self.original_send = None
+        # The transport's object serializer (ppt: what a sealed message is written
+        # with), and the ppt_* attributes of arrived messages, which Autobahn's
+        # parser drops, by _ppt_key until on_message takes them.
+        self.object_serializer = None
+        self.ppt_arrived = {}
+        self.arriving_ppt = None  # the ppt_* of the message on_message is handling
         self.key_procedure_registration = None
 
     def install(self):
@@ -311,6 +352,78 @@ class _Guard:
             return
         self.transport, self.original_send = transport, transport.send
         transport.send = self.send
+        if self.gs1 is not None:
+            self.wrap_serializer(transport)
+
+    def wrap_serializer(self, transport):
+        """Autobahn knows ``enc_*`` only: its parser drops ``ppt_*`` (docs/gs1.md
+        §12.1), so the raw messages are read for them before it parses."""
+        inner = getattr(getattr(transport, "_serializer", None), "_serializer", None)
+        if inner is None or not hasattr(inner, "unserialize"):
+            return
+        self.object_serializer = inner
+        unserialize = inner.unserialize
+
+        def read_ppt(payload):
+            raws = unserialize(payload)
+            for raw in raws:
+                self.note_ppt(raw)
+            return raws
+
+        inner.unserialize = read_ppt
+
+    def note_ppt(self, raw):
+        if not isinstance(raw, (list, tuple)) or len(raw) < 3 or raw[0] not in (36, 68, 50, 8):
+            return
+        at = _OPTIONS_AT[raw[0]]
+        options = raw[at] if len(raw) > at else None
+        if not isinstance(options, dict):
+            return
+        found = {name: options[name] for name in _PPT_NAMES if name in options}
+        if found:
+            if len(self.ppt_arrived) >= 4096:  # messages Autobahn refused to parse
+                self.ppt_arrived.clear()
+            self.ppt_arrived[_ppt_key(raw)] = found
+
+    def take_ppt(self, msg):
+        """The ``ppt_*`` attributes the raw form of ``msg`` (arriving now) had, or None."""
+        if not self.ppt_arrived:
+            return None
+        m = self.m
+        if isinstance(msg, m.Event):
+            key = (36, msg.subscription, msg.publication)
+        elif isinstance(msg, m.Error):
+            key = (8, msg.request_type, msg.request)
+        elif isinstance(msg, (m.Invocation, m.Result)):
+            key = (msg.MESSAGE_TYPE, msg.request)
+        else:
+            return None
+        return self.ppt_arrived.pop(key, None)
+
+    def arrived(self, msg):
+        """What the attributes ``msg`` arrived with say (the core's reading,
+        ``gs1_read_attributes``): its ``enc_*`` and the ``ppt_*`` of its raw form."""
+        attrs = {"enc_algo": msg.enc_algo, "enc_serializer": msg.enc_serializer, "enc_key": msg.enc_key}
+        if self.arriving_ppt:
+            attrs.update(self.arriving_ppt)
+        return _native.gs1_read_attributes(attrs)
+
+    def seal_into(self, msg, envelope, key_id):
+        """``msg`` carrying the GS1 envelope in this attach's dialect. For ``ppt``
+        (which Autobahn cannot write): ``Arguments = [envelope]``, and the message
+        serialized here with the core's attributes added to its Options."""
+        if self.gs1.dialect == "enc":
+            return _sealed(msg, envelope, key_id)
+        msg.payload = None
+        msg.enc_algo = msg.enc_key = msg.enc_serializer = None
+        msg.args, msg.kwargs = [envelope], None
+        inner = self.object_serializer
+        if inner is None:
+            raise _native.InvalidArgumentError("dialect ppt: the transport's serializer is not reachable")
+        raw = msg.marshal()
+        raw[_OPTIONS_AT[raw[0]]].update(_native.gs1_attributes("ppt", key_id))
+        msg._serialized[inner] = inner.serialize(raw)
+        return msg
 
     def send(self, msg):
         m = self.m
@@ -343,10 +456,10 @@ class _Guard:
         m, gs1 = self.m, self.gs1
         if isinstance(msg, m.Publish) and not msg.enc_algo and gs1.seals(msg.topic):
             sealed = gs1.group.seal(msg.topic, msg.args, msg.kwargs, kind="event")
-            return _sealed(msg, sealed.envelope, sealed.key_id)
+            return self.seal_into(msg, sealed.envelope, sealed.key_id)
         if isinstance(msg, m.Call) and not msg.enc_algo and gs1.seals(msg.procedure):
             sealed = gs1.group.seal(msg.procedure, msg.args, msg.kwargs, kind="call")
-            msg = _sealed(msg, sealed.envelope, sealed.key_id)
+            msg = self.seal_into(msg, sealed.envelope, sealed.key_id)
             self.gs1_calls[msg.request] = _Call(msg.procedure, sealed.call_hash, msg)
             return msg
         if isinstance(msg, m.Yield) and msg.request in self.gs1_invocations:
@@ -362,7 +475,7 @@ class _Guard:
                 self.gs1_invocations.pop(msg.request, None)
                 self.on_refused(e, msg)
                 return self.refusal(m.Invocation.MESSAGE_TYPE, msg.request, e)
-            return _sealed(msg, envelope, None)
+            return self.seal_into(msg, envelope, None)
         if (
             isinstance(msg, m.Error)
             and msg.request_type == m.Invocation.MESSAGE_TYPE
@@ -379,7 +492,7 @@ class _Guard:
             except Wampe2eError as e:
                 self.on_refused(e, msg)
                 return self.refusal(m.Invocation.MESSAGE_TYPE, msg.request, e)
-            return _sealed(msg, envelope, None)
+            return self.seal_into(msg, envelope, None)
         return msg
 
     def refusal(self, request_type, request, e):
@@ -391,6 +504,7 @@ class _Guard:
     def on_message(self, msg):
         self.wrap_transport()
         m = self.m
+        self.arriving_ppt = self.take_ppt(msg)
         try:
             if isinstance(msg, m.Event):
                 msg = self.event(msg)
@@ -446,10 +560,10 @@ class _Guard:
                 raise PatternMismatchError("event: the router gave different subscriptions one id")
             if self.gs1 is not None:
                 uri = self.route("event", topic, match, msg.topic)
-                arrived = _native.gs1_read_attributes(msg)
+                arrived = self.arrived(msg)
                 route = self.gs1.route("event", uri, arrived, False, self.strict)
                 if route == "open":
-                    return self.gs1_session_message(msg, "event", uri)
+                    return self.gs1_session_message(msg, "event", uri, arrived)
                 if route != "keyring" or self.keyring is None:
                     msg.topic = uri
                     return msg
@@ -472,10 +586,10 @@ class _Guard:
         try:
             if self.gs1 is not None:
                 uri = self.route("invocation", procedure, match, msg.procedure)
-                arrived = _native.gs1_read_attributes(msg)
+                arrived = self.arrived(msg)
                 route = self.gs1.route("invocation", uri, arrived, False, self.strict)
                 if route == "open":
-                    return self.gs1_session_message(msg, "call", uri)
+                    return self.gs1_session_message(msg, "call", uri, arrived)
                 if route != "keyring" or self.keyring is None:
                     msg.procedure = uri
                     return msg
@@ -554,22 +668,31 @@ class _Guard:
     # ---- GS1 incoming (docs/gs1.md §12) ----
 
     @staticmethod
-    def gs1_payload(msg, what):
-        """The envelope of a GS1 message in the ``enc`` dialect: the one bare binary
-        at the Arguments position, no ArgumentsKw (docs/gs1.md §12.1)."""
-        if not isinstance(msg.payload, (bytes, bytearray)):
-            raise _native.InvalidEnvelopeError(f"{what}: the payload is not one binary")
-        return bytes(msg.payload)
+    def gs1_payload(msg, arrived, what):
+        """The envelope at the dialect's payload position (docs/gs1.md §12.1): ``enc``,
+        the one bare binary; ``ppt``, ``Arguments = [envelope]``; no ArgumentsKw."""
+        if arrived[1] == "enc":
+            if isinstance(msg.payload, (bytes, bytearray)):
+                return bytes(msg.payload)
+        elif (
+            msg.payload is None
+            and isinstance(msg.args, (list, tuple))
+            and len(msg.args) == 1
+            and isinstance(msg.args[0], (bytes, bytearray))
+            and not msg.kwargs
+        ):
+            return bytes(msg.args[0])
+        raise _native.InvalidEnvelopeError(f"{what}: the payload is not where {arrived[1]} puts it (one binary)")
 
-    def gs1_session_message(self, msg, kind, uri):
+    def gs1_session_message(self, msg, kind, uri, arrived):
         """An EVENT (``kind`` "event") or INVOCATION ("call") on the GS1 URI ``uri``:
         opened and returned for delivery, held while its key is fetched, or refused."""
         what = "event" if kind == "event" else "invocation"
         try:
-            self.gs1_payload(msg, what)
-            return self.gs1_open(msg, kind, uri)
+            envelope = self.gs1_payload(msg, arrived, what)
+            return self.gs1_open(msg, kind, uri, envelope, arrived)
         except _native.UnknownSessionError:
-            self.gs1_hold(msg, kind, uri)
+            self.gs1_hold(msg, kind, uri, envelope, arrived)
             return None
         except Wampe2eError as e:
             self.gs1_refuse(msg, kind, e)
@@ -582,8 +705,8 @@ class _Guard:
             msg.procedure = uri
         return msg
 
-    def gs1_open(self, msg, kind, uri):
-        opened = self.gs1.group.open(uri, bytes(msg.payload), kind=kind, key_id=_native.gs1_read_attributes(msg)[2])
+    def gs1_open(self, msg, kind, uri, envelope, arrived):
+        opened = self.gs1.group.open(uri, envelope, kind=kind, key_id=arrived[2])
         if kind == "call":
             self.gs1_invocations[msg.request] = opened.invocation
         msg = _plain(self.set_uri(msg, kind, uri), opened.args, opened.kwargs)
@@ -595,10 +718,10 @@ class _Guard:
         else:
             self.on_refused(e, msg)
 
-    def gs1_hold(self, msg, kind, uri):
+    def gs1_hold(self, msg, kind, uri, envelope, arrived):
         gs1 = self.gs1
         try:
-            fetch = gs1.held.hold(uri, kind, bytes(msg.payload), (msg, kind, uri))
+            fetch = gs1.held.hold(uri, kind, envelope, (msg, kind, uri, envelope, arrived))
         except Wampe2eError as e:
             self.gs1_refuse(msg, kind, e)
             return
@@ -622,8 +745,8 @@ class _Guard:
         except Wampe2eError as e:
             self.gs1_fetch_failed(fetch, e.code, str(e))
             return None
-        for msg, kind, uri in self.gs1.held.release(fetch.request_hash):
-            self.gs1_redeliver(msg, kind, uri)
+        for item in self.gs1.held.release(fetch.request_hash):
+            self.gs1_redeliver(*item)
         return None
 
     def gs1_fetch_error(self, fetch, failure):
@@ -648,13 +771,13 @@ class _Guard:
         self.gs1_report(items, _native.KeyFetchFailedError.code, "key fetch unanswered within hold_ms")
 
     def gs1_report(self, items, code, text):
-        for msg, kind, _uri in items:
+        for msg, kind, *_rest in items:
             self.gs1_refuse(msg, kind, _native.error_for_code(code, text))
 
-    def gs1_redeliver(self, msg, kind, uri):
+    def gs1_redeliver(self, msg, kind, uri, envelope, arrived):
         """A held message, once its session is held: opened and delivered now."""
         try:
-            opened = self.gs1_open(msg, kind, uri)
+            opened = self.gs1_open(msg, kind, uri, envelope, arrived)
         except Wampe2eError as e:
             self.gs1_refuse(msg, kind, e)
             return
@@ -676,7 +799,7 @@ class _Guard:
         kind = "error" if is_error else ("progress" if msg.progress else "result")
         final = kind != "progress"
         try:
-            arrived = _native.gs1_read_attributes(msg)
+            arrived = self.arrived(msg)
             # Router errors and peers' refusals are plaintext (the core's rule).
             route = self.gs1.route("error" if is_error else "result", msg.error if is_error else call.procedure,
                                    arrived, True, self.strict)
@@ -690,7 +813,7 @@ class _Guard:
             else:
                 reply = self.gs1.group.open_reply(
                     call.call_hash,
-                    self.gs1_payload(msg, kind),
+                    self.gs1_payload(msg, arrived, kind),
                     kind=kind,
                     error_uri=msg.error if is_error else None,
                     key_id=arrived[2],
