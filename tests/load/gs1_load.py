@@ -15,7 +15,8 @@ every subscriber subscribes to all four topics. Modes, one after the other:
              the 4 publishers' identities as senders (pinned by everyone) and the
              8 subscribers as receivers (authorized to fetch the session keys);
              defaults otherwise (rotation every 10 000 messages, so subscribers
-             fetch new keys during the run); subscribers also check gs1_sender().
+             fetch new keys during the run; --gs1-max-messages to rotate more
+             often); subscribers also check gs1_sender() on every event.
 
 Each event is ``(publisher id, sequence number, send time)``; the send time is
 ``time.monotonic()``, which on Linux is one clock (CLOCK_MONOTONIC) for every
@@ -57,8 +58,9 @@ largest of each kind) at 10 s (or half the run if shorter) and at the end, with
 markdown table for the README.
 
 Every process started (Crossbar.io and its workers, the children) is stopped at
-the end, also on a failure or Ctrl-C: the children die with the parent
-(PR_SET_PDEATHSIG, and they exit when their stdin closes).
+the end, also on a failure, Ctrl-C or SIGTERM (the parent terminates them; they
+run in their own sessions so that a terminal's Ctrl-C reaches the parent only, and
+die with it should it be killed: PR_SET_PDEATHSIG, and their stdin closing).
 """
 
 import argparse
@@ -177,7 +179,7 @@ def protect(session, cfg, role, on_refused):
         return None
     identity = wampe2e.Identity.from_seed(bytes.fromhex(cfg["seed"]))
     if role == "pub":
-        group = wampe2e.Group(identity, share_backlog=cfg["share_backlog"])
+        group = wampe2e.Group(identity, share_backlog=cfg["share_backlog"], max_messages=cfg["max_messages"])
     else:
         group = wampe2e.Group(identity)
     senders = [bytes.fromhex(p) for p in cfg["gs1_pubs"]]
@@ -191,15 +193,14 @@ def protect(session, cfg, role, on_refused):
 async def publisher(cfg):
     from autobahn.wamp.types import PublishOptions
 
-    from wampe2e.autobahn import key_procedure_ready
-
     pid = cfg["index"]
     refused = []
     session, lost = await connect(cfg)
     protect(session, cfg, "pub", lambda error, msg: refused.append(getattr(error, "code_name", repr(error))))
-    ready = key_procedure_ready(session) if cfg["mode"] == "gs1" else None
-    if ready is not None:
-        await asyncio.wait_for(ready, START_TIMEOUT)
+    if cfg["mode"] == "gs1":  # wampe2e is not even imported in mode none
+        from wampe2e.autobahn import key_procedure_ready
+
+        await asyncio.wait_for(key_procedure_ready(session), START_TIMEOUT)
     stdin = await stdin_lines()
     out("READY")
 
@@ -429,6 +430,17 @@ class Child:
             self.proc.stdin.write((" ".join(str(w) for w in words) + "\n").encode())
 
 
+async def all_of(futures, timeout, what="children"):
+    """The futures' results; the first failure raised at once, a timeout as one."""
+    done, pending = await asyncio.wait(futures, timeout=timeout, return_when=asyncio.FIRST_EXCEPTION)
+    for f in done:
+        if f.exception() is not None:
+            raise f.exception()
+    if pending:
+        raise TimeoutError(f"{len(pending)} {what} did not answer within {timeout:g} s")
+    return [f.result() for f in futures]
+
+
 class Run:
     def __init__(self, args, router):
         self.args, self.router = args, router
@@ -439,7 +451,7 @@ class Run:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, os.path.abspath(__file__), "--child", role,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None,
-            limit=1 << 22,
+            limit=1 << 22, start_new_session=True,  # a terminal's Ctrl-C reaches the parent only
         )
         child = Child(role, index, proc)
         self.children.append(child)
@@ -451,10 +463,12 @@ class Run:
         while True:
             raw = await child.proc.stdout.readline()
             if not raw:
-                err = RuntimeError(f"{child.name} exited (code {await child.proc.wait()}): {child.lines[-3:]}")
+                code = await child.proc.wait()
+                err = RuntimeError(f"{child.name} exited (code {code}): {child.lines[-3:]}")
                 for fut in (child.ready, child.result):
                     if not fut.done():
                         fut.set_exception(err)
+                        fut.exception()  # raised where awaited; never "never retrieved" when stopping
                 return
             line = raw.decode().rstrip("\n")
             tag, _, rest = line.partition(" ")
@@ -479,6 +493,17 @@ class Run:
             if credit != pub.credit:
                 pub.credit = credit
                 pub.send("C", credit)
+
+    async def running_until(self, t):
+        """Sleeps until monotonic time ``t``; a child that exits meanwhile fails the run at once."""
+        while True:
+            for c in self.children:
+                if c.proc.returncode is not None:
+                    raise RuntimeError(f"{c.name} exited (code {c.proc.returncode}) during the run: {c.lines[-3:]}")
+            left = t - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, 0.5))
 
     async def stop_all(self):
         for c in self.children:
@@ -505,7 +530,7 @@ class Run:
 
         args = self.args
         base = {"mode": mode, "url": self.router.url, "port": self.router.port, "npub": args.publishers,
-                "window": args.window, "ack_window": args.ack_window,
+                "window": args.window, "ack_window": args.ack_window, "max_messages": args.gs1_max_messages,
                 "share_backlog": 4 * args.window + 4 * args.ack_window, "hold": 8 * args.window + 8 * args.ack_window}
         pub_cfgs = [dict(base, index=i) for i in range(args.publishers)]
         sub_cfgs = [dict(base, index=i) for i in range(args.subscribers)]
@@ -523,30 +548,30 @@ class Run:
                 c.update(seed=s.hex(), gs1_pubs=pks[: len(pub_cfgs)], gs1_subs=pks[len(pub_cfgs) :])
 
         subs = [await self.spawn("sub", c["index"], c) for c in sub_cfgs]
-        await asyncio.wait_for(asyncio.gather(*(c.ready for c in subs)), START_TIMEOUT)
+        await all_of([c.ready for c in subs], START_TIMEOUT)
         self.pubs = [await self.spawn("pub", c["index"], c) for c in pub_cfgs]
         for p in self.pubs:
             p.credit = args.window
-        await asyncio.wait_for(asyncio.gather(*(c.ready for c in self.pubs)), START_TIMEOUT)
+        await all_of([c.ready for c in self.pubs], START_TIMEOUT)
 
         go = time.monotonic()
         for p in self.pubs:
             p.send("GO")
         early_at = min(10.0, args.seconds / 2)
-        await asyncio.sleep(early_at)
+        await self.running_until(go + early_at)
         rss_early = {c.name: rss_kib(c.proc.pid) for c in self.children}
         router_early = session_rss_kib(self.router._proc.pid)
-        await asyncio.sleep(max(0.0, go + args.seconds - time.monotonic()))
+        await self.running_until(go + args.seconds)
         rss_end = {c.name: rss_kib(c.proc.pid) for c in self.children}
         router_end = session_rss_kib(self.router._proc.pid)
         for p in self.pubs:
             p.send("STOP")
         stop = time.monotonic()
-        pub_results = await asyncio.wait_for(asyncio.gather(*(p.result for p in self.pubs)), 60)
+        pub_results = await all_of([p.result for p in self.pubs], 60)
         sent = [r["sent"] for r in pub_results]
         for s in subs:
             s.send("E", *sent)
-        sub_results = await asyncio.wait_for(asyncio.gather(*(s.result for s in subs)), DRAIN_IDLE + 60)
+        sub_results = await all_of([s.result for s in subs], DRAIN_IDLE + 60)
         for c in self.children:
             c.send("EXIT")
         for c in self.children:
@@ -644,6 +669,9 @@ async def parent(args):
                   f"{args.seconds:g} s ...", flush=True)
             try:
                 r = await run.mode(mode)
+            except Exception as e:  # a child failed or timed out: the run fails
+                print(f"gs1_load: FAILED: {mode}: {e!r}", flush=True)
+                return 1
             finally:
                 await run.stop_all()
             results.append(r)
@@ -686,6 +714,8 @@ def main():
     ap.add_argument("--subscribers", type=int, default=8)
     ap.add_argument("--window", type=int, default=64, help="end-to-end credit per publisher (events)")
     ap.add_argument("--ack-window", type=int, default=16, help="unacknowledged publications per publisher")
+    ap.add_argument("--gs1-max-messages", type=int, default=None,
+                    help="gs1: a publisher rotates its session key after this many events (default: GS1's, 10 000)")
     args = ap.parse_args()
     if args.child:
         return child_main(args.child)
