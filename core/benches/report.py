@@ -18,19 +18,29 @@ def fmt_size(n):
     return f"{n // 1024 // 1024} MiB" if n >= 1 << 20 else (f"{n // 1024} KiB" if n >= 1024 else f"{n} B")
 
 
-print("| size | op | libsodium | wampe2e | wampe2e MB/s | libsodium MB/s | throughput ratio (wampe2e / libsodium) |")
-print("|---|---|--:|--:|--:|--:|--:|")
+print("| size | op | libsodium | wampe2e | wampe2e MB/s | libsodium MB/s | throughput ratio (wampe2e / libsodium) | time ratio (wampe2e / libsodium) |")
+print("|---|---|--:|--:|--:|--:|--:|--:|")
 for size in (64, 1024, 64 * 1024, 1024 * 1024):
     for op in ("seal", "open"):
         ref = median_ns(f"box_{size}", op, "libsodium")
         ours = median_ns(f"box_{size}", op, "wampe2e")
         mbps = lambda ns: size / ns * 1e3  # bytes/ns -> MB/s
         unit = lambda ns: f"{ns / 1e3:,.1f} µs" if ns >= 1e4 else f"{ns:,.0f} ns"
-        print(f"| {fmt_size(size)} | {op} | {unit(ref)} | {unit(ours)} | {mbps(ours):,.0f} | {mbps(ref):,.0f} | {ref / ours:.2f}× |")
+        print(f"| {fmt_size(size)} | {op} | {unit(ref)} | {unit(ours)} | {mbps(ours):,.0f} | {mbps(ref):,.0f} | {ref / ours:.2f}× | {ours / ref:.2f}× |")
 seal = median_ns("small_event", "seal_payload")
 opn = median_ns("small_event", "open_payload")
 print()
 print(f"Small event full path (values → Autobahn JSON → sealed, and back): seal_payload {seal:,.0f} ns, open_payload {opn:,.0f} ns.")
+
+# Poly1305 alone (core/benches/seal_open.rs, bench_poly1305), when it ran.
+if os.path.isdir(os.path.join(ROOT, "poly1305_64")):
+    print()
+    print("| Poly1305 | libsodium | wampe2e | libcrux | RustCrypto | time ratio (wampe2e / libsodium) |")
+    print("|---|--:|--:|--:|--:|--:|")
+    for size in (64, 1024, 64 * 1024):
+        t = {n: median_ns(f"poly1305_{size}", n) for n in ("libsodium", "wampe2e", "libcrux", "rustcrypto")}
+        unit = lambda ns: f"{ns / 1e3:,.1f} µs" if ns >= 1e4 else f"{ns:,.0f} ns"
+        print(f"| {fmt_size(size)} | {unit(t['libsodium'])} | {unit(t['wampe2e'])} | {unit(t['libcrux'])} | {unit(t['rustcrypto'])} | {t['wampe2e'] / t['libsodium']:.2f}× |")
 
 # GS1 (core/benches/gs1.rs), when it ran: seal by one peer + open by another, next
 # to libsodium's sign + verify + secretbox + open of the same plaintext.

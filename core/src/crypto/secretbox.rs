@@ -11,6 +11,7 @@ use crate::crypto::salsa20::{self as salsa20_simd, Backend};
 use crate::error::{err, ErrorCode, Result};
 use salsa20::cipher::consts::U10;
 use subtle::ConstantTimeEq;
+use super::wipe::Wiped;
 use zeroize::{Zeroize, Zeroizing};
 
 /// Keystream bytes made up front: four blocks, one SSE2 pass.
@@ -48,14 +49,14 @@ impl XSalsaKey {
     fn stream(&self, backend: Backend, nonce: &[u8; 24]) -> Stream {
         let (n16, n8) = nonce.split_at(16);
         let mut sub = salsa20::hsalsa::<U10>((&*self.0).into(), n16.into());
-        let mut subkey = Zeroizing::new([0u8; 32]);
+        let mut subkey = Wiped::<32>::new();
         subkey.copy_from_slice(&sub);
         sub.as_mut_slice().zeroize();
         let mut nonce8 = [0u8; 8];
         nonce8.copy_from_slice(n8);
         // With a SIMD backend one SSE2 pass makes four blocks as cheaply as one.
         let head_len = if backend == Backend::Scalar { 64 } else { HEAD };
-        let mut head = Zeroizing::new([0u8; HEAD]);
+        let mut head = Wiped::<HEAD>::new();
         salsa20_simd::xor_keystream(
             backend,
             &subkey,
@@ -113,9 +114,9 @@ impl XSalsaKey {
 /// message starts at keystream byte 32.
 struct Stream {
     backend: Backend,
-    subkey: Zeroizing<[u8; 32]>,
+    subkey: Wiped<32>,
     nonce8: [u8; 8],
-    head: Zeroizing<[u8; HEAD]>,
+    head: Wiped<HEAD>,
     head_len: usize,
 }
 
@@ -141,8 +142,7 @@ impl Stream {
     /// 64 KiB, where RustCrypto's AVX2 backend pays about 1.5 µs of setup per
     /// message and libcrux's portable code is half as fast.
     fn tag(&self, ciphertext: &[u8]) -> [u8; 16] {
-        let mut poly_key = Zeroizing::new([0u8; 32]);
-        poly_key.copy_from_slice(self.head.get(..32).unwrap_or(&[0; 32]));
-        super::poly1305::mac(&poly_key, ciphertext)
+        let poly_key = self.head.first_chunk::<32>().unwrap_or(&[0; 32]);
+        super::poly1305::mac(poly_key, ciphertext)
     }
 }
