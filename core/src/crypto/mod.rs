@@ -12,6 +12,6 @@
 pub(crate) mod cipher;
 pub mod poly1305;
 pub mod random;
-mod wipe;
 pub mod salsa20;
 pub mod secretbox;
+mod wipe;

@@ -65,9 +65,9 @@ mod tests {
         assert_eq!(inner as usize % 8, 0);
         // Dropping in place (not moved): the bytes are zero afterwards.
         let mut slot = std::mem::ManuallyDrop::new(w);
-        // SAFETY (test): dropped once, then only read through a pointer to
-        // memory that stays allocated (the ManuallyDrop on this stack frame).
         #[allow(unsafe_code)]
+        // SAFETY: dropped once, then only read through a pointer to memory that
+        // stays allocated (the ManuallyDrop on this stack frame).
         unsafe {
             std::ptr::drop_in_place(&mut *slot as *mut Wiped<256>);
             assert!((*(&*slot as *const Wiped<256>)).0.iter().all(|&b| b == 0));
