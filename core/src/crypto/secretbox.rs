@@ -7,11 +7,11 @@
 //! (bytes 32..64); blocks 1.. encrypt the rest; tag = Poly1305(ciphertext).
 //! Bit-identical to RustCrypto's `xsalsa20poly1305` / `crypto_box` and libsodium.
 
+use super::wipe::Wiped;
 use crate::crypto::salsa20::{self as salsa20_simd, Backend};
 use crate::error::{err, ErrorCode, Result};
 use salsa20::cipher::consts::U10;
 use subtle::ConstantTimeEq;
-use super::wipe::Wiped;
 use zeroize::{Zeroize, Zeroizing};
 
 /// Keystream bytes made up front: four blocks, one SSE2 pass.
