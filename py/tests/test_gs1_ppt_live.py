@@ -3,9 +3,10 @@
 Autobahn's own parser know ``enc_*`` only). Autobahn|Python peers on asyncio, CBOR
 transport: events with the sender's identity, what a plain recorder sees on the
 wire (``ppt_scheme``/``ppt_serializer``/``ppt_cipher``/``ppt_keyid``, Arguments =
-[envelope]), plaintext injected on the GS1 topic refused, RPC with a sealed result
-and a sealed application error. Skipped when the nexus binary is absent
-(``make build/nexus-router``; ``WAMPE2E_NEXUS`` names another)."""
+[envelope]), plaintext injected on the GS1 topic refused, RPC with a sealed result,
+sealed progressive results and a sealed application error. Skipped when the
+nexus binary is absent (``make build/nexus-router``; ``WAMPE2E_NEXUS`` names
+another)."""
 
 import asyncio
 import os
@@ -18,7 +19,7 @@ from autobahn.asyncio.wamp import ApplicationSession
 from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.serializer import CBORSerializer
-from autobahn.wamp.types import ComponentConfig
+from autobahn.wamp.types import CallOptions, ComponentConfig, RegisterOptions
 
 import wampe2e
 from wampe2e.autobahn import announce_payload_passthru, attach, gs1_sender, key_procedure_ready
@@ -154,13 +155,29 @@ def test_gs1_over_ppt_through_nexus(nexus):
             def fail():
                 raise ApplicationError("com.gs1.failed", "why", n=2)
 
+            def count(n, details=None):
+                for i in range(n):
+                    details.progress(i)
+                return n
+
             await sub.register(echo, "com.gs1.echo")
             await sub.register(fail, "com.gs1.fail")
+            await sub.register(count, "com.gs1.count", RegisterOptions(details_arg="details"))
+            replies = raw_messages(pub)
             assert await pub.call("com.gs1.echo", "hi") == ["hi", keys[0]]
+            progress = []
+            on_progress = CallOptions(on_progress=lambda i: progress.append(i))
+            assert await pub.call("com.gs1.count", 3, options=on_progress) == 3 and progress == [0, 1, 2]
             with pytest.raises(ApplicationError) as e:
                 await pub.call("com.gs1.fail")
             assert (e.value.error, list(e.value.args), e.value.kwargs) == ("com.gs1.failed", ["why"], {"n": 2})
             assert groups[0].pending_calls == 0
+            answers = [r for r in replies if r[0] == 50 or (r[0] == 8 and r[1] == 48)]
+            assert len(answers) == 6  # echo, 3 progress + 1 result, the error
+            for raw in answers:
+                details, args = (raw[2], raw[3]) if raw[0] == 50 else (raw[3], raw[5])
+                assert details.get("ppt_scheme") == "x_wampe2e" and "ppt_keyid" not in details
+                assert len(args) == 1 and isinstance(args[0], bytes) and len(raw) == (4 if raw[0] == 50 else 6)
 
             # The honest publisher still gets through after the refusal.
             pub.publish(TOPIC, {"n": 5})
