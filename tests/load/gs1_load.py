@@ -25,8 +25,9 @@ latency. Subscribers keep per-publisher counters and a log-scale latency
 histogram (2 % buckets), not per-event records, so their memory measures the
 stack, not the bookkeeping.
 
-How fast: as fast as the machine sustains, without overloading the router. A
-router does not push back on a publisher: with acknowledge=True alone, a publisher
+How fast: as fast as the machine sustains, without overloading the router. WAMP
+has no flow control from subscribers to publishers: with acknowledge=True alone
+(the router acknowledges once it has dispatched, not delivered), a publisher
 faster than its slowest subscriber fills the router's send buffers towards that
 subscriber without bound (memory, then latency, grow for the whole run, and the
 rate measured is the publishers', not what is delivered). So the loop is closed
@@ -43,9 +44,12 @@ twice:
 
 The delivered rate is then the machine's sustained rate for that mode (the
 bottleneck runs flat out, nothing queues without bound). Latency is measured at
-that saturation: p50/p99 include the queueing the windows allow (at most
---window events per publisher), the same for every mode, so the modes compare;
-it is not the latency of an idle system. A target rate found by a ramp was not
+that saturation: p50/p99 include the queueing the windows allow (Little's law:
+about --window divided by one publisher's rate at most), the same for every mode,
+so the modes compare; it is not the latency of an idle system. --window 64 keeps
+that queueing small while covering the credit loop's turn (10-30 ms) up to a few
+thousand events/s per publisher; a larger --window that raises the delivered rate
+means the default is too small for the machine. A target rate found by a ramp was not
 used: on a shared 2-core machine the sustainable rate drifts during a run, and a
 fixed rate above it queues without bound while one below it under-measures.
 
@@ -54,8 +58,10 @@ subscriber), publications/s, p50/p99 end-to-end latency, lost and duplicated
 events (exactly once and in order per publisher: anything else fails the run with
 a non-zero exit), the resident memory (VmRSS) of publishers and subscribers (the
 largest of each kind) at 10 s (or half the run if shorter) and at the end, with
-"flat" if no process grew by more than 10 % + 2 MiB, and the router's RSS. Then a
-markdown table for the README.
+"flat" if no process grew by more than 10 % + 2 MiB, and the router's RSS (all of
+Crossbar.io's processes); the CPU time publishers, subscribers and the router spent
+per published event (where the bottleneck is). Then a markdown table for the
+README.
 
 Every process started (Crossbar.io and its workers, the children) is stopped at
 the end, also on a failure, Ctrl-C or SIGTERM (the parent terminates them; they
@@ -373,7 +379,13 @@ async def subscriber(cfg):
 def child_main(role):
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us, also on Ctrl-C
-    cfg = json.loads(sys.stdin.buffer.readline())
+    line = b""
+    while not line.endswith(b"\n"):  # unbuffered: what follows is read by the event loop
+        byte = os.read(0, 1)
+        if not byte:
+            sys.exit(1)
+        line += byte
+    cfg = json.loads(line)
     try:
         asyncio.run(publisher(cfg) if role == "pub" else subscriber(cfg))
     except Exception as e:  # reported to the parent, which fails the run
@@ -393,6 +405,36 @@ def rss_kib(pid):
     except OSError:
         pass
     return 0
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of ``pid`` so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime stime
+
+
+def session_pids(sid):
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if int(fields[3]) == sid:  # state ppid pgrp session
+            pids.append(int(entry))
+    return pids
 
 
 def session_rss_kib(sid):
@@ -554,6 +596,9 @@ class Run:
             p.credit = args.window
         await all_of([c.ready for c in self.pubs], START_TIMEOUT)
 
+        router_pids = session_pids(self.router._proc.pid)
+        cpu_go = {c.name: cpu_seconds(c.proc.pid) for c in self.children}
+        cpu_go["router"] = sum(cpu_seconds(p) for p in router_pids)
         go = time.monotonic()
         for p in self.pubs:
             p.send("GO")
@@ -564,6 +609,8 @@ class Run:
         await self.running_until(go + args.seconds)
         rss_end = {c.name: rss_kib(c.proc.pid) for c in self.children}
         router_end = session_rss_kib(self.router._proc.pid)
+        cpu = {c.name: cpu_seconds(c.proc.pid) - cpu_go[c.name] for c in self.children}
+        cpu["router"] = sum(cpu_seconds(p) for p in router_pids) - cpu_go["router"]
         for p in self.pubs:
             p.send("STOP")
         stop = time.monotonic()
@@ -580,8 +627,15 @@ class Run:
             except asyncio.TimeoutError:
                 pass
         await self.stop_all()
-        return summarize(mode, args, go, stop, sent, pub_results, sub_results, rss_early, rss_end,
-                         router_early, router_end, early_at)
+        r = summarize(mode, args, go, stop, sent, pub_results, sub_results, rss_early, rss_end,
+                      router_early, router_end, early_at)
+        # CPU per event over the measured interval (publications up to the end sample).
+        published = max(1, r["published_per_s"] * (stop - go))
+        r["cpu_us"] = {role: 1e6 * sum(v for k, v in cpu.items() if k.startswith(role)) / published
+                       for role in ("pub", "sub", "router")}
+        r["cpu_share"] = {role: sum(v for k, v in cpu.items() if k.startswith(role)) / (stop - go)
+                          for role in ("pub", "sub", "router")}
+        return r
 
 
 def percentile(hist, q):
@@ -609,8 +663,9 @@ def summarize(mode, args, go, stop, sent, pubs, subs, rss_early, rss_end, router
             problems.append(f"publisher {i}: {p}")
     for i, s in enumerate(subs):
         if s["lost"] or s["dup"] or s["gaps"] or s["wrong_sender"] or s["refused"] or s["disconnected"]:
-            problems.append(f"subscriber {i}: lost {s['lost']} dup {s['dup']} gaps {s['gaps']} wrong sender "
-                            f"{s['wrong_sender']} refused {s['refused']} {s['refused_codes']} disconnected {s['disconnected']}")
+            problems.append(f"subscriber {i}: lost {s['lost']} dup {s['dup']} gaps {s['gaps']} "
+                            f"wrong sender {s['wrong_sender']} refused {s['refused']} {s['refused_codes']} "
+                            f"disconnected {s['disconnected']}")
 
     def rss(role):
         names = [n for n in rss_end if n.startswith(role)]
@@ -684,6 +739,10 @@ async def parent(args):
                   f"({'flat' if pr[2] else 'GREW'}), subscribers {sr[0]:.1f} / {sr[1]:.1f} "
                   f"({'flat' if sr[2] else 'GREW'}), router {r['router_rss'][0]:.1f} / {r['router_rss'][1]:.1f}",
                   flush=True)
+            cu, cs = r["cpu_us"], r["cpu_share"]
+            print(f"  CPU per published event (all processes of a kind; cores busy): publishers "
+                  f"{cu['pub']:.0f} µs ({cs['pub']:.2f}), subscribers {cu['sub']:.0f} µs ({cs['sub']:.2f}), "
+                  f"router {cu['router']:.0f} µs ({cs['router']:.2f})", flush=True)
             for p in r["problems"]:
                 print(f"  FAILED: {p}", flush=True)
     print()
