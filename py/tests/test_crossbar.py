@@ -13,15 +13,13 @@ import importlib.util
 import os
 
 import pytest
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.wamp import cryptobox
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
-from autobahn.wamp.types import CallOptions, ComponentConfig, PublishOptions, RegisterOptions
+from autobahn.wamp.types import CallOptions, PublishOptions, RegisterOptions
 from conftest import ROOT
 from exact import assert_exact
 
+import wamp_session
 import wampe2e.autobahn as drop_in
 
 
@@ -35,7 +33,6 @@ def _load_proxy():
 proxy_module = _load_proxy()
 TO_ROUTER, TO_CLIENT = proxy_module.TO_ROUTER, proxy_module.TO_CLIENT
 
-SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
 # Every plaintext string carries "marker"; the binary's bytes and its WAMP-JSON base64 are markers too.
 BINARY = b"\x00\x01binary-marker\xff"
 ARGS = [42, "hello world marker", {"temp_marker": 21.5, "ok": True, "zero": -0.0}, BINARY, 1, 1.0, True]
@@ -49,23 +46,7 @@ TIMEOUT = 20
 
 
 async def connect(proxy, serializer, codec):
-    loop = asyncio.get_running_loop()
-    joined = loop.create_future()
-
-    class Session(ApplicationSession):
-        async def onJoin(self, details):
-            if not joined.done():
-                joined.set_result(self)
-
-        def onDisconnect(self):
-            if not joined.done():
-                joined.set_exception(ConnectionError("disconnected before join"))
-
-    factory = WampWebSocketClientFactory(
-        lambda: Session(ComponentConfig("realm1")), url=proxy.url, serializers=[SERIALIZERS[serializer]()]
-    )
-    await loop.create_connection(factory, "127.0.0.1", proxy.port)
-    session = await asyncio.wait_for(joined, TIMEOUT)
+    session = await wamp_session.join(proxy.url, proxy.port, serializer, timeout=TIMEOUT)
     if isinstance(codec, drop_in.KeyRing):
         drop_in.attach(session, codec)  # strict, the default
     else:

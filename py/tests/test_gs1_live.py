@@ -33,12 +33,11 @@ import subprocess
 import sys
 
 import pytest
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.serializer import CBORSerializer, JsonSerializer
-from autobahn.wamp.types import CallOptions, ComponentConfig, PublishOptions, RegisterOptions
+from autobahn.wamp.types import CallOptions, PublishOptions, RegisterOptions
 
+import wamp_session
 import wampe2e
 from wampe2e.autobahn import GS1_ENC_ALGO, attach, gs1_sender, key_procedure_ready
 
@@ -54,24 +53,7 @@ def run(coro):
 
 
 async def join(router, serializer="cbor"):
-    loop = asyncio.get_running_loop()
-    joined = loop.create_future()
-
-    class Session(ApplicationSession):
-        async def onJoin(self, details):
-            if not joined.done():
-                joined.set_result(self)
-
-        def onDisconnect(self):
-            if not joined.done():
-                joined.set_exception(ConnectionError("disconnected before join"))
-
-    factory = WampWebSocketClientFactory(
-        lambda: Session(ComponentConfig("realm1")), url=router.url, serializers=[SERIALIZERS[serializer]()]
-    )
-    await loop.create_connection(factory, "127.0.0.1", router.port)
-    return await asyncio.wait_for(joined, TIMEOUT)
-
+    return await wamp_session.join(router.url, router.port, serializer, timeout=TIMEOUT)
 
 class Peer:
     """An identity, its Group, and (once joined) its attached session; records what

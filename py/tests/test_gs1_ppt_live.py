@@ -15,12 +15,10 @@ import signal
 import subprocess
 
 import pytest
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import CBORSerializer
-from autobahn.wamp.types import CallOptions, ComponentConfig, RegisterOptions
+from autobahn.wamp.types import CallOptions, RegisterOptions
 
+import wamp_session
 import wampe2e
 from wampe2e.autobahn import announce_payload_passthru, attach, gs1_sender, key_procedure_ready
 
@@ -60,29 +58,8 @@ def run(coro):
 
 
 async def join(port, passthru=True):
-    loop = asyncio.get_running_loop()
-    joined = loop.create_future()
-
-    class Session(ApplicationSession):
-        def __init__(self, config):
-            super().__init__(config)
-            if passthru:
-                announce_payload_passthru(self)
-
-        async def onJoin(self, details):
-            if not joined.done():
-                joined.set_result(self)
-
-        def onDisconnect(self):
-            if not joined.done():
-                joined.set_exception(ConnectionError("disconnected before join"))
-
-    factory = WampWebSocketClientFactory(
-        lambda: Session(ComponentConfig("realm1")), url=f"ws://127.0.0.1:{port}/", serializers=[CBORSerializer()]
-    )
-    await loop.create_connection(factory, "127.0.0.1", port)
-    return await asyncio.wait_for(joined, TIMEOUT)
-
+    setup = announce_payload_passthru if passthru else None
+    return await wamp_session.join(f"ws://127.0.0.1:{port}/", port, "cbor", timeout=TIMEOUT, setup=setup)
 
 def raw_messages(session):
     """The raw messages ``session`` receives, before Autobahn parses (and drops ppt_*)."""

@@ -17,19 +17,16 @@ import sys
 
 import nacl.public
 import pytest
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.wamp import cryptobox
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
-from autobahn.wamp.types import ComponentConfig, PublishOptions, SubscribeOptions
+from autobahn.wamp.types import PublishOptions, SubscribeOptions
 from exact import assert_exact
 from proxy import TO_CLIENT, TO_ROUTER, HostileProxy
 
+import wamp_session
 import wampe2e
 from wampe2e.autobahn import Key, KeyRing, attach
 
-SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
 EVENT, INVOCATION, RESULT, CALL, YIELD, ERROR, SUBSCRIBE, SUBSCRIBED, REGISTER, REGISTERED = (
     36, 68, 50, 48, 70, 8, 32, 33, 64, 65)
 ENC = {"enc_algo": "cryptobox", "enc_serializer": "json"}
@@ -71,26 +68,7 @@ def wampe2e_bytes(b64):
 
 
 async def connect(url, port, serializer, on_join=None):
-    loop = asyncio.get_running_loop()
-    joined = loop.create_future()
-
-    class Session(ApplicationSession):
-        async def onJoin(self, details):
-            if on_join:
-                on_join(self)
-            if not joined.done():
-                joined.set_result(self)
-
-        def onDisconnect(self):
-            if not joined.done():
-                joined.set_exception(ConnectionError("disconnected before join"))
-
-    factory = WampWebSocketClientFactory(
-        lambda: Session(ComponentConfig("realm1")), url=url, serializers=[SERIALIZERS[serializer]()]
-    )
-    await loop.create_connection(factory, "127.0.0.1", port)
-    return await asyncio.wait_for(joined, TIMEOUT)
-
+    return await wamp_session.join(url, port, serializer, timeout=TIMEOUT, on_join=on_join)
 
 class Scene:
     """The proxy, the victim (through it, attached) and the honest peer (direct)."""

@@ -7,13 +7,11 @@ cryptobox (``test_replay_is_out_of_scope``), GS1 refuses replays."""
 import asyncio
 
 import pytest
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer
-from autobahn.wamp.types import ComponentConfig, PublishOptions
+from autobahn.wamp.types import PublishOptions
 from proxy import TO_CLIENT, TO_ROUTER, HostileProxy
 
+import wamp_session
 import wampe2e
 from wampe2e.autobahn import attach, key_procedure_ready
 
@@ -27,25 +25,7 @@ def run(coro):
 
 
 async def connect(url, port, serializer):
-    loop = asyncio.get_running_loop()
-    joined = loop.create_future()
-
-    class Session(ApplicationSession):
-        async def onJoin(self, details):
-            if not joined.done():
-                joined.set_result(self)
-
-        def onDisconnect(self):
-            if not joined.done():
-                joined.set_exception(ConnectionError("disconnected before join"))
-
-    serializers = {"json": JsonSerializer, "cbor": CBORSerializer}
-    factory = WampWebSocketClientFactory(
-        lambda: Session(ComponentConfig("realm1")), url=url, serializers=[serializers[serializer]()]
-    )
-    await loop.create_connection(factory, "127.0.0.1", port)
-    return await asyncio.wait_for(joined, TIMEOUT)
-
+    return await wamp_session.join(url, port, serializer, timeout=TIMEOUT)
 
 class Scene:
     """The victim (through the proxy): subscribed to com.gs1.feed and com.gs1.other,

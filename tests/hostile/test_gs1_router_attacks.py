@@ -33,14 +33,12 @@ import struct
 import nacl.exceptions
 import nacl.public
 import nacl.signing
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer
-from autobahn.wamp.types import ComponentConfig, PublishOptions
+from autobahn.wamp.types import PublishOptions
 from proxy import TO_CLIENT, TO_ROUTER, HostileProxy
 
 import pytest
 
+import wamp_session
 import wampe2e
 from wampe2e.autobahn import attach, key_procedure_ready
 
@@ -57,25 +55,7 @@ def run(coro):
 
 
 async def connect(url, port, serializer):
-    loop = asyncio.get_running_loop()
-    joined = loop.create_future()
-
-    class Session(ApplicationSession):
-        async def onJoin(self, details):
-            if not joined.done():
-                joined.set_result(self)
-
-        def onDisconnect(self):
-            if not joined.done():
-                joined.set_exception(ConnectionError("disconnected before join"))
-
-    serializers = {"json": JsonSerializer, "cbor": CBORSerializer}
-    factory = WampWebSocketClientFactory(
-        lambda: Session(ComponentConfig("realm1")), url=url, serializers=[serializers[serializer]()]
-    )
-    await loop.create_connection(factory, "127.0.0.1", port)
-    return await asyncio.wait_for(joined, TIMEOUT)
-
+    return await wamp_session.join(url, port, serializer, timeout=TIMEOUT)
 
 def index_of(envelope):
     """The session message's index (docs/gs1.md §8.1: u32 at offset 51)."""

@@ -83,6 +83,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "routers"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 MODES = ("none", "cryptobox", "gs1")
 REALM = "realm1"
@@ -127,30 +128,12 @@ async def stdin_lines():
 
 
 async def connect(cfg):
-    from autobahn.asyncio.wamp import ApplicationSession
-    from autobahn.asyncio.websocket import WampWebSocketClientFactory
-    from autobahn.wamp.serializer import CBORSerializer
-    from autobahn.wamp.types import ComponentConfig
+    import wamp_session
 
-    loop = asyncio.get_running_loop()
-    joined = loop.create_future()
     lost = asyncio.Event()
-
-    class Session(ApplicationSession):
-        async def onJoin(self, details):
-            if not joined.done():
-                joined.set_result(self)
-
-        def onDisconnect(self):
-            if not joined.done():
-                joined.set_exception(ConnectionError("disconnected before join"))
-            lost.set()
-
-    factory = WampWebSocketClientFactory(
-        lambda: Session(ComponentConfig(REALM)), url=cfg["url"], serializers=[CBORSerializer()]
+    session = await wamp_session.join(
+        cfg["url"], cfg["port"], "cbor", realm=REALM, timeout=START_TIMEOUT, on_lost=lost.set
     )
-    await loop.create_connection(factory, "127.0.0.1", cfg["port"])
-    session = await asyncio.wait_for(joined, START_TIMEOUT)
     return session, lost
 
 
