@@ -3,7 +3,7 @@
 //! check, every key and every decision is the core's.
 
 use crate::error::to_py;
-use crate::stream::{self, args_object, kwargs_object};
+use crate::stream::{self, maybe_detached, values};
 use crate::KeyArg;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -84,42 +84,6 @@ fn identity_keys(what: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<IdentityKey
     obj.try_iter()?
         .map(|k| identity_key(what, &k?))
         .collect::<PyResult<Vec<_>>>()
-}
-
-/// `args` and `kwargs` as the core's values (TypeError for other containers).
-/// Also returns the string and binary bytes seen, to decide whether releasing
-/// the GIL pays.
-#[allow(clippy::type_complexity)]
-fn values(
-    args: Option<&Bound<'_, PyAny>>,
-    kwargs: Option<&Bound<'_, PyAny>>,
-) -> PyResult<(Option<Vec<Value>>, Option<Map>, usize)> {
-    let (args, kwargs) = (args_object(args)?, kwargs_object(kwargs)?);
-    let mut size = 0;
-    let mut to_value = |obj: &Bound<'_, PyAny>, name: &str| -> PyResult<Value> {
-        let mut sink = stream::ValueSink::new();
-        stream::to_value(obj, name, &mut sink)?;
-        size += sink.size;
-        Ok(sink.finish())
-    };
-    let args = match args.map(|o| to_value(o, "args")).transpose()? {
-        Some(Value::List(l)) => Some(l),
-        _ => None,
-    };
-    let kwargs = match kwargs.map(|d| to_value(d.as_any(), "kwargs")).transpose()? {
-        Some(Value::Map(m)) => Some(m),
-        _ => None,
-    };
-    Ok((args, kwargs, size))
-}
-
-/// Runs `f` with the GIL released when `size` bytes make it worth it.
-fn maybe_detached<T: Send>(py: Python<'_>, size: usize, f: impl FnOnce() -> T + Send) -> T {
-    if size >= crate::DETACH_THRESHOLD {
-        py.detach(f)
-    } else {
-        f()
-    }
 }
 
 /// A core value as the Python object Autobahn would give (bytes for binary).

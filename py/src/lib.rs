@@ -16,7 +16,7 @@ use stream::{args_object, kwargs_object};
 use wampe2e::{
     BoxKey, Cipher, DataKey, Dialect, Envelope as CoreEnvelope, Error, ErrorCode, KeyEntry,
     KeyInput, KeyPair, KeyRing as CoreKeyRing, PublicKey, Role, Sealer, SecretKey, Serializer,
-    SymmetricKey, Value, WriteJson,
+    SymmetricKey, WriteJson,
 };
 
 /// Payloads at least this large are sealed/opened with the GIL released.
@@ -401,22 +401,7 @@ fn seal(
     if dialect.serializer() == Serializer::Json {
         return seal_streamed(py, keyring, role, uri, args, kwargs, dialect);
     }
-    let (args, kwargs) = (args_object(args)?, kwargs_object(kwargs)?);
-    let mut size = 0;
-    let mut to_value = |obj: &Bound<'_, PyAny>, name: &str| -> PyResult<Value> {
-        let mut sink = stream::ValueSink::new();
-        stream::to_value(obj, name, &mut sink)?;
-        size += sink.size;
-        Ok(sink.finish())
-    };
-    let args = match args.map(|o| to_value(o, "args")).transpose()? {
-        Some(Value::List(l)) => Some(l),
-        _ => None,
-    };
-    let kwargs = match kwargs.map(|d| to_value(d.as_any(), "kwargs")).transpose()? {
-        Some(Value::Map(m)) => Some(m),
-        _ => None,
-    };
+    let (args, kwargs, size) = stream::values(args, kwargs)?;
     let run = || {
         wampe2e::seal_payload(
             keyring,
@@ -427,12 +412,7 @@ fn seal(
             dialect,
         )
     };
-    let sealed = if size >= DETACH_THRESHOLD {
-        py.detach(run)
-    } else {
-        run()
-    };
-    sealed.map_err(to_py)
+    stream::maybe_detached(py, size, run).map_err(to_py)
 }
 
 /// JSON dialects: Python objects written straight into the plaintext buffer, then
@@ -465,12 +445,8 @@ fn seal_streamed(
             256,
         )
         .map_err(|e| stream::located(e, &raised))?;
-    let sealed = if plaintext.len() >= DETACH_THRESHOLD {
-        py.detach(|| sealer.seal(plaintext))
-    } else {
-        sealer.seal(plaintext)
-    };
-    sealed.map_err(to_py)
+    let size = plaintext.len();
+    stream::maybe_detached(py, size, || sealer.seal(plaintext)).map_err(to_py)
 }
 
 /// Pauses Python's cyclic garbage collector while a large payload's objects are
@@ -511,12 +487,7 @@ fn open<'py>(
     envelope: &CoreEnvelope,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let run = || wampe2e::decrypt_payload(keyring, role, uri, envelope);
-    let decrypted = if envelope.payload.len() >= DETACH_THRESHOLD {
-        py.detach(run)
-    } else {
-        run()
-    }
-    .map_err(to_py)?;
+    let decrypted = stream::maybe_detached(py, envelope.payload.len(), run).map_err(to_py)?;
     let mut builder = stream::PyBuilder::new(py, decrypted.len() >= KEY_CACHE_THRESHOLD);
     let pause = GcPause::new(py, decrypted.len() >= DETACH_THRESHOLD)?;
     let opened = decrypted.parse_with(uri, &mut builder);
@@ -607,12 +578,9 @@ fn seal_bytes(
     let role = self::role(role)?;
     let dialect = self::dialect(dialect, serializer, cipher)?;
     let run = || wampe2e::seal_bytes(&keyring.0, role, uri, plaintext, dialect);
-    let sealed = if plaintext.len() >= DETACH_THRESHOLD {
-        py.detach(run)
-    } else {
-        run()
-    };
-    sealed.map(Envelope).map_err(to_py)
+    stream::maybe_detached(py, plaintext.len(), run)
+        .map(Envelope)
+        .map_err(to_py)
 }
 
 /// Decrypts `envelope` received on `uri` as `role` into its plaintext bytes, unparsed.
@@ -626,12 +594,7 @@ fn open_bytes<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let role = self::role(role)?;
     let run = || wampe2e::open_bytes(&keyring.0, role, uri, &envelope.0);
-    let plain = if envelope.0.payload.len() >= DETACH_THRESHOLD {
-        py.detach(run)
-    } else {
-        run()
-    }
-    .map_err(to_py)?;
+    let plain = stream::maybe_detached(py, envelope.0.payload.len(), run).map_err(to_py)?;
     Ok(PyBytes::new(py, &plain))
 }
 

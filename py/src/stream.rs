@@ -514,3 +514,43 @@ impl<'py> wampe2e::plaintext::builder::ValueBuilder for PyBuilder<'py> {
         Ok(d.into_any())
     }
 }
+
+/// `args` and `kwargs` as the core's values (TypeError for other containers).
+/// Also returns the string and binary bytes seen, to decide whether releasing
+/// the GIL pays.
+#[allow(clippy::type_complexity)]
+pub(crate) fn values(
+    args: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Option<Vec<Value>>, Option<Map>, usize)> {
+    let (args, kwargs) = (args_object(args)?, kwargs_object(kwargs)?);
+    let mut size = 0;
+    let mut to_value = |obj: &Bound<'_, PyAny>, name: &str| -> PyResult<Value> {
+        let mut sink = ValueSink::new();
+        to_value(obj, name, &mut sink)?;
+        size += sink.size;
+        Ok(sink.finish())
+    };
+    let args = match args.map(|o| to_value(o, "args")).transpose()? {
+        Some(Value::List(l)) => Some(l),
+        _ => None,
+    };
+    let kwargs = match kwargs.map(|d| to_value(d.as_any(), "kwargs")).transpose()? {
+        Some(Value::Map(m)) => Some(m),
+        _ => None,
+    };
+    Ok((args, kwargs, size))
+}
+
+/// Runs `f` with the GIL released when `size` bytes make it worth it.
+pub(crate) fn maybe_detached<T: Send>(
+    py: Python<'_>,
+    size: usize,
+    f: impl FnOnce() -> T + Send,
+) -> T {
+    if size >= crate::DETACH_THRESHOLD {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
