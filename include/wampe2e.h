@@ -1028,6 +1028,21 @@ wampe2e_result wampe2e_identity_from_seed(const char *seed,
                                           wampe2e_identity **out);
 
 /**
+ * The identity derived from a WAMP-cryptosign seed (32 raw bytes, or
+ * base64/hex text as cryptosign key files hold it): `HKDF-SHA256(ikm = seed,
+ * info = "wampe2e/gs1/identity")` (docs/gs1.md §5), never the seed itself, so
+ * that no GS1 signature can stand for a cryptosign one. Peers pin its public key.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_KEY`.
+ *
+ * # Safety
+ * `cryptosign_seed` valid for `seed_len` bytes; `out` writable.
+ */
+wampe2e_result wampe2e_identity_from_cryptosign_seed(const char *cryptosign_seed,
+                                                     size_t seed_len,
+                                                     wampe2e_identity **out);
+
+/**
  * Frees an identity. NULL is a no-op.
  *
  * # Safety

@@ -470,6 +470,33 @@ pub unsafe extern "C" fn wampe2e_identity_from_seed(
     })
 }
 
+/// The identity derived from a WAMP-cryptosign seed (32 raw bytes, or
+/// base64/hex text as cryptosign key files hold it): `HKDF-SHA256(ikm = seed,
+/// info = "wampe2e/gs1/identity")` (docs/gs1.md §5), never the seed itself, so
+/// that no GS1 signature can stand for a cryptosign one. Peers pin its public key.
+///
+/// Errors: `NULL_ARGUMENT`, `INVALID_KEY`.
+///
+/// # Safety
+/// `cryptosign_seed` valid for `seed_len` bytes; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wampe2e_identity_from_cryptosign_seed(
+    cryptosign_seed: *const c_char,
+    seed_len: usize,
+    out: *mut *mut wampe2e_identity,
+) -> wampe2e_result {
+    ffi_guard(|| {
+        out_ptr("out", out)?;
+        // SAFETY: forwarded caller contract.
+        let input = unsafe { key("cryptosign_seed", cryptosign_seed, seed_len)? };
+        let seed = input.decode("cryptosign_seed")?;
+        let id = Identity::from_cryptosign_seed(&seed);
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, Box::into_raw(Box::new(wampe2e_identity(id)))) };
+        Ok(())
+    })
+}
+
 /// Frees an identity. NULL is a no-op.
 ///
 /// # Safety

@@ -1187,6 +1187,67 @@ static void g_share(const wampe2e_group *receiver, const wampe2e_group *sender, 
     g_share_prefix(receiver, sender, sender_pk, sid, from, G_PREFIX);
 }
 
+static int hexdecode(const char *hex, unsigned char *out, size_t cap) {
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 > cap) return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
+        out[i] = (unsigned char)v;
+    }
+    return (int)(n / 2);
+}
+
+/* The shared GS1 vectors (tests/vectors/gs1.json, made by the independent Python
+ * implementation): every identity from its seed, and every identity derived from
+ * a cryptosign seed, with its public key, seed and key procedure. */
+static void test_group_vectors(void) {
+    char *doc = read_file("gs1.json");
+    CHECK(doc != NULL);
+    if (!doc) return;
+    char seed_hex[80], pub_hex[80], proc[160], cs_hex[80];
+    unsigned char seed[32], pub[32], got[32];
+    int n = 0, m = 0;
+    const char *pos = strstr(doc, "\"identities\"");
+    const char *end = strstr(doc, "\"cryptosign_identities\"");
+    while (pos && end && json_field(&pos, "seed", seed_hex, sizeof seed_hex) && pos < end) {
+        CHECK(json_field(&pos, "public", pub_hex, sizeof pub_hex));
+        CHECK(json_field(&pos, "key_procedure", proc, sizeof proc));
+        CHECK(hexdecode(seed_hex, seed, 32) == 32 && hexdecode(pub_hex, pub, 32) == 32);
+        wampe2e_identity *id = NULL;
+        EXPECT(wampe2e_identity_from_seed((const char *)seed, 32, &id), WAMPE2E_OK);
+        EXPECT(wampe2e_identity_public_key(id, got), WAMPE2E_OK);
+        CHECK(memcmp(got, pub, 32) == 0);
+        wampe2e_buf kp = {0};
+        EXPECT(wampe2e_identity_key_procedure(got, 32, NULL, 0, &kp), WAMPE2E_OK);
+        CHECK(kp.len == strlen(proc) && memcmp(kp.ptr, proc, kp.len) == 0);
+        wampe2e_buf_free(&kp);
+        wampe2e_identity_free(id);
+        n++;
+    }
+    pos = end;
+    while (pos && json_field(&pos, "cryptosign_seed", cs_hex, sizeof cs_hex)) {
+        CHECK(json_field(&pos, "seed", seed_hex, sizeof seed_hex));
+        CHECK(json_field(&pos, "public", pub_hex, sizeof pub_hex));
+        CHECK(hexdecode(seed_hex, seed, 32) == 32 && hexdecode(pub_hex, pub, 32) == 32);
+        wampe2e_identity *id = NULL;
+        /* As a cryptosign key file holds it: hex text. */
+        EXPECT(wampe2e_identity_from_cryptosign_seed(cs_hex, strlen(cs_hex), &id), WAMPE2E_OK);
+        EXPECT(wampe2e_identity_public_key(id, got), WAMPE2E_OK);
+        CHECK(memcmp(got, pub, 32) == 0);
+        EXPECT(wampe2e_identity_seed(id, got), WAMPE2E_OK);
+        CHECK(memcmp(got, seed, 32) == 0);
+        wampe2e_identity_free(id);
+        m++;
+    }
+    CHECK(n >= 3 && m >= 2);
+    wampe2e_identity *id = NULL;
+    EXPECT(wampe2e_identity_from_cryptosign_seed("short", 5, &id), WAMPE2E_ERR_INVALID_KEY);
+    EXPECT(wampe2e_identity_from_cryptosign_seed(NULL, 32, &id), WAMPE2E_ERR_NULL_ARGUMENT);
+    EXPECT(wampe2e_identity_from_cryptosign_seed(cs_hex, strlen(cs_hex), NULL), WAMPE2E_ERR_NULL_ARGUMENT);
+    free(doc);
+}
+
 static void test_group_identities(void) {
     uint8_t seed[32], pk1[32], pk2[32], back[32];
     for (int i = 0; i < 32; i++) seed[i] = (uint8_t)i;
@@ -1961,6 +2022,7 @@ int main(void) {
     test_autobahn_vectors();
     test_threads();
     test_group_identities();
+    test_group_vectors();
     test_group_events_and_keys();
     test_group_calls();
     test_group_null_arguments();
