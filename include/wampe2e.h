@@ -605,6 +605,15 @@ typedef struct wampe2e_envelope wampe2e_envelope;
 typedef struct wampe2e_group wampe2e_group;
 
 /**
+ * Messages held per (sender, session) while the session's key is fetched, as
+ * 64-bit tickets the caller chooses (the caller keeps ticket → message). Made by
+ * `wampe2e_held_new`, freed by `wampe2e_held_free`. Use it with one group.
+ * Every function taking a `const wampe2e_held *` may be called from several
+ * threads at once (it is locked inside).
+ */
+typedef struct wampe2e_held wampe2e_held;
+
+/**
  * A peer's long-term Ed25519 identity. Made by `wampe2e_identity_generate` or
  * `wampe2e_identity_from_seed`, freed by `wampe2e_identity_free`. Immutable:
  * safe to use from several threads.
@@ -925,6 +934,72 @@ typedef struct {
    */
   uint32_t wire;
 } wampe2e_group_arrival;
+
+/**
+ * The bounds of a held queue (docs/gs1.md §11.6). Fill with
+ * `wampe2e_held_limits_default`, then change what you need; each is at least 1.
+ */
+typedef struct {
+  /**
+   * Messages held per session (default 256).
+   */
+  size_t max_per_session;
+  /**
+   * Messages held in all (default 4096).
+   */
+  size_t max_total;
+  /**
+   * How long a fetch may take before its messages are discarded with
+   * `KEY_FETCH_FAILED`, and how long a failed fetch's error is remembered
+   * (default 10 000 ms).
+   */
+  uint64_t max_wait_ms;
+} wampe2e_held_limits;
+
+/**
+ * A key fetch to make (`wampe2e_held_hold`): CALL `procedure` with `request`
+ * as the one binary argument; give the RESULT's binary to
+ * `wampe2e_group_accept_key_response` with `request_hash`, then
+ * `wampe2e_held_release` (or, on an ERROR, `wampe2e_held_fail`). Free with
+ * `wampe2e_held_fetch_free`.
+ */
+typedef struct {
+  /**
+   * The sender's key procedure, `<base>.<fingerprint>` (UTF-8, not NUL-terminated).
+   */
+  wampe2e_buf procedure;
+  /**
+   * The signed key request.
+   */
+  wampe2e_buf request;
+  /**
+   * SHA-256 of the request: names the fetch.
+   */
+  uint8_t request_hash[WAMPE2E_HASH_SIZE];
+  /**
+   * The sender asked.
+   */
+  uint8_t sender[WAMPE2E_IDENTITY_KEY_SIZE];
+  /**
+   * The session asked for.
+   */
+  uint8_t session_id[WAMPE2E_SESSION_ID_SIZE];
+} wampe2e_held_fetch;
+
+/**
+ * Tickets handed back by the held queue, library-owned: `len` tickets at
+ * `ptr` (`{NULL, 0}` when there are none). Free with `wampe2e_held_tickets_free`.
+ */
+typedef struct {
+  /**
+   * The tickets; NULL when `len` is 0.
+   */
+  uint64_t *ptr;
+  /**
+   * Number of tickets.
+   */
+  size_t len;
+} wampe2e_held_tickets;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1557,6 +1632,171 @@ wampe2e_result wampe2e_group_is_key_procedure(const char *uri,
  * `out` writable.
  */
 wampe2e_result wampe2e_refusal_uri(uint32_t code, wampe2e_buf *out);
+
+/**
+ * Writes the default limits (256 per session, 4096 in all, 10 s) into `*out`.
+ *
+ * Errors: `NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `out` is valid for writes.
+ */
+wampe2e_result wampe2e_held_limits_default(wampe2e_held_limits *out);
+
+/**
+ * Creates an empty held queue with `limits` (NULL: the defaults), fetching
+ * from key procedures under `base` (NULL: `wampe2e.key`).
+ *
+ * Errors: `NULL_ARGUMENT` (`out`), `INVALID_UTF8`, `INVALID_ARGUMENT` (a limit
+ * of 0, an empty base).
+ *
+ * # Safety
+ * `limits` NULL or readable; `base` NULL or valid for `base_len` bytes; `out` writable.
+ */
+wampe2e_result wampe2e_held_new(const wampe2e_held_limits *limits,
+                                const char *base,
+                                size_t base_len,
+                                wampe2e_held **out);
+
+/**
+ * Frees a held queue (its tickets are dropped: report them first with
+ * `wampe2e_held_expire` if you must). NULL is a no-op.
+ *
+ * # Safety
+ * `held` is NULL or came from `wampe2e_held_new`, is freed once, and no other thread uses it.
+ */
+void wampe2e_held_free(wampe2e_held *held);
+
+/**
+ * Holds `ticket`, standing for the message whose `envelope` of `kind` (EVENT
+ * or CALL) arrived for `uri` and that `wampe2e_group_open` refused with
+ * `WAMPE2E_ERR_UNKNOWN_SESSION`, behind its session's key fetch. On success
+ * writes `*fetch_needed`, and `*fetch`: when `*fetch_needed` is true, the fetch
+ * to make now (the first message of the session); otherwise zeros (the message
+ * waits for a fetch already under way). Free `*fetch` with
+ * `wampe2e_held_fetch_free` either way.
+ *
+ * Errors (the ticket is then not held: report its message with the code):
+ * `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_ARGUMENT` (kind); `HOLD_OVERFLOW`
+ * (a bound is reached); the code a fetch of the same session failed with in
+ * the last `max_wait_ms`; `MALFORMED`, `WRONG_VERSION`, `WRONG_KIND` (the
+ * envelope); `KEY_NOT_FOUND` (no entry covers `uri`); `UNTRUSTED_SENDER` (the
+ * sender is not among the entry's senders); `RANDOM_FAILED`.
+ *
+ * # Safety
+ * `held` and `group` are live; `uri` and `envelope` valid for their lengths;
+ * `fetch` and `fetch_needed` writable.
+ */
+wampe2e_result wampe2e_held_hold(const wampe2e_held *held,
+                                 const wampe2e_group *group,
+                                 const char *uri,
+                                 size_t uri_len,
+                                 uint32_t kind,
+                                 const uint8_t *envelope,
+                                 size_t envelope_len,
+                                 uint64_t ticket,
+                                 uint64_t now_ms,
+                                 wampe2e_held_fetch *fetch,
+                                 bool *fetch_needed);
+
+/**
+ * Frees the buffers of a fetch and sets them to `{NULL, 0}`. NULL, and a fetch
+ * already freed or zeroed, are no-ops.
+ *
+ * # Safety
+ * `fetch` is NULL or a fetch that `wampe2e_held_hold` wrote, its buffers unmodified.
+ */
+void wampe2e_held_fetch_free(wampe2e_held_fetch *fetch);
+
+/**
+ * Writes the tickets held behind the fetch `request_hash`, in the sender's
+ * order (by index, then arrival), into `*tickets`, once
+ * `wampe2e_group_accept_key_response` accepted its answer: open each message
+ * with `wampe2e_group_open` now (each may still fail on its own, e.g.
+ * `REPLAYED`). None (`{NULL, 0}`) if no such fetch is under way (it failed or
+ * expired meanwhile). Free `*tickets` with `wampe2e_held_tickets_free`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (`request_hash_len` not 32).
+ *
+ * # Safety
+ * `held` is live; `request_hash` valid for its length; `tickets` writable.
+ */
+wampe2e_result wampe2e_held_release(const wampe2e_held *held,
+                                    const uint8_t *request_hash,
+                                    size_t request_hash_len,
+                                    wampe2e_held_tickets *tickets);
+
+/**
+ * Ends the fetch `request_hash` with the error `code` (a `wampe2e_result`:
+ * `wampe2e_held_fetch_error` of the CALL's error URI, or the code
+ * `wampe2e_group_accept_key_response` refused the answer with), cancels
+ * `group`'s pending request, and writes the tickets that were held behind it
+ * into `*tickets`: report their messages with `code`. For `max_wait_ms` the
+ * session's further messages are refused with `code` without a new fetch.
+ * Free `*tickets` with `wampe2e_held_tickets_free`.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (`request_hash_len` not 32,
+ * `code` not an error code).
+ *
+ * # Safety
+ * `held` and `group` are live; `request_hash` valid for its length; `tickets` writable.
+ */
+wampe2e_result wampe2e_held_fail(const wampe2e_held *held,
+                                 const wampe2e_group *group,
+                                 const uint8_t *request_hash,
+                                 size_t request_hash_len,
+                                 uint32_t code,
+                                 uint64_t now_ms,
+                                 wampe2e_held_tickets *tickets);
+
+/**
+ * Ends every fetch under way for `max_wait_ms` or longer with
+ * `KEY_FETCH_FAILED` (as `wampe2e_held_fail`) and writes their tickets into
+ * `*tickets`: report their messages with `WAMPE2E_ERR_KEY_FETCH_FAILED`. Call
+ * it from a timer, or before each `wampe2e_held_hold`. Free `*tickets` with
+ * `wampe2e_held_tickets_free`.
+ *
+ * Errors: `NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `held` and `group` are live; `tickets` writable.
+ */
+wampe2e_result wampe2e_held_expire(const wampe2e_held *held,
+                                   const wampe2e_group *group,
+                                   uint64_t now_ms,
+                                   wampe2e_held_tickets *tickets);
+
+/**
+ * Frees tickets and sets them to `{NULL, 0}`. NULL and `{NULL, 0}` are no-ops.
+ *
+ * # Safety
+ * `tickets` is NULL or tickets that libwampe2e wrote, unmodified and not freed since.
+ */
+void wampe2e_held_tickets_free(wampe2e_held_tickets *tickets);
+
+/**
+ * Writes the number of messages held in all, and (if `fetches` is not NULL)
+ * the number of fetches under way.
+ *
+ * Errors: `NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `held` is live; `len` writable; `fetches` NULL or writable.
+ */
+wampe2e_result wampe2e_held_len(const wampe2e_held *held, size_t *len, size_t *fetches);
+
+/**
+ * The code a failed key fetch CALL ends with, from its ERROR's URI: a GS1
+ * refusal (`wampe2e.error.key_refused` → `WAMPE2E_ERR_KEY_REFUSED`, …,
+ * docs/gs1.md §11.4) gives its code, any other URI (the router's
+ * `wamp.error.no_such_procedure`, a timeout, invalid UTF-8)
+ * `WAMPE2E_ERR_KEY_FETCH_FAILED`. Pass it to `wampe2e_held_fail`. Never
+ * `WAMPE2E_OK`; `WAMPE2E_ERR_NULL_ARGUMENT` for a NULL `error_uri`.
+ *
+ * # Safety
+ * `error_uri` NULL or valid for `error_uri_len` bytes.
+ */
+wampe2e_result wampe2e_held_fetch_error(const char *error_uri, size_t error_uri_len);
 
 /**
  * The inbound decision: call it for every EVENT, INVOCATION, RESULT and ERROR

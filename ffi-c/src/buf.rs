@@ -14,6 +14,14 @@ pub struct wampe2e_buf {
 }
 
 impl wampe2e_buf {
+    /// `{NULL, 0}`: no buffer (freeing it is a no-op).
+    pub(crate) fn empty() -> wampe2e_buf {
+        wampe2e_buf {
+            ptr: std::ptr::null_mut(),
+            len: 0,
+        }
+    }
+
     pub(crate) fn from_vec(v: Vec<u8>) -> wampe2e_buf {
         let boxed = v.into_boxed_slice();
         let len = boxed.len();

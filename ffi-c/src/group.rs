@@ -55,7 +55,7 @@ pub struct wampe2e_identity(Identity);
 /// `wampe2e_group_new`, freed by `wampe2e_group_free`. Every function taking a
 /// `const wampe2e_group *` may be called from several threads at once.
 #[allow(non_camel_case_types)]
-pub struct wampe2e_group(Group);
+pub struct wampe2e_group(pub(crate) Group);
 
 /// What a callee needs to answer a call it opened: made by `wampe2e_group_open`
 /// for a CALL, used by `wampe2e_group_seal_reply`, freed by
@@ -258,7 +258,7 @@ fn invalid(message: String) -> Error {
 }
 
 /// `wampe2e_group_kind` as received.
-fn group_kind(value: u32) -> Result<Kind, Error> {
+pub(crate) fn group_kind(value: u32) -> Result<Kind, Error> {
     u8::try_from(value)
         .ok()
         .and_then(Kind::from_u8)
