@@ -96,7 +96,9 @@ pub fn reseeds() -> u64 {
     RESEEDS.with(Cell::get)
 }
 
-/// The generator's state, at the start of its page.
+/// The generator's state, at the start of its page (Linux only: elsewhere the
+/// system call serves every nonce).
+#[cfg(any(target_os = "linux", test))]
 #[repr(C)]
 struct State {
     /// [`SEEDED`] once seeded; zero in a fresh page and in a forked child's.
@@ -108,10 +110,14 @@ struct State {
     refills: u32,
 }
 
+#[cfg(any(target_os = "linux", test))]
 const BLOCK: usize = 512;
+#[cfg(any(target_os = "linux", test))]
 const OUT: usize = BLOCK - 32;
+#[cfg(any(target_os = "linux", test))]
 const SEEDED: u64 = 0x7761_6d70_6532_6521; // "wampe2e!"
 
+#[cfg(any(target_os = "linux", test))]
 impl State {
     fn reseed(&mut self) -> Result<()> {
         system_fill(&mut self.key)?;
