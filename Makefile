@@ -177,7 +177,7 @@ wheel: $(VENV)/.installed
 	cd py && ../$(VENV)/bin/maturin build --quiet --release --locked -o ../$(WHEEL_DIR)
 	$(VPY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps $(WHEEL_DIR)/wampe2e-*.whl
 
-test-py: wheel $(CROSSBAR_VENV)/.installed
+test-py: wheel $(CROSSBAR_VENV)/.installed $(NEXUS)
 	rm -rf build/venv-clean && $(PYTHON) -m venv build/venv-clean
 	build/venv-clean/bin/python -m pip install --quiet --disable-pip-version-check $(WHEEL_DIR)/wampe2e-*.whl
 	cd build && venv-clean/bin/python -c "import wampe2e as w; r = w.KeyRing(); r.set_shared_key('', w.generate_keypair()[0]); e = w.seal_payload(r, 'originator', 'com.x', [1]); assert w.open_payload(r, 'responder', 'com.x', e) == ('com.x', [1], None); print('clean venv: wheel installs and works without autobahn')"
