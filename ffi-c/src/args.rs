@@ -32,6 +32,29 @@ pub(crate) unsafe fn opt_bytes<'a>(
     Ok(Some(unsafe { std::slice::from_raw_parts(ptr, len) }))
 }
 
+/// `count` elements from `ptr`: empty when `count` is 0 (`ptr` may then be
+/// NULL), `NullArgument` when `ptr` is NULL otherwise.
+///
+/// # Safety
+/// `ptr` is NULL or valid for reads of `count` elements for the returned lifetime.
+pub(crate) unsafe fn array<'a, T>(
+    what: &str,
+    ptr: *const T,
+    count: usize,
+) -> Result<&'a [T], Error> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(crate::error::null(what));
+    }
+    if count.saturating_mul(std::mem::size_of::<T>()) > isize::MAX as usize {
+        return Err(too_long(what));
+    }
+    // SAFETY: non-NULL, and the caller guarantees `count` readable elements.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
 /// Bytes from `(ptr, len)`; NULL is `NullArgument`.
 ///
 /// # Safety

@@ -1,7 +1,7 @@
 //! GS1 group sessions (`docs/gs1.md`): identities, the per-peer `wampe2e_group`,
 //! sealing and opening events and calls, replies, and the key procedure.
 
-use crate::args::{bytes, key, obj, opt_str, out_ptr, str_arg};
+use crate::args::{array, bytes, key, obj, opt_str, out_ptr, str_arg};
 use crate::buf::{give, wampe2e_buf};
 use crate::error::{ffi_guard, wampe2e_result};
 use crate::payload::wampe2e_attribute;
@@ -1494,14 +1494,8 @@ pub unsafe extern "C" fn wampe2e_group_read_attributes(
 ) -> wampe2e_result {
     ffi_guard(|| {
         out_ptr("arrival", arrival)?;
-        let attrs: &[wampe2e_attribute] = if count == 0 {
-            &[]
-        } else if attributes.is_null() {
-            return Err(crate::error::null("attributes"));
-        } else {
-            // SAFETY: non-NULL and valid for `count` elements per the contract.
-            unsafe { std::slice::from_raw_parts(attributes, count) }
-        };
+        // SAFETY: forwarded caller contract (valid for `count` elements).
+        let attrs = unsafe { array("attributes", attributes, count)? };
         let mut pairs = Vec::with_capacity(attrs.len());
         for a in attrs {
             // SAFETY: each attribute's strings are valid for their lengths.

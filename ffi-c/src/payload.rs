@@ -1,6 +1,6 @@
 //! Envelopes, and sealing/opening payloads given as WAMP-JSON text.
 
-use crate::args::{bytes, dialect, obj, opt_str, out_ptr, role, str_arg};
+use crate::args::{array, bytes, dialect, obj, opt_str, out_ptr, role, str_arg};
 use crate::buf::{give, wampe2e_buf};
 use crate::error::{ffi_guard, wampe2e_result};
 use crate::keyring::wampe2e_keyring;
@@ -57,14 +57,8 @@ pub unsafe extern "C" fn wampe2e_envelope_new(
 ) -> wampe2e_result {
     ffi_guard(|| {
         out_ptr("out", out)?;
-        let attrs: &[wampe2e_attribute] = if count == 0 {
-            &[]
-        } else if attributes.is_null() {
-            return Err(crate::error::null("attributes"));
-        } else {
-            // SAFETY: non-NULL and valid for `count` elements per the contract.
-            unsafe { std::slice::from_raw_parts(attributes, count) }
-        };
+        // SAFETY: forwarded caller contract (valid for `count` elements).
+        let attrs = unsafe { array("attributes", attributes, count)? };
         let mut pairs = Vec::with_capacity(attrs.len());
         for a in attrs {
             // SAFETY: each attribute's strings are valid for their lengths.

@@ -162,7 +162,7 @@ const TAG: usize = 16;
 /// NaCl layout: nonce ‖ tag ‖ body; `buf` arrives with zeroed nonce and tag slots.
 fn seal_nacl(key: &XSalsaKey, buf: &mut [u8], mark: impl FnOnce(&mut [u8])) -> Result<()> {
     let (nonce, rest) = split_mut(buf, NONCE_NACL)?;
-    fill_random(nonce)?;
+    super::random::fill_nonce(nonce)?;
     mark(nonce);
     let mut n = [0u8; NONCE_NACL];
     n.copy_from_slice(nonce);
@@ -178,7 +178,7 @@ fn seal_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(
     mark: impl FnOnce(&mut [u8]),
 ) -> Result<()> {
     let (nonce, body) = split_mut(buf, NONCE_GCM)?;
-    fill_random(nonce)?;
+    super::random::fill_nonce(nonce)?;
     mark(nonce);
     let tag = a
         .encrypt_in_place_detached(GenericArray::from_slice(nonce), b"", body)
@@ -211,10 +211,6 @@ fn open_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(
     )
     .ok()?;
     Some(plain)
-}
-
-fn fill_random(buf: &mut [u8]) -> Result<()> {
-    super::random::fill_nonce(buf)
 }
 
 fn split_mut(buf: &mut [u8], at: usize) -> Result<(&mut [u8], &mut [u8])> {
