@@ -318,7 +318,7 @@ test-c: lib
 	cd tests/vectors && ../../build/tests/test_shared
 	cd tests/vectors && ../../build/tests/test_static
 	cd tests/vectors && ASAN_OPTIONS=detect_leaks=1 ../../build/tests/test_asan
-	cd tests/vectors && valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible ../../build/tests/test_shared
+	cd tests/vectors && valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible ../../build/tests/test_shared
 	build/tests/test_cpp
 	$(MAKE) --no-print-directory example
 
