@@ -553,14 +553,33 @@ function attachAutobahn (session, keyring, options = {}) {
 function wampJsonSerializer (autobahn) {
   function replacer (key, value) {
     const original = this[key]
-    if (original instanceof Uint8Array) return '\u0000' + Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64')
+    if (original instanceof Uint8Array) return '\u0000' + toBase64(original)
     return value
   }
   function reviver (_key, value) {
-    if (typeof value === 'string' && value.charCodeAt(0) === 0) return Buffer.from(value.slice(1), 'base64')
+    if (typeof value === 'string' && value.charCodeAt(0) === 0) return fromBase64(value.slice(1))
     return value
   }
   return new autobahn.serializer.JSONSerializer(replacer, reviver)
+}
+
+// Base64 with Node's Buffer (binaries come back as Buffers, as the addon gives
+// them), or in a browser with btoa/atob (as Uint8Arrays).
+const NodeBuffer = typeof Buffer === 'function' ? Buffer : null
+
+function toBase64 (bytes) {
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  let s = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000))
+  return btoa(s)
+}
+
+function fromBase64 (text) {
+  if (NodeBuffer) return NodeBuffer.from(text, 'base64')
+  const s = atob(text)
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
+  return out
 }
 
 module.exports = { attachAutobahn, wampJsonSerializer, errorUri }

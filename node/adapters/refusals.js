@@ -44,9 +44,17 @@ function routerUri (details, name) {
   return v
 }
 
-/** What the default `onRefused` does: a process warning naming the message kind and the code. */
+/**
+ * What the default `onRefused` does: a process warning naming the message kind and
+ * the code (in a browser, where there is no `process`, a console warning).
+ */
 function warnRefused (kind, err) {
-  process.emitWarning(`wampe2e: refused ${kind}: ${codeOf(err)}`, { code: codeOf(err) })
+  const text = `wampe2e: refused ${kind}: ${codeOf(err)}`
+  if (typeof process === 'object' && process !== null && typeof process.emitWarning === 'function') {
+    process.emitWarning(text, { code: codeOf(err) })
+  } else {
+    console.warn(text)
+  }
 }
 
 module.exports = { UNSEALABLE, errorUri, codeOf, invalidMessage, routerUri, warnRefused }

@@ -49,5 +49,7 @@ await esbuild.build({
   outfile: path.join(here, 'dist', 'wampe2e-wasm.cjs'),
   format: 'cjs',
   platform: 'node',
+  // Binaries as Buffers, as the native addon gives them (wasm/src/convert.rs).
+  define: { __WAMPE2E_NODE_BUFFER__: 'true' },
   target: 'node18'
 })

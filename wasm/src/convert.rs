@@ -9,6 +9,7 @@
 use js_sys::{Array, ArrayBuffer, BigInt, Object, Reflect, Uint8Array};
 use wampe2e::plaintext::limits::MAX_DEPTH;
 use wampe2e::{Error, ErrorCode, KeyInput, Map, Payload, Value};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use zeroize::Zeroizing;
 
@@ -366,9 +367,21 @@ pub fn js_kwargs(v: &JsValue) -> Result<Option<Map>> {
 
 const MAX_SAFE: i64 = (1 << 53) - 1;
 
-/// Bytes as a new `Uint8Array` (a copy out of wasm memory).
+// How bytes are handed to JS: a `Uint8Array`, except in the Node build of the
+// bundle (node/browser/build.mjs defines `__WAMPE2E_NODE_BUFFER__` as true), which
+// gives `Buffer`s over the same memory, as the native addon does.
+#[wasm_bindgen(inline_js = "export function bytesOut(a) {
+  return typeof __WAMPE2E_NODE_BUFFER__ !== 'undefined' && __WAMPE2E_NODE_BUFFER__
+    ? Buffer.from(a.buffer, a.byteOffset, a.byteLength) : a
+}")]
+extern "C" {
+    #[wasm_bindgen(js_name = bytesOut)]
+    fn bytes_out(a: Uint8Array) -> JsValue;
+}
+
+/// Bytes as a new `Uint8Array` (a copy out of wasm memory; a `Buffer` under Node).
 pub fn bytes_js(b: &[u8]) -> JsValue {
-    Uint8Array::from(b).into()
+    bytes_out(Uint8Array::from(b))
 }
 
 /// A payload value as a JS value.
