@@ -30,6 +30,7 @@ NEXUS := build/nexus-router
 UNIFFI_BINDGEN := $(CARGO) run --quiet --locked -p wampe2e-mobile --features cli --bin uniffi-bindgen -- generate --no-format \
 	--library target/debug/libwampe2e_mobile.so
 
+.PHONY: wasm test-wasm provision-browser
 .PHONY: help demo test test-mobile mobile-bindings test-py wheel bench-py bench-gs1 test-node node-addon bench-node test-rust test-vectors test-interop lint bench vectors clean \
 	header check-header lib install test-c example bench-c test-docs
 
@@ -43,6 +44,8 @@ help:
 	@echo "make bench-c C harness: FFI overhead and throughput next to libsodium"
 	@echo "make bench-py wampe2e.autobahn.KeyRing next to Autobahn's KeyRing"
 	@echo "make bench-node the addon next to tweetnacl, libsodium-wrappers, sodium-native"
+	@echo "make wasm    the WebAssembly build of the npm package (node/browser/dist/wampe2e.mjs)"
+	@echo "make test-wasm   the Node suites on the wasm build, real Chromium, the packed browser bundle"
 
 demo:
 	$(CARGO) run --quiet -p wampe2e-cli -- demo
@@ -51,7 +54,7 @@ demo:
 # background at a low priority while the suites after test-rust, which spend much of
 # their time waiting on routers and peers, run in the foreground; its log is printed
 # at the end, and either failing fails make test.
-SUITES := fuzz-smoke test-vectors test-interop test-c test-py test-node test-mobile test-docs
+SUITES := fuzz-smoke test-vectors test-interop test-c test-py test-node test-wasm test-mobile test-docs
 test: lint check-header test-rust
 	tests/platforms/run.sh --provision-only
 	@mkdir -p build; log=build/test-platforms.log; \
@@ -233,6 +236,44 @@ test-node: node-addon $(NEXUS) $(VENV)/.installed $(CROSSBAR_VENV)/.installed
 
 bench-node: node-addon
 	cd node && node bench/bench.js
+
+# ---- WebAssembly: the npm package in the browser (wasm/, node/browser/) ----
+
+NODE_MODULES := node/node_modules/.package-lock.json
+$(NODE_MODULES): node/package-lock.json
+	cd node && npm ci --no-audit --no-fund --loglevel=error
+
+# wasm/build.sh: the toolchain (installed when missing), wasm-bindgen, the esbuild bundles.
+wasm: $(NODE_MODULES)
+	wasm/build.sh
+
+# Debian's Chromium for the browser test (as root on Debian; elsewhere the test says it skipped).
+provision-browser:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 || \
+	  { echo "apt-get install chromium"; DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -y -qq \
+	    --no-install-recommends install chromium >/dev/null; }
+
+NODE_TEST_ENV = WAMPE2E_NEXUS=$(abspath $(NEXUS)) WAMPE2E_PYTHON=$(abspath $(VPY)) \
+	WAMPE2E_CROSSBAR=$(abspath $(CROSSBAR_VENV))/bin/crossbar
+# The Node API suites that run on the wasm build too (compact.test.js is about the
+# native addon's own fast path).
+WASM_NODE_SUITES := api keys_values error_codes gs1 hostile autobahn wampy gs1_live gs1_interop
+
+test-wasm: node-addon wasm provision-browser $(NEXUS) $(VENV)/.installed $(CROSSBAR_VENV)/.installed
+	@# 1. the Node API suites and the shared vectors, on the wasm build loaded in Node
+	cd node && $(NODE_TEST_ENV) node --require ./test/wasm/preload.js --test --test-timeout=180000 \
+	  $(WASM_NODE_SUITES:%=test/%.test.js)
+	@# 2. real Chromium: the browser module and autobahn-js's browser build against Autobahn|Python
+	cd node && $(NODE_TEST_ENV) node --test --test-timeout=180000 test/browser/*.test.js
+	@# 3. npm pack, a fresh folder, an esbuild bundle for the browser: the wasm and no addon;
+	@#    the Node entry still loads the addon
+	rm -rf build/wasm-pack && mkdir -p build/wasm-pack
+	cd node && npm pack --silent --pack-destination ../build/wasm-pack >/dev/null
+	cd build/wasm-pack && npm init -y >/dev/null && \
+	  npm install --no-audit --no-fund --loglevel=error ./wampe2e-*.tgz esbuild@0.28.2 && \
+	  cp ../../node/test/pack/browser-consumer.mjs ../../node/test/pack/check-browser-bundle.js ../../node/test/pack/consumer.js . && \
+	  npx esbuild browser-consumer.mjs --bundle --platform=browser --format=esm --outfile=bundle.mjs --log-level=warning && \
+	  node check-browser-bundle.js bundle.mjs && node bundle.mjs && node consumer.js
 
 # ---- Swift and Kotlin (mobile/, UniFFI) ----
 
