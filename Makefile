@@ -30,7 +30,7 @@ NEXUS := build/nexus-router
 UNIFFI_BINDGEN := $(CARGO) run --quiet --locked -p wampe2e-mobile --features cli --bin uniffi-bindgen -- generate --no-format \
 	--library target/debug/libwampe2e_mobile.so
 
-.PHONY: wasm test-wasm provision-browser
+.PHONY: wasm test-wasm bench-wasm provision-browser
 .PHONY: help demo test test-mobile mobile-bindings test-py wheel bench-py bench-gs1 test-node node-addon bench-node test-rust test-vectors test-interop lint bench vectors clean \
 	header check-header lib install test-c example bench-c test-docs
 
@@ -45,6 +45,7 @@ help:
 	@echo "make bench-py wampe2e.autobahn.KeyRing next to Autobahn's KeyRing"
 	@echo "make bench-node the addon next to tweetnacl, libsodium-wrappers, sodium-native"
 	@echo "make wasm    the WebAssembly build of the npm package (node/browser/dist/wampe2e.mjs)"
+	@echo "make bench-wasm  the wasm build in Chromium next to tweetnacl and libsodium-wrappers"
 	@echo "make test-wasm   the Node suites on the wasm build, real Chromium, the packed browser bundle"
 
 demo:
@@ -274,6 +275,11 @@ test-wasm: node-addon wasm provision-browser $(NEXUS) $(VENV)/.installed $(CROSS
 	  cp ../../node/test/pack/browser-consumer.mjs ../../node/test/pack/check-browser-bundle.js ../../node/test/pack/consumer.js . && \
 	  npx esbuild browser-consumer.mjs --bundle --platform=browser --format=esm --outfile=bundle.mjs --log-level=warning && \
 	  node check-browser-bundle.js bundle.mjs && node bundle.mjs && node consumer.js
+
+# The wasm build in headless Chromium next to tweetnacl and libsodium-wrappers (one
+# page load), the native addon in Node for reference, and the sizes.
+bench-wasm: node-addon wasm provision-browser
+	cd node && node bench/wasm/run.js
 
 # ---- Swift and Kotlin (mobile/, UniFFI) ----
 

@@ -20,18 +20,18 @@ const fs = require('node:fs')
 const http = require('node:http')
 const os = require('node:os')
 const path = require('node:path')
-const w = require('..')
-const { startCrossbar, ROOT } = require('./routers')
+const w = require('../..')
+const { startCrossbar, ROOT } = require('../routers')
 
 const CHROMIUM = '/usr/bin/chromium'
 const SKIP = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} does not exist (apt-get install chromium)`
 const PYTHON = process.env.WAMPE2E_PYTHON || path.join(ROOT, '.venv', 'bin', 'python')
 const PAGE_TIMEOUT = 90000
 
-const NODE = path.resolve(__dirname, '..')
+const NODE = path.resolve(__dirname, '..', '..')
 const FILES = {
-  '/': [path.join(__dirname, 'browser', 'index.html'), 'text/html'],
-  '/page.mjs': [path.join(__dirname, 'browser', 'page.mjs'), 'text/javascript'],
+  '/': [path.join(__dirname, 'index.html'), 'text/html'],
+  '/page.mjs': [path.join(__dirname, 'page.mjs'), 'text/javascript'],
   '/wampe2e.mjs': [path.join(NODE, 'browser', 'dist', 'wampe2e.mjs'), 'text/javascript'],
   '/autobahn.min.js': [path.join(NODE, 'node_modules', 'autobahn-browser', 'autobahn.min.js'), 'text/javascript']
 }
@@ -100,7 +100,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A Python peer script with one JSON argument; its stdout lines parsed as they come. */
 function startPython (name, script, cfg) {
-  const child = spawn(PYTHON, [path.join(__dirname, 'peers', script), JSON.stringify({ url: crossbar.url, ...cfg })], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(PYTHON, [path.join(__dirname, '..', 'peers', script), JSON.stringify({ url: crossbar.url, ...cfg })], { stdio: ['pipe', 'pipe', 'pipe'] })
   const peer = { name, lines: [], refused: [], called: {}, out: '', exited: null, ready: null }
   let partial = ''
   let readyLine
