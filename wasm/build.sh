@@ -52,7 +52,7 @@ fi
 "${CARGO[@]}" build --quiet --locked "${BUILD_STD[@]}" --target "$TARGET" -p wampe2e-wasm \
   --profile wasm --target-dir target/wasm
 rm -rf node/wasm
-"$WASM_BINDGEN" --target web --out-dir node/wasm --out-name wampe2e_wasm \
+"$WASM_BINDGEN" --target web --remove-name-section --remove-producers-section --out-dir node/wasm --out-name wampe2e_wasm \
   "target/wasm/$TARGET/wasm/wampe2e_wasm.wasm"
 (cd node && node browser/build.mjs)
 wasm_size=$(stat -c %s node/wasm/wampe2e_wasm_bg.wasm)
