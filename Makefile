@@ -266,13 +266,15 @@ test-wasm: node-addon wasm provision-browser $(NEXUS) $(VENV)/.installed $(CROSS
 	  $(WASM_NODE_SUITES:%=test/%.test.js)
 	@# 2. real Chromium: the browser module and autobahn-js's browser build against Autobahn|Python
 	cd node && $(NODE_TEST_ENV) node --test --test-timeout=180000 test/browser/*.test.js
-	@# 3. npm pack, a fresh folder, an esbuild bundle for the browser: the wasm and no addon;
-	@#    the Node entry still loads the addon
+	@# 3. npm pack, a fresh folder, the browser types checked, an esbuild bundle for the
+	@#    browser: the wasm and no addon; the Node entry still loads the addon
 	rm -rf build/wasm-pack && mkdir -p build/wasm-pack
 	cd node && npm pack --silent --pack-destination ../build/wasm-pack >/dev/null
 	cd build/wasm-pack && npm init -y >/dev/null && \
-	  npm install --no-audit --no-fund --loglevel=error ./wampe2e-*.tgz esbuild@0.28.2 && \
-	  cp ../../node/test/pack/browser-consumer.mjs ../../node/test/pack/check-browser-bundle.js ../../node/test/pack/consumer.js . && \
+	  npm install --no-audit --no-fund --loglevel=error ./wampe2e-*.tgz esbuild@0.28.2 typescript@5.9.3 && \
+	  cp ../../node/test/pack/browser-consumer.mjs ../../node/test/pack/check-browser-bundle.js ../../node/test/pack/consumer.js \
+	    ../../node/test/pack/tsconfig.browser.json . && \
+	  npx tsc -p tsconfig.browser.json && echo "the browser types check (DOM, no @types/node)" && \
 	  npx esbuild browser-consumer.mjs --bundle --platform=browser --format=esm --outfile=bundle.mjs --log-level=warning && \
 	  node check-browser-bundle.js bundle.mjs && node bundle.mjs && node consumer.js
 

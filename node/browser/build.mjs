@@ -5,9 +5,12 @@
 //                      <script type="module"> imports it without a bundler.
 //   dist/wampe2e-wasm.cjs  the same API as a CommonJS module for Node, for the
 //                      tests that run the Node API suite against the wasm build.
+//   dist/*.d.ts, dist/wampe2e.d.mts, dist/adapters/*.d.ts  the addon's TypeScript
+//                      types with Uint8Array where the addon gives a Buffer.
 // The adapters' `require('../index.js')` (the native addon under Node) resolves to
 // the wasm API here.
 import * as esbuild from 'esbuild'
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -53,3 +56,19 @@ await esbuild.build({
   define: { __WAMPE2E_NODE_BUFFER__: 'true' },
   target: 'node18'
 })
+
+// The types: the addon's, with the browser build's Uint8Array for Buffer.
+const nodeDir = path.join(here, '..')
+const dist = path.join(here, 'dist')
+const browserTypes = (text) => text.replace(/\bBuffer\b/g, 'Uint8Array')
+fs.mkdirSync(path.join(dist, 'adapters'), { recursive: true })
+fs.writeFileSync(path.join(dist, 'native.d.ts'), browserTypes(fs.readFileSync(path.join(nodeDir, 'native.d.ts'), 'utf8')))
+fs.writeFileSync(path.join(dist, 'wampe2e.d.mts'),
+  fs.readFileSync(path.join(nodeDir, 'index.d.ts'), 'utf8').replace("from './native'", "from './native.js'") +
+  "export { attachAutobahn, wampJsonSerializer } from './adapters/autobahn.js'\n" +
+  "export { attachWampy, Sealed } from './adapters/wampy.js'\n" +
+  "export { errorUri } from './adapters/autobahn.js'\n")
+for (const name of ['autobahn', 'wampy']) {
+  const text = fs.readFileSync(path.join(nodeDir, 'adapters', `${name}.d.ts`), 'utf8')
+  fs.writeFileSync(path.join(dist, 'adapters', `${name}.d.ts`), browserTypes(text.replace("from '../index'", "from '../wampe2e.mjs'")))
+}
