@@ -37,6 +37,7 @@ pub mod dialects;
 pub mod error;
 pub mod group;
 pub mod inbound;
+pub mod js_json;
 pub mod keys;
 pub mod message;
 pub mod payload;

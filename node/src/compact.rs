@@ -11,9 +11,8 @@ use napi::bindgen_prelude::{BufferSlice, Either, Either3, External};
 use napi_derive::napi;
 use std::sync::Arc;
 use wampe2e::dialects::ATTRIBUTE_NAMES;
-use wampe2e::plaintext::builder::ValueBuilder;
-use wampe2e::plaintext::json_writer::{JsonText, JsonWriter};
-use wampe2e::{Dialect, Envelope, Payload, Role, Serializer, WriteJson};
+use wampe2e::js_json::{open_json_text, seal_json_text, Opened};
+use wampe2e::{Dialect, Envelope, Role};
 
 type Result<T> = crate::convert::Result<T>;
 
@@ -152,37 +151,9 @@ pub fn seal_json(
     mut scratch: BufferSlice<'_>,
 ) -> Result<Sealed> {
     let (role, dialect) = (self::role(role)?, self::dialect(dialect)?);
-    seal_message(keyring, role, &message, dialect)
+    seal_json_text(keyring, role, &message, dialect)
         .map(|e| sealed(e, &mut scratch))
         .map_err(core_err)
-}
-
-/// Seals the JSON text of `[uri, args, kwargs]`: JSON dialects written straight from
-/// the text in one pass, others through the core's values.
-fn seal_message(
-    keyring: &wampe2e::KeyRing,
-    role: Role,
-    message: &str,
-    dialect: Dialect,
-) -> wampe2e::Result<Envelope> {
-    if dialect.serializer() == Serializer::Json {
-        return wampe2e::seal_json_message(keyring, role, message, dialect);
-    }
-    let (uri, [args, kwargs]) = JsonText::message(message)?;
-    let value = |t: Option<JsonText<'_>>| {
-        t.map(|t| wampe2e::plaintext::builder::read_json(t.0.as_bytes()))
-            .transpose()
-    };
-    let args = wampe2e::args_from_value("args", value(args)?)?;
-    let kwargs = wampe2e::kwargs_from_value("kwargs", value(kwargs)?)?;
-    wampe2e::seal_payload(
-        keyring,
-        role,
-        uri,
-        args.as_deref(),
-        kwargs.as_ref(),
-        dialect,
-    )
 }
 
 /// `sealBytes` with compact codes.
@@ -232,137 +203,6 @@ pub fn open_bytes(
         .map_err(core_err)
 }
 
-/// CBOR/MessagePack payloads as the core's JSON text, when `JSON.parse` of it
-/// means the same as converting directly (binaries aside, see [`Opened`]).
-fn as_json_text(p: &Payload) -> Option<Opened> {
-    let uri = p.uri.as_deref()?;
-    let mut check = JsonEquivalence::default();
-    let equivalent = p
-        .args
-        .iter()
-        .flatten()
-        .chain(p.kwargs.iter().flatten().map(|(_, v)| v))
-        .all(|v| wampe2e::plaintext::builder::replay(v, &mut check).is_ok());
-    if !equivalent || check.differs {
-        return None;
-    }
-    json_with_side_binaries(check.binaries, |side| {
-        wampe2e::json_plaintext_with_side_binaries(uri, p.args.as_deref(), p.kwargs.as_ref(), side)
-    })
-}
-
-/// JSON text written by `write`, its binaries (if it has any) out of band in the
-/// side buffer `write` is given (see [`Opened::JsonWithBinaries`]).
-fn json_with_side_binaries(
-    binaries: bool,
-    write: impl FnOnce(&mut Vec<u8>) -> wampe2e::Result<Vec<u8>>,
-) -> Option<Opened> {
-    let mut side = Vec::new();
-    let text = String::from_utf8(write(&mut side).ok()?).ok()?;
-    Some(if binaries {
-        Opened::JsonWithBinaries(text, side)
-    } else {
-        Opened::Json(text)
-    })
-}
-
-/// Largest integer JS numbers hold exactly.
-const MAX_SAFE: u64 = (1 << 53) - 1;
-
-/// Binaries up to this many bytes in all come out of band with the JSON text (see
-/// [`Opened::JsonWithBinaries`]); more come as N-API values. Measured against those
-/// (one binary argument): 0.7 of their time at 64 B, 0.8 at 1 KiB, 0.95 at 4 KiB,
-/// 1.1 at 16 KiB (the text is parsed twice, once to check it, once to write it).
-const OUT_OF_BAND_LIMIT: usize = 4096;
-
-/// Parses without building anything, noting whether `JSON.parse` of the text gives
-/// the same JS values as converting directly: not for integers beyond 2^53 (those
-/// become `BigInt`), nor for binaries beyond [`OUT_OF_BAND_LIMIT`], where it stops the
-/// parse. Binaries are counted (the wrapper gets them out of band); WAMP-JSON ones
-/// are decoded, and so checked, once, when the text is written for the wrapper.
-#[derive(Default)]
-struct JsonEquivalence {
-    differs: bool,
-    binary_bytes: usize,
-    binaries: bool,
-}
-
-impl JsonEquivalence {
-    fn binary(&mut self, len: usize) -> wampe2e::Result<()> {
-        self.binaries = true;
-        self.binary_bytes = self.binary_bytes.saturating_add(len);
-        if self.binary_bytes > OUT_OF_BAND_LIMIT {
-            return self.differ();
-        }
-        Ok(())
-    }
-
-    fn differ(&mut self) -> wampe2e::Result<()> {
-        self.differs = true;
-        Err(wampe2e::Error::new(
-            wampe2e::ErrorCode::InvalidArgument,
-            "not read alike by JSON.parse",
-        ))
-    }
-}
-
-impl ValueBuilder for JsonEquivalence {
-    type Value = ();
-    type Key = ();
-    fn null(&mut self) -> wampe2e::Result<()> {
-        Ok(())
-    }
-    fn bool(&mut self, _: bool) -> wampe2e::Result<()> {
-        Ok(())
-    }
-    fn i64(&mut self, i: i64) -> wampe2e::Result<()> {
-        if i.unsigned_abs() <= MAX_SAFE {
-            return Ok(());
-        }
-        self.differ()
-    }
-    fn u64(&mut self, _: u64) -> wampe2e::Result<()> {
-        self.differ()
-    }
-    fn f64(&mut self, _: f64) -> wampe2e::Result<()> {
-        Ok(())
-    }
-    fn str(&mut self, _: &str) -> wampe2e::Result<()> {
-        Ok(())
-    }
-    fn bytes(&mut self, b: &[u8]) -> wampe2e::Result<()> {
-        self.binary(b.len())
-    }
-    fn json_binary(&mut self, base64: &str) -> wampe2e::Result<()> {
-        // Not decoded here: writing the text with side binaries decodes (and checks)
-        // it once; bad base64 then falls back to the values path and its error.
-        let padding = base64.bytes().rev().take(2).filter(|&b| b == b'=').count();
-        self.binary((base64.len() / 4 * 3).saturating_sub(padding))
-    }
-    fn list(&mut self, _: Vec<()>) -> wampe2e::Result<()> {
-        Ok(())
-    }
-    fn key(&mut self, _: &str) -> wampe2e::Result<()> {
-        Ok(())
-    }
-    fn map(&mut self, _: Vec<((), ())>) -> wampe2e::Result<()> {
-        Ok(())
-    }
-}
-
-/// An opened payload as the wrapper reads it.
-pub enum Opened {
-    /// JSON text that `JSON.parse` reads as converting directly would.
-    Json(String),
-    /// The same, but binaries are strings `"\u0000start-end"` naming their byte
-    /// range in the side buffer (the core's [`JsonWriter::with_side_binaries`]), which
-    /// the wrapper turns into `Buffer`s. Cheaper than base64 for JS to decode again,
-    /// and than N-API `Buffer`s (each with its own backing store) when small.
-    JsonWithBinaries(String, Vec<u8>),
-    /// The core's values, converted through N-API.
-    Values(Payload),
-}
-
 /// What `_openJson` returns: JSON text, `[text, side]` (see
 /// [`Opened::JsonWithBinaries`]; `side` as for [`Out`]) or the converted object.
 type OpenedJs = Either3<String, Pair<String, Out>, PayloadJs>;
@@ -408,57 +248,9 @@ pub fn open_json(
     mut scratch: BufferSlice<'_>,
 ) -> Result<OpenedJs> {
     let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
-    open_message(keyring, self::role(role)?, &uri, &envelope)
+    open_json_text(keyring, self::role(role)?, &uri, &envelope)
         .map(|o| opened_js(o, Some(&mut scratch)))
         .map_err(core_err)
-}
-
-/// Opens `envelope`: JSON text when `JSON.parse` of it means the same as converting
-/// the core's values directly (binaries aside), else those values.
-fn open_message(
-    keyring: &wampe2e::KeyRing,
-    role: Role,
-    uri: &str,
-    envelope: &Envelope,
-) -> wampe2e::Result<Opened> {
-    let decrypted = wampe2e::decrypt_payload(keyring, role, uri, envelope)?;
-    if envelope.dialect.serializer() == Serializer::Json {
-        let mut check = JsonEquivalence::default();
-        let checked = decrypted.parse_with(uri, &mut check);
-        if !check.differs && checked?.uri.is_some() {
-            if !check.binaries {
-                return String::from_utf8(decrypted.into_plaintext())
-                    .map(Opened::Json)
-                    .map_err(|_| {
-                        wampe2e::Error::new(
-                            wampe2e::ErrorCode::InvalidUtf8,
-                            "plaintext is not UTF-8",
-                        )
-                    });
-            }
-            // Transcoded with the binaries out of band (else, below, as values).
-            let text = std::str::from_utf8(decrypted.plaintext()).unwrap_or_default();
-            if let Some(opened) = json_with_side_binaries(true, |side| {
-                let mut out = Vec::with_capacity(text.len());
-                let mut w = JsonWriter::with_side_binaries(&mut out, 0, side);
-                JsonText(text).write_json(&mut w)?;
-                if !w.is_complete() {
-                    return Err(wampe2e::Error::new(
-                        wampe2e::ErrorCode::InvalidJson,
-                        "json: not one value",
-                    ));
-                }
-                Ok(out)
-            }) {
-                return Ok(opened);
-            }
-        }
-    }
-    let p = decrypted.parse_payload(uri)?;
-    Ok(match as_json_text(&p) {
-        Some(opened) => opened,
-        None => Opened::Values(p),
-    })
 }
 
 /// `_sealJson` on the libuv pool: the core's work (transcoding the text, sealing) off
@@ -485,7 +277,7 @@ impl napi::Task for SealJsonTask {
     type JsValue = SealedJs;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(seal_message(
+        Ok(seal_json_text(
             &self.keyring,
             self.role,
             &self.message,
@@ -535,7 +327,7 @@ impl napi::Task for OpenJsonTask {
     type JsValue = OpenedJs;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(open_message(
+        Ok(open_json_text(
             &self.keyring,
             self.role,
             &self.uri,

@@ -10,6 +10,7 @@
 //! The JS module around it (`node/browser/api.js`) instantiates the module and
 //! exports these names as the Node addon's `index.js` does.
 
+mod compact;
 mod convert;
 pub mod group;
 
@@ -39,7 +40,7 @@ fn role(v: &JsValue) -> Result<Role> {
 }
 
 /// The dialect of seal options `{ dialect, serializer, cipher }` (undefined: cryptobox).
-fn dialect(options: &JsValue) -> Result<Dialect> {
+pub(crate) fn dialect(options: &JsValue) -> Result<Dialect> {
     if absent(options) {
         return Ok(Dialect::Cryptobox);
     }
@@ -71,7 +72,7 @@ fn dialect(options: &JsValue) -> Result<Dialect> {
 /// A thread-safe keyring: URI prefixes (longest character prefix wins, `""` is
 /// the default) and key ids mapped to key entries.
 #[wasm_bindgen]
-pub struct KeyRing(Arc<CoreKeyRing>);
+pub struct KeyRing(pub(crate) Arc<CoreKeyRing>);
 
 #[wasm_bindgen]
 impl KeyRing {

@@ -26,8 +26,11 @@
 //!   by this module (not by the application), bumps a fork generation that each
 //!   state remembers. The page is also `MADV_DONTDUMP` (not in core dumps) and is
 //!   erased and unmapped when its thread exits.
-//! * **Fallback, one `getrandom` per nonce:** on every target but Linux (until the
-//!   fork detection is proven there), where the kernel refuses `MADV_WIPEONFORK`
+//! * **WebAssembly** (`wasm32-unknown-unknown`, browsers and other JS hosts): the
+//!   same generator, seeded from `crypto.getRandomValues`, with no fork guard,
+//!   because there is no `fork()` and no memory shared between instances there.
+//! * **Fallback, one `getrandom` per nonce:** on every other target but Linux (until
+//!   the fork detection is proven there), where the kernel refuses `MADV_WIPEONFORK`
 //!   or accepts advice it cannot know, where `pthread_atfork` fails,
 //!   when the thread's state is busy (a signal handler sealing inside a seal) or
 //!   gone (thread exit), and everywhere with `WAMPE2E_FORCE_GETRANDOM=1` (read
@@ -53,7 +56,7 @@ pub const RESEED_REFILLS: u32 = 16;
 /// Where this thread's nonces come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NonceSource {
-    /// The per-thread generator in a wipe-on-fork page.
+    /// The per-thread generator (in a wipe-on-fork page on Linux).
     Generator,
     /// One `getrandom` call per nonce.
     System,
@@ -96,9 +99,13 @@ pub fn reseeds() -> u64 {
     RESEEDS.with(Cell::get)
 }
 
-/// The generator's state, at the start of its page (Linux only: elsewhere the
-/// system call serves every nonce).
-#[cfg(any(target_os = "linux", test))]
+/// The generator's state, at the start of its page on Linux, on the heap in
+/// WebAssembly (elsewhere the system call serves every nonce).
+#[cfg(any(
+    target_os = "linux",
+    all(target_arch = "wasm32", target_os = "unknown"),
+    test
+))]
 #[repr(C)]
 struct State {
     /// [`SEEDED`] once seeded; zero in a fresh page and in a forked child's.
@@ -110,14 +117,30 @@ struct State {
     refills: u32,
 }
 
-#[cfg(any(target_os = "linux", test))]
+#[cfg(any(
+    target_os = "linux",
+    all(target_arch = "wasm32", target_os = "unknown"),
+    test
+))]
 const BLOCK: usize = 512;
-#[cfg(any(target_os = "linux", test))]
+#[cfg(any(
+    target_os = "linux",
+    all(target_arch = "wasm32", target_os = "unknown"),
+    test
+))]
 const OUT: usize = BLOCK - 32;
-#[cfg(any(target_os = "linux", test))]
+#[cfg(any(
+    target_os = "linux",
+    all(target_arch = "wasm32", target_os = "unknown"),
+    test
+))]
 const SEEDED: u64 = 0x7761_6d70_6532_6521; // "wampe2e!"
 
-#[cfg(any(target_os = "linux", test))]
+#[cfg(any(
+    target_os = "linux",
+    all(target_arch = "wasm32", target_os = "unknown"),
+    test
+))]
 impl State {
     fn reseed(&mut self) -> Result<()> {
         system_fill(&mut self.key)?;
@@ -359,7 +382,54 @@ mod imp {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+/// WebAssembly in a JS host (a browser page or worker, Node): there is no `fork()`,
+/// and an instance's memory is its own (this build has no threads or shared
+/// memory: each worker instantiates the module anew and seeds its own state), so
+/// the generator needs no fork guard. Its key comes from `crypto.getRandomValues`,
+/// which costs more per call than the whole seal of a small payload.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod imp {
+    use super::{system_fill, NonceSource, State, OUT};
+    use crate::error::Result;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static STATE: RefCell<Option<Box<State>>> = const { RefCell::new(None) };
+    }
+
+    pub(super) fn fill(buf: &mut [u8]) -> Result<()> {
+        STATE.with(|cell| {
+            // Busy (a seal inside a seal): the system's bytes.
+            let Ok(mut slot) = cell.try_borrow_mut() else {
+                return system_fill(buf);
+            };
+            let state = match slot.as_mut() {
+                Some(state) => state,
+                None => {
+                    let mut state = Box::new(State {
+                        seeded: 0,
+                        key: [0; 32],
+                        out: [0; OUT],
+                        pos: OUT,
+                        refills: 0,
+                    });
+                    state.reseed()?;
+                    slot.insert(state)
+                }
+            };
+            state.fill(buf)
+        })
+    }
+
+    pub(super) fn source() -> NonceSource {
+        NonceSource::Generator
+    }
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    all(target_arch = "wasm32", target_os = "unknown")
+)))]
 mod imp {
     use super::{system_fill, NonceSource};
     use crate::error::Result;
