@@ -261,9 +261,10 @@ NODE_TEST_ENV = WAMPE2E_NEXUS=$(abspath $(NEXUS)) WAMPE2E_PYTHON=$(abspath $(VPY
 WASM_NODE_SUITES := api keys_values error_codes gs1 hostile autobahn wampy gs1_live gs1_interop
 
 test-wasm: node-addon wasm provision-browser $(NEXUS) $(VENV)/.installed $(CROSSBAR_VENV)/.installed
-	@# 1. the Node API suites and the shared vectors, on the wasm build loaded in Node
+	@# 1. the Node API suites and the shared vectors, on the wasm build loaded in Node;
+	@#    its XSalsa20-Poly1305 (SIMD128) against libsodium for every length 0-4096 and large
 	cd node && $(NODE_TEST_ENV) node --require ./test/wasm/preload.js --test --test-timeout=180000 \
-	  $(WASM_NODE_SUITES:%=test/%.test.js)
+	  $(WASM_NODE_SUITES:%=test/%.test.js) test/wasm/*.test.js
 	@# 2. real Chromium: the browser module and autobahn-js's browser build against Autobahn|Python
 	cd node && $(NODE_TEST_ENV) node --test --test-timeout=180000 test/browser/*.test.js
 	@# 3. npm pack, a fresh folder, the browser types checked, an esbuild bundle for the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make wasm: the WebAssembly build of wampe2e for the npm package's `browser` export.
 #
-#   1. wampe2e-wasm (wasm/) for wasm32-unknown-unknown, profile `wasm` (release, LTO);
+#   1. wampe2e-wasm (wasm/) for wasm32-unknown-unknown with SIMD128, profile `wasm`
+#      (release, LTO);
 #   2. wasm-bindgen (the CLI pinned to the crate's exact version, installed into
 #      target/tools) writes the glue into node/wasm/;
 #   3. node/browser/build.mjs (esbuild) bundles node/browser/dist/wampe2e.mjs (the
@@ -49,6 +50,10 @@ else
   BUILD_STD=(-Zbuild-std=std,panic_abort)
 fi
 
+# WebAssembly SIMD128 (every current browser, Node 16.4+): the core's 4-block Salsa20
+# keystream (core/src/crypto/salsa20/wasm.rs). WebAssembly cannot detect it at run
+# time, so the module requires it.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 "${CARGO[@]}" build --quiet --locked "${BUILD_STD[@]}" --target "$TARGET" -p wampe2e-wasm \
   --profile wasm --target-dir target/wasm
 rm -rf node/wasm

@@ -43,7 +43,13 @@ impl Rng {
 /// missing one a failure, for CI machines that are meant to have it.
 fn simd_backends() -> Vec<Backend> {
     use std::io::Write;
-    let all = [Backend::Sse2, Backend::Avx2, Backend::Avx512, Backend::Neon];
+    let all = [
+        Backend::Sse2,
+        Backend::Avx2,
+        Backend::Avx512,
+        Backend::Neon,
+        Backend::Simd128,
+    ];
     let (have, missing): (Vec<Backend>, Vec<Backend>) =
         all.into_iter().partition(|b| available(*b));
     let _ = writeln!(
@@ -188,5 +194,7 @@ fn backend_selection_follows_the_cpu_and_the_override() {
         ));
     } else if cfg!(all(target_arch = "aarch64", target_endian = "little")) {
         assert_eq!(chosen, Backend::Neon);
+    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+        assert_eq!(chosen, Backend::Simd128);
     }
 }

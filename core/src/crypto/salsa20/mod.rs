@@ -3,7 +3,8 @@
 //! time, as libsodium's `xmm6int` and AVX2 implementations do. On AVX-512 CPUs the
 //! 4- and 8-block code also runs compiled with AVX-512VL (native rotates, twice
 //! the vector registers): a small message's keystream is most of its crypto.
-//! On aarch64 (every phone) NEON runs 4 blocks per iteration in the same layout.
+//! On aarch64 (every phone) NEON runs 4 blocks per iteration in the same layout, and
+//! so does WebAssembly SIMD128 in builds that enable it (`wasm/build.sh`).
 //! RustCrypto's scalar `salsa20` is the reference and the fallback (other
 //! architectures, tails, and when forced with `WAMPE2E_FORCE_SCALAR=1`). Bit-identical to the reference: see the
 //! differential tests in `core/tests/salsa20_simd.rs` and the fuzz target.
@@ -48,19 +49,23 @@ macro_rules! salsa_rounds {
 // `xor_keystream` below choose among them.
 #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
 mod neon;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 #[cfg(any(
     target_arch = "x86_64",
-    all(target_arch = "aarch64", target_endian = "little")
+    all(target_arch = "aarch64", target_endian = "little"),
+    all(target_arch = "wasm32", target_feature = "simd128")
 ))]
 const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 
 /// The 16 input words of the Salsa20 state, counter words (8 and 9) left zero.
 #[cfg(any(
     target_arch = "x86_64",
-    all(target_arch = "aarch64", target_endian = "little")
+    all(target_arch = "aarch64", target_endian = "little"),
+    all(target_arch = "wasm32", target_feature = "simd128")
 ))]
 fn input_words(key: &[u8; 32], nonce: &[u8; 8]) -> [u32; 16] {
     let k = |i: usize| {
@@ -107,6 +112,8 @@ pub enum Backend {
     Avx512,
     /// 4 blocks per iteration with aarch64 NEON (Advanced SIMD, always present there).
     Neon,
+    /// 4 blocks per iteration with WebAssembly SIMD128 (in builds that enable it).
+    Simd128,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -135,9 +142,14 @@ pub fn detected() -> Backend {
         {
             Backend::Neon
         }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            Backend::Simd128
+        }
         #[cfg(not(any(
             target_arch = "x86_64",
-            all(target_arch = "aarch64", target_endian = "little")
+            all(target_arch = "aarch64", target_endian = "little"),
+            all(target_arch = "wasm32", target_feature = "simd128")
         )))]
         Backend::Scalar
     })
@@ -155,6 +167,8 @@ pub fn available(backend: Backend) -> bool {
         Backend::Avx512 => avx512_cpuid::get() && avx2_cpuid::get(),
         #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
         Backend::Neon => true,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Backend::Simd128 => true,
         #[allow(unreachable_patterns)]
         _ => false,
     }
@@ -199,6 +213,10 @@ pub fn xor_keystream(
     if backend == Backend::Neon {
         done_blocks += neon::xor_blocks4(key, nonce, counter, data);
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if backend == Backend::Simd128 {
+        done_blocks += wasm::xor_blocks4(key, nonce, counter, data);
+    }
     let rest = data.get_mut(done_blocks * 64..).unwrap_or_default();
     if rest.is_empty() {
         return;
@@ -228,9 +246,20 @@ pub fn xor_keystream(
         }
         return;
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if backend == Backend::Simd128 {
+        // A tail of under 4 blocks, as for SSE2 above.
+        let mut ks = zeroize::Zeroizing::new([0u8; 256]);
+        wasm::xor_blocks4(key, nonce, block, &mut ks[..]);
+        for (d, k) in rest.iter_mut().zip(ks.iter()) {
+            *d ^= k;
+        }
+        return;
+    }
     #[cfg(not(any(
         target_arch = "x86_64",
-        all(target_arch = "aarch64", target_endian = "little")
+        all(target_arch = "aarch64", target_endian = "little"),
+        all(target_arch = "wasm32", target_feature = "simd128")
     )))]
     let _ = backend; // only the scalar keystream exists on this target
     let mut cipher = Salsa20::new(key.into(), nonce.into());
