@@ -22,8 +22,10 @@ PACKAGES="rustc-web cargo-web rust-web-src lld-19"
 
 if [ ! -x "$WASM_BINDGEN" ] || [ "$("$WASM_BINDGEN" --version)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   echo "wasm: cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  # Not --locked: its lockfile names a webpki-roots release the registry here does not serve.
-  cargo install --quiet --force --root target/tools wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  # Not --locked: its lockfile names a webpki-roots release the registry here does not
+  # serve. No default features: they are TLS for the test runner's browser downloads
+  # (rustls and ring), which the glue generator does not use.
+  cargo install --quiet --force --root target/tools --no-default-features wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 if rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then

@@ -26,43 +26,6 @@ use wampe2e::group::{
 };
 use wampe2e::{Error, ErrorCode, KeyInput};
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for &x in b {
-        for nibble in [x >> 4, x & 15] {
-            s.push(char::from(
-                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-            ));
-        }
-    }
-    s
-}
-
-fn unhex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// `N` bytes from `N * 2` hex digits.
-fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let b = s.as_bytes();
-    if b.len() != N * 2 {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        let (hi, lo) = (pair.first().copied()?, pair.get(1).copied()?);
-        *o = (unhex_digit(hi)? << 4) | unhex_digit(lo)?;
-    }
-    Some(out)
-}
-
 fn err_code(code: ErrorCode, msg: impl Into<String>) -> napi::Error<Code> {
     core_err(Error::new(code, msg))
 }
@@ -498,7 +461,7 @@ impl Group {
     #[napi(catch_unwind)]
     pub fn current_session(&self, prefix: String) -> Option<Gs1SessionInfo> {
         self.inner.current_session(&prefix).map(|s| Gs1SessionInfo {
-            session_id: hex(&s.session_id),
+            session_id: g::session_id_hex(&s.session_id),
             next: s.next,
             base: s.base,
             created_ms: s.created_ms as f64,
@@ -551,7 +514,7 @@ impl Group {
             .inner
             .seal_payload(&uri, k, args.as_deref(), kwargs.as_ref(), now)
             .map_err(|e| convert::value_err(&env, e))?;
-        let sid = hex(&sealed.session_id);
+        let sid = g::session_id_hex(&sealed.session_id);
         let mut f = envelope_fields(w, Some(&sid), sealed.envelope);
         f.0.push(("sessionId", F::Str(sid)));
         f.0.push(("index", F::U32(sealed.index)));
@@ -587,7 +550,7 @@ impl Group {
         let payload = opened_payload(&uri, &opened.plaintext)?;
         let mut f = Fields(vec![
             ("sender", F::Str(opened.sender.fingerprint())),
-            ("sessionId", F::Str(hex(&opened.session_id))),
+            ("sessionId", F::Str(g::session_id_hex(&opened.session_id))),
             ("index", F::U32(opened.index)),
             ("timestampMs", F::F64(opened.timestamp_ms as f64)),
         ]);
@@ -708,12 +671,7 @@ impl Group {
         })?;
         let sid = match session_id.as_deref() {
             None => [0; 16],
-            Some(s) => unhex::<16>(s).ok_or_else(|| {
-                invalid(format!(
-                    "sessionId: expected 32 hex digits (got {} characters)",
-                    s.chars().count()
-                ))
-            })?,
+            Some(s) => g::session_id_from_hex("sessionId", s).map_err(core_err)?,
         };
         let r = self
             .inner
@@ -751,7 +709,7 @@ impl Group {
             .map_err(core_err)?;
         Ok(Gs1AcceptedShare {
             sender: s.sender.fingerprint(),
-            session_id: hex(&s.session_id),
+            session_id: g::session_id_hex(&s.session_id),
             prefix: s.prefix,
             index: s.index,
             not_after_ms: s.not_after_ms as f64,
@@ -1070,7 +1028,7 @@ impl Held {
                 request: CopiedBuffer(f.request),
                 request_hash: CopiedBuffer(f.request_hash.to_vec()),
                 sender: f.sender.fingerprint(),
-                session_id: hex(&f.session_id),
+                session_id: g::session_id_hex(&f.session_id),
             }),
         })
     }

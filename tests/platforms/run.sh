@@ -3,7 +3,7 @@
 # users run, and the core's tests run on aarch64 Linux under qemu-user.
 #
 #   check   wampe2e (core), wampe2e-mobile (Kotlin/Swift) and wampe2e-ffi (C) for
-#           the phone and desktop targets below; wampe2e for wasm32-unknown-unknown.
+#           the phone and desktop targets below (wasm32-unknown-unknown: make test-wasm).
 #           Type-checked, not linked: no Android NDK, Apple SDK or linker for those
 #           targets exists here. A warning in our crates fails the step.
 #   test    `cargo test -p wampe2e -p wampe2e-tests` for aarch64-unknown-linux-gnu,
@@ -32,7 +32,6 @@ CHECK_TARGETS=(
   aarch64-apple-ios aarch64-apple-ios-sim aarch64-apple-darwin x86_64-apple-darwin
   aarch64-unknown-linux-gnu
 )
-WASM_TARGET=wasm32-unknown-unknown
 TEST_TARGET=aarch64-unknown-linux-gnu
 TARGET_DIR=${WAMPE2E_CROSS_TARGET_DIR:-target/cross}
 PACKAGES="rustc-web cargo-web rust-web-src qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
@@ -48,7 +47,7 @@ say() { echo "platforms: $*"; }
 # ---- toolchain ----
 all_in_rustup=1
 installed=$(rustup target list --installed 2>/dev/null || true)
-for t in "${CHECK_TARGETS[@]}" "$WASM_TARGET"; do
+for t in "${CHECK_TARGETS[@]}"; do
   grep -qx "$t" <<<"$installed" || all_in_rustup=0
 done
 
@@ -103,10 +102,7 @@ for t in "${CHECK_TARGETS[@]}"; do target_args+=(--target "$t"); done
 run_checked "${CARGO[@]}" check --locked "${BUILD_STD[@]}" "${target_args[@]}" \
   -p wampe2e -p wampe2e-mobile -p wampe2e-ffi --target-dir "$TARGET_DIR"
 say "checked wampe2e, wampe2e-mobile, wampe2e-ffi for ${CHECK_TARGETS[*]} ($((SECONDS - start)) s)"
-start=$SECONDS
-run_checked "${CARGO[@]}" check --locked "${BUILD_STD[@]}" --target "$WASM_TARGET" \
-  -p wampe2e --target-dir "$TARGET_DIR"
-say "checked wampe2e for $WASM_TARGET ($((SECONDS - start)) s)"
+# wasm32-unknown-unknown is built for real, with its bindings, by make test-wasm (wasm/build.sh).
 
 # ---- test on aarch64 under qemu-user ----
 if ! command -v qemu-aarch64 >/dev/null 2>&1 || ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 ||

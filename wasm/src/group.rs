@@ -26,43 +26,6 @@ use wampe2e::group::{
 use wampe2e::{Error, ErrorCode, KeyInput};
 use wasm_bindgen::prelude::*;
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for &x in b {
-        for nibble in [x >> 4, x & 15] {
-            s.push(char::from(
-                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-            ));
-        }
-    }
-    s
-}
-
-fn unhex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// `N` bytes from `N * 2` hex digits.
-fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let b = s.as_bytes();
-    if b.len() != N * 2 {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        let (hi, lo) = (pair.first().copied()?, pair.get(1).copied()?);
-        *o = (unhex_digit(hi)? << 4) | unhex_digit(lo)?;
-    }
-    Some(out)
-}
-
 fn err_code(code: ErrorCode, msg: impl Into<String>) -> JsValue {
     core_err(Error::new(code, msg))
 }
@@ -412,7 +375,11 @@ impl Group {
             .current_session(&prefix)
             .map_or(JsValue::NULL, |s| {
                 let o = Object::new();
-                set(&o, "sessionId", JsValue::from_str(&hex(&s.session_id)));
+                set(
+                    &o,
+                    "sessionId",
+                    JsValue::from_str(&g::session_id_hex(&s.session_id)),
+                );
                 set(&o, "next", num(s.next));
                 set(&o, "base", num(s.base));
                 set(&o, "createdMs", JsValue::from_f64(s.created_ms as f64));
@@ -462,7 +429,7 @@ impl Group {
             .inner
             .seal_payload(&uri, k, args.as_deref(), kwargs.as_ref(), now)
             .map_err(value_err)?;
-        let sid = hex(&sealed.session_id);
+        let sid = g::session_id_hex(&sealed.session_id);
         let f = envelope_fields(w, Some(&sid), &sealed.envelope);
         set(&f, "sessionId", JsValue::from_str(&sid));
         set(&f, "index", num(sealed.index));
@@ -503,7 +470,11 @@ impl Group {
             "sender",
             JsValue::from_str(&opened.sender.fingerprint()),
         );
-        set(&f, "sessionId", JsValue::from_str(&hex(&opened.session_id)));
+        set(
+            &f,
+            "sessionId",
+            JsValue::from_str(&g::session_id_hex(&opened.session_id)),
+        );
         set(&f, "index", num(opened.index));
         set(
             &f,
@@ -630,12 +601,7 @@ impl Group {
         let target = required_key("target", &target, |k| IdentityKey::from_input("target", k))?;
         let sid = match session_id.as_deref() {
             None => [0; 16],
-            Some(s) => unhex::<16>(s).ok_or_else(|| {
-                invalid(format!(
-                    "sessionId: expected 32 hex digits (got {} characters)",
-                    s.chars().count()
-                ))
-            })?,
+            Some(s) => g::session_id_from_hex("sessionId", s).map_err(core_err)?,
         };
         let r = self
             .inner
@@ -681,7 +647,11 @@ impl Group {
             .map_err(core_err)?;
         let o = Object::new();
         set(&o, "sender", JsValue::from_str(&s.sender.fingerprint()));
-        set(&o, "sessionId", JsValue::from_str(&hex(&s.session_id)));
+        set(
+            &o,
+            "sessionId",
+            JsValue::from_str(&g::session_id_hex(&s.session_id)),
+        );
         set(&o, "prefix", JsValue::from_str(&s.prefix));
         set(&o, "index", num(s.index));
         set(&o, "notAfterMs", JsValue::from_f64(s.not_after_ms as f64));
@@ -946,7 +916,11 @@ impl Held {
                 set(&o, "request", bytes_js(&f.request));
                 set(&o, "requestHash", bytes_js(&f.request_hash));
                 set(&o, "sender", JsValue::from_str(&f.sender.fingerprint()));
-                set(&o, "sessionId", JsValue::from_str(&hex(&f.session_id)));
+                set(
+                    &o,
+                    "sessionId",
+                    JsValue::from_str(&g::session_id_hex(&f.session_id)),
+                );
                 o.into()
             }
         })

@@ -77,7 +77,7 @@ pub use outbound::SealedMessage;
 pub use rpc::Invocation;
 pub use state::GroupState;
 pub use trust::{Authorize, TrustEntry};
-pub use wire::{Kind, Share};
+pub use wire::{session_id_from_hex, session_id_hex, Kind, Share};
 
 use crate::error::{err, ErrorCode, Result};
 use crate::payload::Payload;

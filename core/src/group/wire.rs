@@ -8,6 +8,28 @@ use crate::group::chain::ChainKey;
 use crate::group::identity::IdentityKey;
 use zeroize::Zeroizing;
 
+/// `hex(session_id)`: a session id as `enc_key`/`ppt_keyid` carry it (§12.1) and as
+/// the bindings show it.
+pub fn session_id_hex(session_id: &[u8; 16]) -> String {
+    hex::encode(session_id)
+}
+
+/// A session id from its 32 hex digits (either case), for bindings that take it as
+/// text; `what` names the argument. Errors: `InvalidArgument`.
+pub fn session_id_from_hex(what: &str, text: &str) -> Result<[u8; 16]> {
+    let mut id = [0u8; 16];
+    match hex::decode_to_slice(text, &mut id) {
+        Ok(()) => Ok(id),
+        Err(_) => err(
+            ErrorCode::InvalidArgument,
+            format!(
+                "{what}: expected 32 hex digits (got {} characters)",
+                text.chars().count()
+            ),
+        ),
+    }
+}
+
 /// The version byte of every GS1 structure.
 pub const VERSION: u8 = 0x01;
 /// The suite byte: Ed25519, X25519, HMAC-SHA256/HKDF-SHA256, XSalsa20-Poly1305,
