@@ -54,14 +54,18 @@ demo:
 # test-platforms (cross checks and the aarch64 tests under qemu: CPU only) runs in the
 # background at a low priority while the suites after test-rust, which spend much of
 # their time waiting on routers and peers, run in the foreground; its log is printed
-# at the end, and either failing fails make test.
+# at the end, and either failing fails make test. The wasm compile (wasm-bindgen-cli,
+# the module) starts in the background too; test-wasm's `make wasm` waits for it
+# (wasm/build.sh takes turns) and then only bundles, or reports its failure itself.
 SUITES := fuzz-smoke test-vectors test-interop test-c test-py test-node test-wasm test-mobile test-docs
 test: lint check-header test-rust
 	tests/platforms/run.sh --provision-only
+	wasm/build.sh --provision-only
 	@mkdir -p build; log=build/test-platforms.log; \
 	setsid nice -n 10 $(MAKE) --no-print-directory test-platforms >"$$log" 2>&1 </dev/null & bg=$$!; \
-	trap 'kill -- -$$bg 2>/dev/null || true' EXIT; \
-	echo "make test: test-platforms runs in the background (log: $$log)"; \
+	setsid nice -n 5 wasm/build.sh --compile-only >build/wasm-compile.log 2>&1 </dev/null & wbg=$$!; \
+	trap 'kill -- -$$bg -$$wbg 2>/dev/null || true' EXIT; \
+	echo "make test: test-platforms and the wasm compile run in the background (logs: $$log, build/wasm-compile.log)"; \
 	rc=0; $(MAKE) --no-print-directory $(SUITES) || rc=$$?; \
 	if [ "$$rc" != 0 ]; then echo "make test: a suite failed; stopping test-platforms"; exit "$$rc"; fi; \
 	prc=0; wait "$$bg" || prc=$$?; trap - EXIT; \

@@ -13,14 +13,24 @@
 # builds the standard library for wasm32 (`-Zbuild-std`, allowed by RUSTC_BOOTSTRAP=1)
 # and lld-19's wasm-ld links; on Debian as root the packages are installed when missing.
 # Nothing generated here is committed (.gitignore).
+#
+# `--provision-only`: install what is missing and stop (make test runs it in the
+# foreground, so that no two apt-get runs overlap). `--compile-only`: steps 1 and 2
+# (make test starts them in the background early, while the router suites wait on
+# their peers). Runs of this script take turns (flock): a later `make wasm` waits for
+# a background compile, then finds it done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=${1:-all}
+mkdir -p target
+exec 9>target/.wasm-build.lock
+flock 9
 TARGET=wasm32-unknown-unknown
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' wasm/Cargo.toml)
 WASM_BINDGEN=target/tools/bin/wasm-bindgen
 PACKAGES="rustc-web cargo-web rust-web-src lld-19"
 
-if [ ! -x "$WASM_BINDGEN" ] || [ "$("$WASM_BINDGEN" --version)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+if [ "$MODE" != --provision-only ] && { [ ! -x "$WASM_BINDGEN" ] || [ "$("$WASM_BINDGEN" --version)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; }; then
   echo "wasm: cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # Not --locked: its lockfile names a webpki-roots release the registry here does not
   # serve. No default features: they are TLS for the test runner's browser downloads
@@ -51,6 +61,7 @@ else
   CARGO=(/usr/bin/cargo)
   BUILD_STD=(-Zbuild-std=std,panic_abort)
 fi
+[ "$MODE" = --provision-only ] && exit 0
 
 # WebAssembly SIMD128 (every current browser, Node 16.4+): the core's 4-block Salsa20
 # keystream (core/src/crypto/salsa20/wasm.rs). WebAssembly cannot detect it at run
@@ -61,6 +72,7 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128
 rm -rf node/wasm
 "$WASM_BINDGEN" --target web --remove-name-section --remove-producers-section --out-dir node/wasm --out-name wampe2e_wasm \
   "target/wasm/$TARGET/wasm/wampe2e_wasm.wasm"
+[ "$MODE" = --compile-only ] && exit 0
 (cd node && node browser/build.mjs)
 wasm_size=$(stat -c %s node/wasm/wampe2e_wasm_bg.wasm)
 bundle_gz=$(gzip -9 -c node/browser/dist/wampe2e.mjs | wc -c)

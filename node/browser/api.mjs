@@ -74,3 +74,6 @@ export const {
   generateKeypair, generateDataKey, ed25519ToX25519, publicKey, keyId, errorCodes,
   readEnvelope, isKeyProcedure, refusalUri, fetchErrorCode
 } = api
+
+// For the tests (node/test/wasm/): which keystream runs, and forcing the scalar one.
+export const { _keystream, _forceScalarKeystream } = wasm

@@ -400,3 +400,17 @@ pub fn inbound(keyring: &KeyRing, arrival: JsValue, strict: JsValue) -> Result<J
     set(&o, "uri", JsValue::from_str(&uri));
     Ok(o.into())
 }
+
+/// The Salsa20 keystream seals and opens use (`"Simd128"`, or `"Scalar"`), for the tests.
+#[wasm_bindgen(js_name = _keystream)]
+pub fn keystream() -> String {
+    format!("{:?}", wampe2e::crypto::salsa20::detected())
+}
+
+/// Makes seals and opens use the scalar keystream, as `WAMPE2E_FORCE_SCALAR=1` does
+/// natively (a JS host has no environment); only before the first seal or open.
+/// For the tests, which hold both keystreams to libsodium. Returns whether it holds.
+#[wasm_bindgen(js_name = _forceScalarKeystream)]
+pub fn force_scalar_keystream() -> bool {
+    wampe2e::crypto::salsa20::force_scalar()
+}

@@ -5,6 +5,8 @@
 //! message, which the vectorised implementations pay (RustCrypto's AVX2 backend
 //! about 1.5 µs): on WAMP-sized messages this is the fastest form here.
 //!
+//! On 32-bit targets `mac` is RustCrypto's instead (see there).
+//!
 //! Constant time: no branch or index depends on the key, the accumulator or the
 //! message bytes (only on the message length); the final reduction selects with
 //! masks. The key and the accumulator are erased on drop.
@@ -14,8 +16,10 @@
 //! below, `core/tests/salsa20_simd.rs` through XSalsa20-Poly1305, and the
 //! `xsalsa20poly1305_differential` fuzz target), and the RFC 8439 vectors.
 
+#[cfg(any(not(target_pointer_width = "32"), test))]
 use zeroize::Zeroize;
 
+#[cfg(any(not(target_pointer_width = "32"), test))]
 fn le64(b: &[u8], at: usize) -> u64 {
     let mut w = [0u8; 8];
     if let Some(s) = b.get(at..at + 8) {
@@ -24,10 +28,12 @@ fn le64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(w)
 }
 
+#[cfg(any(not(target_pointer_width = "32"), test))]
 fn mul(a: u64, b: u64) -> u128 {
     u128::from(a) * u128::from(b)
 }
 
+#[cfg(any(not(target_pointer_width = "32"), test))]
 struct State {
     /// r, clamped (RFC 8439 §2.5.1), in two 64-bit words.
     r: [u64; 2],
@@ -39,6 +45,7 @@ struct State {
     pad: [u64; 2],
 }
 
+#[cfg(any(not(target_pointer_width = "32"), test))]
 impl Drop for State {
     fn drop(&mut self) {
         self.r.zeroize();
@@ -48,6 +55,7 @@ impl Drop for State {
     }
 }
 
+#[cfg(any(not(target_pointer_width = "32"), test))]
 impl State {
     fn new(key: &[u8; 32]) -> State {
         let r0 = le64(key, 0) & 0x0fff_fffc_0fff_ffff;
@@ -129,12 +137,32 @@ impl State {
 }
 
 /// The Poly1305 tag of `message` under the one-time `key`.
+#[cfg(not(target_pointer_width = "32"))]
 pub fn mac(key: &[u8; 32], message: &[u8]) -> [u8; 16] {
+    mac64(key, message)
+}
+
+/// The base-2^64 tag (above), also built on 32-bit targets for the tests.
+#[cfg(any(not(target_pointer_width = "32"), test))]
+#[cfg_attr(target_pointer_width = "32", allow(dead_code))]
+fn mac64(key: &[u8; 32], message: &[u8]) -> [u8; 16] {
     let mut st = State::new(key);
     let whole = message.len() - message.len() % 16;
     let (blocks, rest) = message.split_at(whole);
     st.blocks(blocks, 1);
     st.finish(rest)
+}
+
+/// The Poly1305 tag of `message` under the one-time `key`, on 32-bit targets
+/// (WebAssembly, 32-bit ARM): there a 64×64→128 multiplication is a library call,
+/// so RustCrypto's `poly1305` serves, whose portable backend is poly1305-donna's
+/// 26-bit limbs (32×32→64 multiplications). Its state is erased on drop.
+#[cfg(target_pointer_width = "32")]
+pub fn mac(key: &[u8; 32], message: &[u8]) -> [u8; 16] {
+    use poly1305::universal_hash::KeyInit;
+    poly1305::Poly1305::new(key.into())
+        .compute_unpadded(message)
+        .into()
 }
 
 #[cfg(test)]

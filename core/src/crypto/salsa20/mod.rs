@@ -121,9 +121,19 @@ cpufeatures::new!(avx2_cpuid, "avx2");
 #[cfg(target_arch = "x86_64")]
 cpufeatures::new!(avx512_cpuid, "avx512f", "avx512vl");
 
+/// The backend every seal and open uses, chosen once.
+static CHOSEN: OnceLock<Backend> = OnceLock::new();
+
+/// Makes the scalar keystream the one every seal and open uses, as
+/// `WAMPE2E_FORCE_SCALAR=1` does where a host has no environment (WebAssembly in a
+/// JS host, whose tests call it); it takes effect only before the first seal or
+/// open. Returns whether the scalar keystream is now the one in use.
+pub fn force_scalar() -> bool {
+    CHOSEN.set(Backend::Scalar).is_ok() || detected() == Backend::Scalar
+}
+
 /// The fastest backend this CPU supports, unless `WAMPE2E_FORCE_SCALAR=1` (read once).
 pub fn detected() -> Backend {
-    static CHOSEN: OnceLock<Backend> = OnceLock::new();
     *CHOSEN.get_or_init(|| {
         if std::env::var_os("WAMPE2E_FORCE_SCALAR").is_some_and(|v| v == "1") {
             return Backend::Scalar;
