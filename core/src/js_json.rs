@@ -9,9 +9,68 @@
 //! checks as [`crate::open_payload`] does, and returns text only where `JSON.parse`
 //! of it gives exactly the values converting directly would (see [`Opened`]).
 
+use crate::dialects::ATTRIBUTE_NAMES;
+use crate::error::{err, ErrorCode};
 use crate::plaintext::builder::ValueBuilder;
 use crate::plaintext::json_writer::{JsonText, JsonWriter};
 use crate::{Dialect, Envelope, KeyRing, Payload, Role, Serializer, WriteJson};
+
+/// The role of a compact code, as the JS wrapper sends it: 0 originator, 1 responder.
+/// Errors: `InvalidArgument`.
+pub fn role_of_code(code: u32) -> crate::Result<Role> {
+    match code {
+        0 => Ok(Role::Originator),
+        1 => Ok(Role::Responder),
+        other => err(
+            ErrorCode::InvalidArgument,
+            format!("role code {other} is not 0 or 1"),
+        ),
+    }
+}
+
+/// The compact code of a dialect: its index in [`Dialect::ALL`].
+pub fn dialect_code(dialect: Dialect) -> crate::Result<u32> {
+    Dialect::ALL
+        .iter()
+        .position(|d| *d == dialect)
+        .and_then(|i| u32::try_from(i).ok())
+        .map_or_else(
+            || err(ErrorCode::InvalidArgument, "dialect without a compact code"),
+            Ok,
+        )
+}
+
+/// The dialect of a compact code (see [`dialect_code`]). Errors: `InvalidArgument`.
+pub fn dialect_of_code(code: u32) -> crate::Result<Dialect> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| Dialect::ALL.get(i).copied())
+        .map_or_else(
+            || {
+                err(
+                    ErrorCode::InvalidArgument,
+                    format!("dialect code {code} is unknown"),
+                )
+            },
+            Ok,
+        )
+}
+
+/// A received envelope from its attribute values in the order of
+/// [`ATTRIBUTE_NAMES`] (the wrapper reads them by name; absent ones `None`).
+pub fn envelope_of_attributes(
+    attrs: [Option<String>; 7],
+    payload: &[u8],
+) -> crate::Result<Envelope> {
+    let get = |name: &str| {
+        ATTRIBUTE_NAMES
+            .iter()
+            .zip(&attrs)
+            .find(|(n, _)| **n == name)
+            .and_then(|(_, v)| v.as_deref())
+    };
+    Envelope::from_attributes(get, payload.to_vec())
+}
 
 /// Seals the JSON text of `[uri, args, kwargs]` (`JSON.stringify` output): JSON dialects written straight from
 /// the text in one pass, others through the core's values.

@@ -6,29 +6,22 @@
 //! path (`sealPayload` etc. in `lib.rs`) for every value these do not take.
 
 use crate::convert::{CopiedBuffer, Pair, PayloadJs};
-use crate::{core_err, invalid, KeyRing, SealOptions};
+use crate::{core_err, KeyRing, SealOptions};
 use napi::bindgen_prelude::{BufferSlice, Either, Either3, External};
 use napi_derive::napi;
 use std::sync::Arc;
 use wampe2e::dialects::ATTRIBUTE_NAMES;
-use wampe2e::js_json::{open_json_text, seal_json_text, Opened};
+use wampe2e::js_json::{self, open_json_text, seal_json_text, Opened};
 use wampe2e::{Dialect, Envelope, Role};
 
 type Result<T> = crate::convert::Result<T>;
 
 fn role(code: u32) -> Result<Role> {
-    match code {
-        0 => Ok(Role::Originator),
-        1 => Ok(Role::Responder),
-        other => Err(invalid(format!("role code {other} is not 0 or 1"))),
-    }
+    js_json::role_of_code(code).map_err(core_err)
 }
 
 fn dialect(code: u32) -> Result<Dialect> {
-    usize::try_from(code)
-        .ok()
-        .and_then(|i| Dialect::ALL.get(i).copied())
-        .ok_or_else(|| invalid(format!("dialect code {code} is unknown")))
+    js_json::dialect_of_code(code).map_err(core_err)
 }
 
 /// A dialect's compact code with what a sealed envelope carries besides the payload.
@@ -48,11 +41,7 @@ pub struct DialectInfo {
 #[napi(js_name = "_dialectInfo", catch_unwind)]
 pub fn dialect_info(options: Option<SealOptions>) -> Result<DialectInfo> {
     let d = crate::dialect(options.as_ref())?;
-    let code = Dialect::ALL
-        .iter()
-        .position(|x| *x == d)
-        .and_then(|i| u32::try_from(i).ok())
-        .ok_or_else(|| invalid("dialect without a compact code".to_owned()))?;
+    let code = js_json::dialect_code(d).map_err(core_err)?;
     let probe = Envelope {
         dialect: d,
         key_id: Some(String::new()),
@@ -98,14 +87,7 @@ pub fn attribute_names() -> Vec<&'static str> {
 
 /// A received envelope from positional attribute values (see [`attribute_names`]).
 pub(crate) fn envelope(attrs: [Option<String>; 7], payload: &[u8]) -> Result<Envelope> {
-    let get = |name: &str| {
-        ATTRIBUTE_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .and_then(|i| attrs.get(i))
-            .and_then(|v| v.as_deref())
-    };
-    Envelope::from_attributes(get, payload.to_vec()).map_err(core_err)
+    js_json::envelope_of_attributes(attrs, payload).map_err(core_err)
 }
 
 /// Bytes for JS: their length when they were written to the caller's scratch

@@ -8,27 +8,20 @@
 //! They take the same arguments as the addon's (a trailing scratch buffer is not
 //! used here: bytes come back as arrays of their own).
 
-use crate::convert::{bytes_js, core_err, invalid, payload_js, set, Result};
+use crate::convert::{bytes_js, core_err, payload_js, set, Result};
 use crate::KeyRing;
 use js_sys::{Array, Object};
 use wampe2e::dialects::ATTRIBUTE_NAMES;
-use wampe2e::js_json::{open_json_text, seal_json_text, Opened};
+use wampe2e::js_json::{self, open_json_text, seal_json_text, Opened};
 use wampe2e::{Dialect, Envelope, Role};
 use wasm_bindgen::prelude::*;
 
 fn role(code: u32) -> Result<Role> {
-    match code {
-        0 => Ok(Role::Originator),
-        1 => Ok(Role::Responder),
-        other => Err(invalid(format!("role code {other} is not 0 or 1"))),
-    }
+    js_json::role_of_code(code).map_err(core_err)
 }
 
 fn dialect(code: u32) -> Result<Dialect> {
-    usize::try_from(code)
-        .ok()
-        .and_then(|i| Dialect::ALL.get(i).copied())
-        .ok_or_else(|| invalid(format!("dialect code {code} is unknown")))
+    js_json::dialect_of_code(code).map_err(core_err)
 }
 
 /// `{ code, attributes, keyIdAttribute, payloadInList }` of seal `options`
@@ -36,10 +29,7 @@ fn dialect(code: u32) -> Result<Dialect> {
 #[wasm_bindgen(js_name = _dialectInfo)]
 pub fn dialect_info(options: JsValue) -> Result<JsValue> {
     let d = crate::dialect(&options)?;
-    let code = Dialect::ALL
-        .iter()
-        .position(|x| *x == d)
-        .ok_or_else(|| invalid("dialect without a compact code".to_owned()))?;
+    let code = js_json::dialect_code(d).map_err(core_err)?;
     let probe = Envelope {
         dialect: d,
         key_id: Some(String::new()),
@@ -52,7 +42,7 @@ pub fn dialect_info(options: JsValue) -> Result<JsValue> {
         set(&attributes, k, JsValue::from_str(v));
     }
     let o = Object::new();
-    set(&o, "code", JsValue::from_f64(code as f64));
+    set(&o, "code", JsValue::from_f64(f64::from(code)));
     set(&o, "attributes", attributes.into());
     set(
         &o,
@@ -80,14 +70,7 @@ pub fn attribute_names() -> Array {
 }
 
 fn envelope(attrs: [Option<String>; 7], payload: &[u8]) -> Result<Envelope> {
-    let get = |name: &str| {
-        ATTRIBUTE_NAMES
-            .iter()
-            .zip(&attrs)
-            .find(|(n, _)| **n == name)
-            .and_then(|(_, v)| v.as_deref())
-    };
-    Envelope::from_attributes(get, payload.to_vec()).map_err(core_err)
+    js_json::envelope_of_attributes(attrs, payload).map_err(core_err)
 }
 
 /// The sealed payload, or `[payload, keyId]` when the envelope names its key.
