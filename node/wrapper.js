@@ -23,7 +23,8 @@
  */
 function wrap (native, host) {
 
-  const ROLE = { originator: 0, responder: 1 }
+  // No prototype: `ROLE[role]` is undefined for every other string ('constructor' too).
+  const ROLE = Object.assign(Object.create(null), { originator: 0, responder: 1 })
   // Same limit as the core's serializer nesting (deeper values take the general path).
   const MAX_DEPTH = 100
   const ATTRIBUTE_NAMES = native._attributeNames()

@@ -18,6 +18,14 @@ const copied = NODE_BUFFER
   ? (src, start, end) => Buffer.from(src.subarray(start, end))
   : (src, start, end) => src.slice(start, end)
 
+// wasm-bindgen copies a byte argument by its `length`, which JS can shadow (an own
+// property, a subclass getter): a smaller one would have the copy run past the
+// allocation in wasm memory. Anything but a plain Uint8Array with no own `length`
+// is first copied by its true length.
+function honest (b) {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype && !Object.hasOwn(b, 'length') ? b : new Uint8Array(b)
+}
+
 // The async variants: there is no thread pool to move the work to, so they seal or
 // open on the caller's thread. As in Node, an argument of the wrong type throws at
 // once (a TypeError); what the core refuses rejects the promise.
@@ -60,12 +68,15 @@ const api = wrapper.wrap({
   _dialectInfo: wasm._dialectInfo,
   _keyringHandle: wasm._keyringHandle,
   _sealJson: wasm._sealJson,
-  _openJson: wasm._openJson,
-  _sealBytes: wasm._sealBytes,
-  _openBytes: wasm._openBytes,
+  _openJson: (h, r, uri, payload, a0, a1, a2, a3, a4, a5, a6) =>
+    wasm._openJson(h, r, uri, honest(payload), a0, a1, a2, a3, a4, a5, a6),
+  _sealBytes: (h, r, uri, plaintext, d) => wasm._sealBytes(h, r, uri, honest(plaintext), d),
+  _openBytes: (h, r, uri, payload, a0, a1, a2, a3, a4, a5, a6) =>
+    wasm._openBytes(h, r, uri, honest(payload), a0, a1, a2, a3, a4, a5, a6),
   _sealJsonAsync: (...args) => later(wasm._sealJson)(...args).then((s) =>
     Array.isArray(s) ? { payload: s[0], keyId: s[1] } : { payload: s, keyId: null }),
-  _openJsonAsync: later(wasm._openJson)
+  _openJsonAsync: later((h, r, uri, payload, a0, a1, a2, a3, a4, a5, a6) =>
+    wasm._openJson(h, r, uri, honest(payload), a0, a1, a2, a3, a4, a5, a6))
 }, { scratch: undefined, copied })
 
 export const {

@@ -122,7 +122,8 @@ fn from_js(u: &Unknown, depth: usize) -> Conv<Option<Value>> {
             let o = cast::<Object>(u)?;
             if o.is_array().map_err(napi_bad)? {
                 let n = o.get_array_length().map_err(napi_bad)?;
-                let mut out = Vec::with_capacity(n as usize);
+                // Not `n`: a sparse `new Array(2 ** 28)` would ask for gigabytes up front.
+                let mut out = Vec::with_capacity((n as usize).min(1024));
                 for i in 0..n {
                     let item: Unknown = o.get_element(i).map_err(napi_bad)?;
                     out.push(

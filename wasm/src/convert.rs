@@ -125,10 +125,19 @@ pub fn opt_f64_arg(what: &str, v: &JsValue) -> Result<Option<f64>> {
         .ok_or_else(|| wrong_type(what, "a number", v))
 }
 
+/// The bytes of a `Uint8Array`, copied into wasm memory by their true length.
+/// `Uint8Array::to_vec` asks the array its `length`, which JS can shadow (an own
+/// property, a subclass getter): a smaller one would have the copy run past the
+/// allocation, a larger one hand over stale heap bytes. The `Uint8Array`
+/// constructor copies by the array's internal length into a plain array first.
+pub fn u8s(a: &Uint8Array) -> Vec<u8> {
+    Uint8Array::new(a).to_vec()
+}
+
 /// Bytes of a `Uint8Array` (or other view) or `ArrayBuffer`, copied out of JS memory.
 pub fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
-        return Some(a.to_vec());
+        return Some(u8s(a));
     }
     if let Some(ab) = v.dyn_ref::<ArrayBuffer>() {
         return Some(Uint8Array::new(ab).to_vec());
@@ -139,7 +148,7 @@ pub fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
 /// A byte argument (`Uint8Array`/`Buffer`).
 pub fn bytes_arg(what: &str, v: &JsValue) -> Result<Vec<u8>> {
     match v.dyn_ref::<Uint8Array>() {
-        Some(a) => Ok(a.to_vec()),
+        Some(a) => Ok(u8s(a)),
         None => Err(wrong_type(what, "a Uint8Array", v)),
     }
 }
@@ -166,7 +175,7 @@ pub fn with_key<T>(
         return f(KeyInput::Text(&text)).map(Some).map_err(core_err);
     }
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
-        let bytes = Zeroizing::new(a.to_vec());
+        let bytes = Zeroizing::new(u8s(a));
         return f(KeyInput::Bytes(&bytes)).map(Some).map_err(core_err);
     }
     Err(wrong_type(what, KEY_TYPES, v))
@@ -215,6 +224,9 @@ fn seg_key(k: &str) -> String {
         format!("[{k:?}]")
     }
 }
+
+/// At most this many elements are allocated ahead of converting them.
+pub(crate) const PREALLOCATE: usize = 1024;
 
 fn from_js(v: &JsValue, depth: usize) -> Conv<Option<Value>> {
     if v.is_undefined() {
@@ -267,7 +279,8 @@ fn from_js(v: &JsValue, depth: usize) -> Conv<Option<Value>> {
     if Array::is_array(v) {
         let a: &Array = v.unchecked_ref();
         let n = a.length();
-        let mut out = Vec::with_capacity(n as usize);
+        // Not `n`: a sparse `new Array(2 ** 28)` would ask for gigabytes up front.
+        let mut out = Vec::with_capacity((n as usize).min(PREALLOCATE));
         for i in 0..n {
             let item = a.get(i);
             out.push(at(from_js(&item, depth + 1), || format!("[{i}]"))?.unwrap_or(Value::Null));
@@ -275,7 +288,7 @@ fn from_js(v: &JsValue, depth: usize) -> Conv<Option<Value>> {
         return Ok(Some(Value::List(out)));
     }
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
-        return Ok(Some(Value::Bytes(a.to_vec())));
+        return Ok(Some(Value::Bytes(u8s(a))));
     }
     if js_sys::ArrayBuffer::is_view(v) {
         return Err(bad("only Uint8Array/Buffer binaries are supported"));
@@ -321,7 +334,7 @@ fn not_plain(o: &Object) -> Option<String> {
 
 fn object(o: &Object, depth: usize) -> Conv<Map> {
     let keys = Object::keys(o);
-    let mut out = Vec::with_capacity(keys.length() as usize);
+    let mut out = Vec::with_capacity((keys.length() as usize).min(PREALLOCATE));
     for k in keys.iter() {
         let Some(name) = k.as_string() else { continue };
         let item = Reflect::get(o, &k).map_err(|_| bad("a property could not be read"))?;

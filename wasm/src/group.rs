@@ -260,7 +260,7 @@ fn identity_keys(what: &str, v: &JsValue) -> Result<Vec<IdentityKey>> {
         return Err(wrong_type(what, "an array of public keys", v));
     }
     let arr: &Array = v.unchecked_ref();
-    let mut out = Vec::with_capacity(arr.length() as usize);
+    let mut out = Vec::with_capacity((arr.length() as usize).min(crate::convert::PREALLOCATE));
     for (i, item) in arr.iter().enumerate() {
         let name = format!("{what}[{i}]");
         out.push(required_key(&name, &item, |k| {

@@ -28,7 +28,7 @@ test('XSalsa20-Poly1305 of the wasm build equals libsodium for every length 0–
   let state = 0x5eed
   for (const n of lengths) {
     const m = new Uint8Array(n)
-    for (let i = 0; i < n; i++) m[i] = (state = (state * 1103515245 + 12345) >>> 0) >>> 24
+    for (let i = 0; i < n; i++) m[i] = (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24
     // libsodium seals, the wasm build opens.
     const nonce = libsodium.randombytes_buf(24)
     const boxed = libsodium.crypto_box_easy_afternm(m, nonce, k)

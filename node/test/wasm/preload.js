@@ -13,3 +13,13 @@ Module._resolveFilename = function (request, parent, ...rest) {
   const found = resolve.call(this, request, parent, ...rest)
   return found === main ? wasm : found
 }
+
+// The suites must really have run on the wasm build: a run that never loaded it
+// (the hook no longer matching) fails instead of passing on the addon.
+// (Checked in the test files' processes, which node --test marks; not in the runner.)
+process.on('exit', () => {
+  if (process.env.NODE_TEST_CONTEXT && !require.cache[wasm]) {
+    console.error(`test/wasm/preload.js: ${wasm} was never loaded: the suites ran on something else`)
+    process.exitCode = 1
+  }
+})

@@ -4,8 +4,9 @@
 //! every current browser and Node runs it); without it the scalar path serves.
 //! WebAssembly cannot ask at run time, so this choice is the build's.
 //!
-//! Held to the same differential tests as the x86 and NEON backends
-//! (`core/tests/salsa20_simd.rs`).
+//! `core/tests/salsa20_simd.rs` cannot run inside a JS host; the wasm build's
+//! XSalsa20-Poly1305 is held to libsodium instead, on this keystream and forced
+//! scalar, for every length 0–4096 and large (`node/test/wasm/differential*.test.js`).
 #![allow(unsafe_code)]
 // The state is a fixed `[_; 16]` indexed by constants and `4 * k + i` with k, i < 4.
 #![allow(clippy::indexing_slicing)]
