@@ -177,11 +177,12 @@ def main():
         seed("keys", "ed25519 seed", bytes([3]) + c["ed25519_seed_hex"].encode())
         seed("keys", "ed25519 public", bytes([4]) + bytes.fromhex(c["ed25519_public_hex"]))
     # xsalsa20poly1305_differential: key (32), nonce (24), counter (4), message: the
-    # libsodium vector's nonce and message, at lengths around the SIMD block sizes.
+    # libsodium vector's nonce and message, at lengths around the SIMD block sizes
+    # and the SIMD Poly1305's thresholds (384 for AVX2 lanes, 2048 for AVX-512).
     kat = box["box"]
     msg = bytes.fromhex(kat["message_hex"])
     nonce = bytes.fromhex(kat["nonce_hex"])
-    for n in (0, 1, 31, 32, 33, 64, 255, 256, 257, 1023):
+    for n in (0, 1, 31, 32, 33, 64, 255, 256, 257, 383, 384, 1023, 2047, 2048, 2049, 4000):
         body = (msg * (n // max(len(msg), 1) + 1))[:n]
         seed("xsalsa20poly1305_differential", f"len {n}", bytes.fromhex(kat["alice_secret_hex"]) + nonce + bytes([n % 256, 0, 0, 0]) + body)
 

@@ -199,13 +199,14 @@ fn bench_small_event(c: &mut Criterion) {
     g.finish();
 }
 
-/// Poly1305 alone: the core's (`crypto::poly1305`), libsodium's
+/// Poly1305 alone: the core's (`crypto::poly1305`, as chosen and its base 2^64
+/// form alone), libsodium's
 /// `crypto_onetimeauth`, libcrux's and RustCrypto's.
 fn bench_poly1305(c: &mut Criterion) {
     use poly1305::universal_hash::KeyInit;
     let key = [0x42u8; 32];
     unsafe { assert!(sodium_init() >= 0) };
-    for &size in &[64usize, 1024, 64 * 1024] {
+    for &size in &[64usize, 256, 384, 512, 1024, 2048, 4096, 64 * 1024] {
         let msg = vec![0x5au8; size];
         let mut g = c.benchmark_group(format!("poly1305/{size}"));
         g.throughput(Throughput::Bytes(size as u64));
@@ -220,6 +221,25 @@ fn bench_poly1305(c: &mut Criterion) {
         });
         g.bench_function("wampe2e", |b| {
             b.iter(|| wampe2e::crypto::poly1305::mac(&key, black_box(&msg)))
+        });
+        g.bench_function("wampe2e-avx2", |b| {
+            b.iter(|| {
+                wampe2e::crypto::poly1305::mac_with(
+                    wampe2e::crypto::salsa20::Backend::Avx2,
+                    &key,
+                    black_box(&msg),
+                )
+            })
+        });
+        // The base 2^64 form alone (what runs below `SIMD_FROM`, and on SSE2-only CPUs).
+        g.bench_function("wampe2e-base64", |b| {
+            b.iter(|| {
+                wampe2e::crypto::poly1305::mac_with(
+                    wampe2e::crypto::salsa20::Backend::Scalar,
+                    &key,
+                    black_box(&msg),
+                )
+            })
         });
         g.bench_function("libcrux", |b| {
             b.iter(|| {

@@ -1,6 +1,7 @@
 //! The SIMD XSalsa20-Poly1305 of the core against RustCrypto's scalar
 //! `xsalsa20poly1305`, every keystream backend against the scalar one, and the
-//! core's Poly1305 against RustCrypto's `poly1305` under the raw fuzzer-chosen key
+//! core's Poly1305 (every form: base 2^64, AVX2 and AVX-512 lanes) against
+//! RustCrypto's `poly1305` under the raw fuzzer-chosen key
 //! (so that extreme `r` and `s` values are reached), on fuzzer-chosen keys,
 //! nonces, counters and messages.
 #![no_main]
@@ -29,6 +30,13 @@ fuzz_target!(|input: (([u8; 32], [u8; 24], u32), Vec<u8>)| {
             .compute_unpadded(&msg)
             .into();
         assert_eq!(wampe2e::crypto::poly1305::mac(&key, &msg), want);
+        // Every form: the base 2^64 one and the AVX2 and AVX-512 lanes (each
+        // runs from its length threshold on).
+        for backend in [Backend::Scalar, Backend::Avx2, Backend::Avx512] {
+            if available(backend) {
+                assert_eq!(wampe2e::crypto::poly1305::mac_with(backend, &key, &msg), want);
+            }
+        }
     }
     let reference = xsalsa20poly1305::XSalsa20Poly1305::new((&key).into());
     let mut expected = msg.clone();

@@ -136,14 +136,13 @@ impl Stream {
         salsa20_simd::xor_keystream(self.backend, &self.subkey, &self.nonce8, next_block, rest);
     }
 
-    /// Poly1305 of the ciphertext under keystream bytes 0..32. On 64-bit targets
-    /// the core's base 2^64 Poly1305 at every size: as measured (`make bench`,
-    /// `poly1305/*`) it is 3× libsodium's speed at 64 bytes and level with its
-    /// SSE2 code at 64 KiB, where RustCrypto's AVX2 backend pays about 1.5 µs of
-    /// setup per message and libcrux's portable code is half as fast. On 32-bit
-    /// targets RustCrypto's (see `poly1305::mac`).
+    /// Poly1305 of the ciphertext under keystream bytes 0..32, in the form of
+    /// the keystream's backend (`crypto::poly1305`): the base 2^64 code for short
+    /// messages and on SSE2, NEON, WebAssembly and the scalar path; 4 AVX2 lanes
+    /// from `SIMD_FROM` bytes, 8 AVX-512 lanes from `AVX512_FROM`. On 32-bit
+    /// targets RustCrypto's.
     fn tag(&self, ciphertext: &[u8]) -> [u8; 16] {
         let poly_key = self.head.first_chunk::<32>().unwrap_or(&[0; 32]);
-        super::poly1305::mac(poly_key, ciphertext)
+        super::poly1305::mac_with(self.backend, poly_key, ciphertext)
     }
 }
