@@ -393,16 +393,22 @@ mod tests {
         }
         // All-ones keys and messages drive every limb to its largest value (the
         // SIMD lanes' bounds too), and make the final reduction's h ≥ p branch run.
-        let lens = [0, 1, 15, 16, 17, 31, 32, 33, 64, 100, 255, 256, 257, 320, 383, 384, 400]
-            .into_iter()
-            .chain([1000, 1024, 1039, 4096, 65_536 + 127, 1 << 20]);
+        let lens = [
+            0, 1, 15, 16, 17, 31, 32, 33, 64, 100, 255, 256, 257, 320, 383, 384, 400,
+        ]
+        .into_iter()
+        .chain([1000, 1024, 1039, 4096, 65_536 + 127, 1 << 20]);
         for len in lens {
             for (k, b) in [(0xffu8, 0xffu8), (0xff, 0), (0, 0xff), (0x80, 0x7f)] {
                 let key = [k; 32];
                 let m = vec![b; len];
                 let want = rustcrypto(&key, &m);
                 for &form in &forms {
-                    assert_eq!(mac_with(form, &key, &m), want, "{form:?} {k:#x} {b:#x} {len}");
+                    assert_eq!(
+                        mac_with(form, &key, &m),
+                        want,
+                        "{form:?} {k:#x} {b:#x} {len}"
+                    );
                 }
             }
         }
