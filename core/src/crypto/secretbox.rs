@@ -10,6 +10,7 @@
 use super::wipe::Wiped;
 use crate::crypto::salsa20::{self as salsa20_simd, Backend};
 use crate::error::{err, ErrorCode, Result};
+use salsa20::cipher::consts::U10;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -37,20 +38,20 @@ impl XSalsaKey {
         if bool::from(shared.ct_eq(&[0u8; 32])) {
             return err(ErrorCode::InvalidKey, "public key is of small order");
         }
-        Ok(XSalsaKey(Zeroizing::new(salsa20_simd::hsalsa20(
-            &shared, &[0; 16],
-        ))))
+        let mut k = salsa20::hsalsa::<U10>((&*shared).into(), &Default::default());
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&k);
+        k.as_mut_slice().zeroize();
+        Ok(XSalsaKey(out))
     }
 
     /// The per-message keystream: HSalsa20 subkey, and its first bytes made up front.
     fn stream(&self, backend: Backend, nonce: &[u8; 24]) -> Stream {
         let (n16, n8) = nonce.split_at(16);
-        let mut n16_array = [0u8; 16];
-        n16_array.copy_from_slice(n16);
-        let mut sub = salsa20_simd::hsalsa20(&self.0, &n16_array);
+        let mut sub = salsa20::hsalsa::<U10>((&*self.0).into(), n16.into());
         let mut subkey = Wiped::<32>::new();
         subkey.copy_from_slice(&sub);
-        sub.zeroize();
+        sub.as_mut_slice().zeroize();
         let mut nonce8 = [0u8; 8];
         nonce8.copy_from_slice(n8);
         // With a SIMD backend one SSE2 pass makes four blocks as cheaply as one.

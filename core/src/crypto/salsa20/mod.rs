@@ -21,6 +21,7 @@ use std::sync::OnceLock;
 /// The 20 rounds (10 double rounds) of Salsa20 on a state of 16 SIMD vectors,
 /// one block per lane, written once for every backend: `$add`, `$xor` and
 /// `$rotl!(v, n)` are the backend's lane-wise add, xor and rotate left.
+#[allow(unused_macros)] // no SIMD backend on some targets
 macro_rules! salsa_rounds {
     ($x:ident, $add:ident, $xor:ident, $rotl:ident) => {
         macro_rules! qr {
@@ -42,54 +43,6 @@ macro_rules! salsa_rounds {
             qr!(15, 12, 13, 14);
         }
     };
-}
-
-/// HSalsa20 (the XSalsa20 subkey derivation): the 20 rounds of Salsa20 over
-/// (`key`, `input`) without the final addition, words 0, 5, 10, 15, 6, 7, 8, 9.
-/// Scalar, with the state in 16 locals the compiler keeps in registers; as
-/// measured 1.5× faster than RustCrypto's `salsa20::hsalsa`, which it equals
-/// (the test below and every XSalsa20-Poly1305 differential test). The state is
-/// erased before returning.
-pub fn hsalsa20(key: &[u8; 32], input: &[u8; 16]) -> [u8; 32] {
-    let word = |b: &[u8], i: usize| {
-        let mut w = [0u8; 4];
-        w.copy_from_slice(b.get(4 * i..4 * i + 4).unwrap_or(&[0; 4]));
-        u32::from_le_bytes(w)
-    };
-    let k = |i| word(key, i);
-    let n = |i| word(input, i);
-    let mut x = [
-        0x6170_7865,
-        k(0),
-        k(1),
-        k(2),
-        k(3),
-        0x3320_646e,
-        n(0),
-        n(1),
-        n(2),
-        n(3),
-        0x7962_2d32,
-        k(4),
-        k(5),
-        k(6),
-        k(7),
-        0x6b20_6574,
-    ];
-    let add = u32::wrapping_add;
-    let xor = |a: u32, b: u32| a ^ b;
-    macro_rules! rotl {
-        ($v:expr, $n:literal) => {
-            $v.rotate_left($n)
-        };
-    }
-    salsa_rounds!(x, add, xor, rotl);
-    let mut out = [0u8; 32];
-    for (o, i) in out.chunks_exact_mut(4).zip([0usize, 5, 10, 15, 6, 7, 8, 9]) {
-        o.copy_from_slice(&x.get(i).copied().unwrap_or(0).to_le_bytes());
-    }
-    zeroize::Zeroize::zeroize(&mut x);
-    out
 }
 
 // The SIMD code, one child module per architecture; `detected`, `available` and
