@@ -58,8 +58,8 @@ pub fn dialect_of_code(code: u32) -> crate::Result<Dialect> {
 
 /// A received envelope from its attribute values in the order of
 /// [`ATTRIBUTE_NAMES`] (the wrapper reads them by name; absent ones `None`).
-pub fn envelope_of_attributes(
-    attrs: [Option<String>; 7],
+pub fn envelope_of_attributes<S: std::ops::Deref<Target = str>>(
+    attrs: [Option<S>; 7],
     payload: &[u8],
 ) -> crate::Result<Envelope> {
     let get = |name: &str| {

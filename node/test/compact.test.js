@@ -261,3 +261,33 @@ test('the module exports the public native API and nothing internal', () => {
     assert.match(dts, new RegExp(`\\b${name}\\b`), `index.d.ts re-exports ${name}`)
   }
 })
+
+// The compact entry points read URIs and attribute values into a 96-byte buffer,
+// and read them again in full when they may not have fit (V8 stops before a
+// character that does not fit whole). URIs of every length around that edge, with
+// 2-, 3- and 4-byte characters ending at every position there, must open on
+// exactly their own URI: a cut one would be refused (UriMismatch), and a string
+// that only agrees on its first 96 bytes must not pass as the same.
+test('URIs and attribute values around the 96-byte read buffer arrive whole', () => {
+  const { sealer, opener } = rings()
+  for (const ch of ['é', '€', '😀']) {
+    for (let len = 84; len <= 100; len++) {
+      const uri = 'com.' + 'u'.repeat(len - 4) + ch
+      const sealed = w.sealPayload(sealer, 'originator', uri, [uri.length], null)
+      const opened = w.openPayload(opener, 'responder', uri, sealed.attributes, sealed.payload)
+      assert.deepEqual(opened.args, [uri.length], uri)
+      assert.equal(opened.uri, uri)
+      const bytes = w.sealBytes(sealer, 'originator', uri, Buffer.from(uri))
+      assert.deepEqual(w.openBytes(opener, 'responder', uri, bytes.attributes, bytes.payload), Buffer.from(uri))
+      // The same first 96 bytes and then something else: refused.
+      const other = uri + 'x'
+      assert.throws(() => w.openPayload(opener, 'responder', other, sealed.attributes, sealed.payload),
+        (e) => e.code === 'WAMPE2E_URI_MISMATCH', other)
+    }
+  }
+  // A long unknown attribute value is read whole too, and refused as unknown.
+  const sealed = w.sealBytes(sealer, 'originator', 'com.t', Buffer.from('x'))
+  const attributes = { ...sealed.attributes, enc_algo: 'cryptobox' + '€'.repeat(40) }
+  assert.throws(() => w.openBytes(opener, 'responder', 'com.t', attributes, sealed.payload),
+    (e) => typeof e.code === 'string' && e.code.startsWith('WAMPE2E_'))
+})
