@@ -156,7 +156,7 @@ impl State {
         if self.refills >= RESEED_REFILLS {
             self.reseed()?;
         }
-        let mut block = zeroize::Zeroizing::new([0u8; BLOCK]);
+        let mut block = super::wipe::Wiped::<BLOCK>::new();
         super::salsa20::xor_keystream(
             super::salsa20::detected(),
             &self.key,
