@@ -1,7 +1,5 @@
 //! Library-owned output buffers.
 
-use zeroize::Zeroize;
-
 /// Bytes owned by libwampe2e, handed to the caller. Free with `wampe2e_buf_free`
 /// (contents are zeroed first, since they may hold decrypted plaintext).
 #[allow(non_camel_case_types)]
@@ -49,7 +47,7 @@ pub unsafe extern "C" fn wampe2e_buf_free(buf: *mut wampe2e_buf) {
     }
     // SAFETY: ptr/len came from `from_vec`'s Box<[u8]> and were not changed.
     let mut boxed = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buf.ptr, buf.len)) };
-    boxed.zeroize();
+    wampe2e::crypto::wipe_bytes(&mut boxed);
     drop(boxed);
     buf.ptr = std::ptr::null_mut();
     buf.len = 0;

@@ -103,10 +103,12 @@ impl std::ops::Deref for ShortStr {
     type Target = str;
     fn deref(&self) -> &str {
         match self {
-            // SAFETY: checked to be UTF-8 when it was read (`from_napi_value`).
-            ShortStr::Inline(buf, len) => unsafe {
-                std::str::from_utf8_unchecked(buf.get(..*len).unwrap_or_default())
-            },
+            // Checked when it was read; checked again (91 bytes at most) so that no
+            // value of this type can make a `str` of bytes that are not UTF-8.
+            ShortStr::Inline(buf, len) => buf
+                .get(..*len)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
             ShortStr::Heap(s) => s,
         }
     }

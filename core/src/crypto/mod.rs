@@ -15,3 +15,5 @@ pub mod random;
 pub mod salsa20;
 pub mod secretbox;
 mod wipe;
+
+pub use wipe::wipe_bytes;

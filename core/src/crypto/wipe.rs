@@ -25,6 +25,26 @@ impl<const N: usize> Wiped<N> {
     }
 }
 
+/// Erases `bytes` with volatile stores, a word at a time where the slice is
+/// 8-byte aligned (bytes before and after one by one), then a compiler fence: what
+/// `zeroize` does for a byte slice with eight times fewer stores (a library-owned
+/// plaintext buffer of the C ABI is erased on free; 64 KiB byte by byte took half
+/// as long as opening it).
+pub fn wipe_bytes(bytes: &mut [u8]) {
+    // SAFETY: every bit pattern is a valid u64, and `align_to_mut` hands out only
+    // aligned words that lie within `bytes`.
+    let (head, words, tail) = unsafe { bytes.align_to_mut::<u64>() };
+    for b in head.iter_mut().chain(tail.iter_mut()) {
+        // SAFETY: a valid, exclusive reference.
+        unsafe { std::ptr::write_volatile(b, 0) };
+    }
+    for w in words {
+        // SAFETY: a valid, aligned, exclusive reference.
+        unsafe { std::ptr::write_volatile(w, 0) };
+    }
+    compiler_fence(Ordering::SeqCst);
+}
+
 impl<const N: usize> Deref for Wiped<N> {
     type Target = [u8; N];
     fn deref(&self) -> &[u8; N] {
@@ -53,7 +73,34 @@ impl<const N: usize> Drop for Wiped<N> {
 
 #[cfg(test)]
 mod tests {
-    use super::Wiped;
+    use super::{wipe_bytes, Wiped};
+
+    #[test]
+    fn wipe_bytes_erases_every_byte_at_every_offset_and_length() {
+        let mut buf = vec![0u64; 40];
+        // A u64 vector is 8-byte aligned: offsets 0..8 give every alignment.
+        let bytes: &mut [u8] = bytemuck_free_bytes(&mut buf);
+        for start in 0..8 {
+            for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 100, 300 - start] {
+                bytes.fill(0xa5);
+                wipe_bytes(&mut bytes[start..start + len]);
+                for (i, b) in bytes.iter().enumerate() {
+                    let inside = (start..start + len).contains(&i);
+                    assert_eq!(*b, if inside { 0 } else { 0xa5 }, "{start} {len} {i}");
+                }
+            }
+        }
+    }
+
+    /// The bytes of a u64 slice (no dependency for one cast).
+    fn bytemuck_free_bytes(words: &mut [u64]) -> &mut [u8] {
+        let len = words.len() * 8;
+        #[allow(unsafe_code)]
+        // SAFETY: u8 has alignment 1 and no invalid bit patterns; same memory, length in bytes.
+        unsafe {
+            std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), len)
+        }
+    }
 
     #[test]
     fn erased_on_drop() {

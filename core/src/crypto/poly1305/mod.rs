@@ -80,10 +80,12 @@ fn times_r(h: [u64; 3], r0: u64, r1: u64, s1: u64) -> [u64; 3] {
     [t0, t1, h2 + u64::from(c1)]
 }
 
-/// h mod p for h < 2p (h2 ≤ 7): g = h + 5 reaches 2^130 exactly when h ≥ p, and
-/// then h − p = g mod 2^130. Selected with a mask, not a branch.
+/// h mod p for partially reduced h (h2 ≤ 4, so h < 5·2^128 < 2p): g = h + 5
+/// reaches 2^130 exactly when h ≥ p, and then h − p = g mod 2^130. Selected with
+/// a mask, not a branch (the mask is all ones or zero only while g2 ≤ 7).
 #[cfg(any(not(target_pointer_width = "32"), test))]
 fn freeze(h: [u64; 3]) -> [u64; 3] {
+    debug_assert!(h[2] <= 4);
     let [h0, h1, h2] = h;
     let t = u128::from(h0) + 5;
     let g0 = t as u64;
@@ -229,19 +231,28 @@ impl State {
         #[cfg(target_arch = "x86_64")]
         let m = {
             let mut m = m;
+            // What the AVX-512 lanes leave (under 8 blocks) is below SIMD_FROM, so
+            // the AVX2 lanes run only where the AVX-512 ones did not (a CPU without
+            // AVX-512F, or a message under AVX512_FROM).
             if m.len() >= AVX512_FROM && backend == Backend::Avx512 {
                 let (wide, rest) = m.split_at(m.len() - m.len() % 128);
-                if let Some(d) = x86::avx512(to_limbs(self.h), &self.powers::<8>().0, wide) {
+                let mut h = to_limbs(self.h);
+                if let Some(mut d) = x86::avx512(h, &self.powers::<8>().0, wide) {
                     self.h = from_limbs(d);
+                    d.zeroize();
                     m = rest;
                 }
+                h.zeroize();
             }
             if m.len() >= SIMD_FROM && matches!(backend, Backend::Avx2 | Backend::Avx512) {
                 let (wide, rest) = m.split_at(m.len() - m.len() % 64);
-                if let Some(d) = x86::avx2(to_limbs(self.h), &self.powers::<4>().0, wide) {
+                let mut h = to_limbs(self.h);
+                if let Some(mut d) = x86::avx2(h, &self.powers::<4>().0, wide) {
                     self.h = from_limbs(d);
+                    d.zeroize();
                     m = rest;
                 }
+                h.zeroize();
             }
             m
         };
@@ -420,6 +431,47 @@ mod tests {
             let want = rustcrypto(&key, &big[..len]);
             for &form in &forms {
                 assert_eq!(mac_with(form, &key, &big[..len]), want, "{form:?} {len}");
+            }
+        }
+    }
+
+    /// r = 1 and pad 0 again, with whole groups of 4 blocks only (k = 4q blocks, no
+    /// tail for the base 2^64 code): the blocks sum to k·2^128 + S ≡ 5q + S, and
+    /// S = p + δ − 5q (three all-ones blocks, one block 2^128 − 2 + δ − 5q, the
+    /// rest zero) makes the true sum p + δ for δ = −1 … 3, so each SIMD form hands
+    /// the final reduction a value at p's edge (its representation is the carries').
+    #[test]
+    fn simd_sums_at_p_reduce() {
+        let mut key = [0u8; 32];
+        key[0] = 1;
+        let forms = forms();
+        for k in [24usize, 32, 64, 128, 136, 256] {
+            let q = (k / 4) as u128;
+            for delta in -1i128..=3 {
+                let mut m = vec![0u8; 16 * k];
+                m[..48].fill(0xff);
+                // 2^128 − 2 + δ − 5q, as a u128.
+                let last = (u128::MAX - (2 + 5 * q)).wrapping_add_signed(delta + 1);
+                m[48..64].copy_from_slice(&last.to_le_bytes());
+                let want = rustcrypto(&key, &m);
+                // The true sum is p + δ ≡ δ (mod p): the tag is δ mod p (δ = −1 → p − 1).
+                let expect: u128 = if delta < 0 {
+                    u128::MAX - 5
+                } else {
+                    delta as u128
+                };
+                assert_eq!(
+                    want,
+                    expect.to_le_bytes(),
+                    "reference, {k} blocks, δ {delta}"
+                );
+                for &form in &forms {
+                    assert_eq!(
+                        mac_with(form, &key, &m),
+                        want,
+                        "{form:?} {k} blocks δ {delta}"
+                    );
+                }
             }
         }
     }

@@ -4,10 +4,12 @@
 //! The layout is the one of Goll and Gueron's "Vectorization of Poly1305" and
 //! libsodium's SSE2 code, widened: numbers in base 2^26 (five limbs), one 64-bit
 //! lane per interleaved accumulator, limb `j` of every lane in vector `j`. With
-//! `L` lanes, lane `i` absorbs blocks `i, i + L, i + 2L, …` of its stretch and is
-//! multiplied by r^L after each, except after the last block, where it is
-//! multiplied by r^(L − i) instead; the lanes' sum is then Σ m_k · r^(n − k), the
-//! Poly1305 polynomial. Products are `vpmuludq` (32×32→64, constant time), 25 per
+//! `L` lanes, lane `i` absorbs block `ORDER[i]` of each group of L blocks (the
+//! order the loads and unpacks leave them in) and is multiplied by r^L after
+//! each, except after the last group, where it is multiplied by r^(L − ORDER[i])
+//! instead; the lanes' sum is then Σ m_k · r^(n − k), the Poly1305 polynomial.
+//! Vector registers (and their spills) that held r's powers and the accumulators
+//! are not cleared afterwards, as in libsodium; the arrays made here are. Products are `vpmuludq` (32×32→64, constant time), 25 per
 //! iteration; limbs are carried back under 2^26 (plus a few bits) after every
 //! multiplication, so no sum approaches 2^64 (the bounds are in the comments).
 //!
@@ -90,7 +92,7 @@ macro_rules! lanes {
                 let mask = spread(M26);
                 let pad = spread(1 << 24);
                 // r^L in every lane, and s_j = 5·r_j (r_j < 2^27, so s_j < 2^29.4).
-                let rl = pow[L - 1];
+                let mut rl = pow[L - 1];
                 let r = [0, 1, 2, 3, 4].map(|j| spread(rl[j]));
                 let s = [0, 1, 2, 3, 4].map(|j| spread(rl[j] * 5));
                 // After the last block: lane i (holding block ORDER[i] of its
@@ -188,7 +190,9 @@ macro_rules! lanes {
                     let mut a = [0u64; L];
                     $store(a.as_mut_ptr().cast(), v);
                     *o = a.iter().sum();
+                    a.zeroize();
                 }
+                rl.zeroize();
                 out
             }
         }

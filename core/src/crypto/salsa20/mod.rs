@@ -190,7 +190,9 @@ pub fn available(backend: Backend) -> bool {
 #[cfg(target_arch = "x86_64")]
 fn tail<const N: usize>(rest: &mut [u8], pass: impl FnOnce(&mut [u8]) -> usize) {
     let mut ks = super::wipe::Wiped::<N>::new();
-    pass(&mut ks[..]);
+    let blocks = pass(&mut ks[..]);
+    // Every block of the buffer made: a short pass would leave data XORed with zeros.
+    debug_assert_eq!(blocks, N / 64);
     for (d, k) in rest.iter_mut().zip(ks.iter()) {
         *d ^= k;
     }
