@@ -225,6 +225,30 @@ impl State {
         out
     }
 
+    /// Runs a SIMD form (`form`: h's limbs and whole groups of `group` bytes in,
+    /// the unreduced limb sums out, or `None` without the CPU feature) over the
+    /// longest stretch of whole groups of `m`; returns what is left of `m`.
+    #[cfg(target_arch = "x86_64")]
+    fn lanes<'m>(
+        &mut self,
+        m: &'m [u8],
+        group: usize,
+        form: impl FnOnce([u64; 5], &[u8]) -> Option<[u64; 5]>,
+    ) -> &'m [u8] {
+        let (wide, rest) = m.split_at(m.len() - m.len() % group);
+        let mut h = to_limbs(self.h);
+        let left = match form(h, wide) {
+            Some(mut d) => {
+                self.h = from_limbs(d);
+                d.zeroize();
+                rest
+            }
+            None => m,
+        };
+        h.zeroize();
+        left
+    }
+
     /// Absorbs whole blocks of `m` (padbit 1) with the SIMD form of `backend`
     /// where it has one, the base 2^64 form for the rest.
     fn absorb(&mut self, backend: Backend, m: &[u8]) {
@@ -235,24 +259,12 @@ impl State {
             // the AVX2 lanes run only where the AVX-512 ones did not (a CPU without
             // AVX-512F, or a message under AVX512_FROM).
             if m.len() >= AVX512_FROM && backend == Backend::Avx512 {
-                let (wide, rest) = m.split_at(m.len() - m.len() % 128);
-                let mut h = to_limbs(self.h);
-                if let Some(mut d) = x86::avx512(h, &self.powers::<8>().0, wide) {
-                    self.h = from_limbs(d);
-                    d.zeroize();
-                    m = rest;
-                }
-                h.zeroize();
+                let pow = self.powers::<8>();
+                m = self.lanes(m, 128, |h, m| x86::avx512(h, &pow.0, m));
             }
             if m.len() >= SIMD_FROM && matches!(backend, Backend::Avx2 | Backend::Avx512) {
-                let (wide, rest) = m.split_at(m.len() - m.len() % 64);
-                let mut h = to_limbs(self.h);
-                if let Some(mut d) = x86::avx2(h, &self.powers::<4>().0, wide) {
-                    self.h = from_limbs(d);
-                    d.zeroize();
-                    m = rest;
-                }
-                h.zeroize();
+                let pow = self.powers::<4>();
+                m = self.lanes(m, 64, |h, m| x86::avx2(h, &pow.0, m));
             }
             m
         };

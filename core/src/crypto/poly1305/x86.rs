@@ -28,40 +28,38 @@ use zeroize::Zeroize;
 /// 2^26 − 1.
 const M26: u64 = 0x3ff_ffff;
 
-/// `vpmuludq` on 256-bit vectors (the low 32 bits of each 64-bit lane multiplied
-/// into 64), as an instruction LLVM cannot rewrite: through `_mm256_mul_epu32`
-/// it turns most of the 25 products into 64×64-bit ones (three `vpmuludq`, two
-/// shifts and an add each), not knowing the limbs' high halves are zero.
-///
-/// # Safety
-/// The CPU must have AVX2.
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn mul256(a: __m256i, b: __m256i) -> __m256i {
-    let out;
-    // SAFETY: a register-only instruction of AVX2, which the caller guarantees.
-    unsafe {
-        asm!("vpmuludq {o}, {a}, {b}", o = lateout(ymm_reg) out, a = in(ymm_reg) a,
-             b = in(ymm_reg) b, options(pure, nomem, nostack, preserves_flags));
-    }
-    out
+/// `vpmuludq` (the low 32 bits of each 64-bit lane multiplied into 64) as an
+/// instruction LLVM cannot rewrite: through `_mm256_mul_epu32` it turns most of
+/// the 25 products into 64×64-bit ones (three `vpmuludq`, two shifts and an add
+/// each), not knowing the limbs' high halves are zero.
+macro_rules! vpmuludq {
+    ($(#[$doc:meta])* $name:ident, $feature:literal, $v:ty, $reg:ident) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// The CPU must have the named feature.
+        #[target_feature(enable = $feature)]
+        #[inline]
+        unsafe fn $name(a: $v, b: $v) -> $v {
+            let out;
+            // SAFETY: a register-only instruction of the feature the caller guarantees.
+            unsafe {
+                asm!("vpmuludq {o}, {a}, {b}", o = lateout($reg) out, a = in($reg) a,
+                     b = in($reg) b, options(pure, nomem, nostack, preserves_flags));
+            }
+            out
+        }
+    };
 }
 
-/// `vpmuludq` on 512-bit vectors, for the same reason as [`mul256`].
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[target_feature(enable = "avx512f")]
-#[inline]
-unsafe fn mul512(a: __m512i, b: __m512i) -> __m512i {
-    let out;
-    // SAFETY: a register-only instruction of AVX-512F, which the caller guarantees.
-    unsafe {
-        asm!("vpmuludq {o}, {a}, {b}", o = lateout(zmm_reg) out, a = in(zmm_reg) a,
-             b = in(zmm_reg) b, options(pure, nomem, nostack, preserves_flags));
-    }
-    out
-}
+vpmuludq!(
+    /// `vpmuludq` on 256-bit vectors.
+    mul256, "avx2", __m256i, ymm_reg
+);
+vpmuludq!(
+    /// `vpmuludq` on 512-bit vectors.
+    mul512, "avx512f", __m512i, zmm_reg
+);
 
 /// The absorb-and-multiply loop for one vector width. `$order` is the block each
 /// lane holds after the two loads and `unpack{lo,hi}_epi64` (which work within
