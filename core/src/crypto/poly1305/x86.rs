@@ -148,27 +148,27 @@ macro_rules! lanes {
                 // Afterwards limbs 0, 2, 3 are < 2^26 and 1, 4 < 2^26 + 2^12.
                 let carry = |d: [$v; 5]| {
                     let [mut d0, mut d1, mut d2, mut d3, mut d4] = d;
-                    let c = $srli::<26>(d0);
-                    d0 = $and(d0, mask);
-                    d1 = $add(d1, c);
-                    let c = $srli::<26>(d3);
-                    d3 = $and(d3, mask);
-                    d4 = $add(d4, c);
-                    let c = $srli::<26>(d1);
-                    d1 = $and(d1, mask);
-                    d2 = $add(d2, c);
-                    let c = $srli::<26>(d4);
-                    d4 = $and(d4, mask);
-                    d0 = $add(d0, $add(c, $slli::<2>(c)));
-                    let c = $srli::<26>(d2);
-                    d2 = $and(d2, mask);
-                    d3 = $add(d3, c);
-                    let c = $srli::<26>(d0);
-                    d0 = $and(d0, mask);
-                    d1 = $add(d1, c);
-                    let c = $srli::<26>(d3);
-                    d3 = $and(d3, mask);
-                    d4 = $add(d4, c);
+                    // Limb `from` keeps its low 26 bits; the rest joins `to` (times 5
+                    // from the top limb into the bottom one).
+                    macro_rules! carry {
+                        ($from:ident => $to:ident) => {{
+                            let c = $srli::<26>($from);
+                            $from = $and($from, mask);
+                            $to = $add($to, c);
+                        }};
+                        ($from:ident => 5 * $to:ident) => {{
+                            let c = $srli::<26>($from);
+                            $from = $and($from, mask);
+                            $to = $add($to, $add(c, $slli::<2>(c)));
+                        }};
+                    }
+                    carry!(d0 => d1);
+                    carry!(d3 => d4);
+                    carry!(d1 => d2);
+                    carry!(d4 => 5 * d0);
+                    carry!(d2 => d3);
+                    carry!(d0 => d1);
+                    carry!(d3 => d4);
                     [d0, d1, d2, d3, d4]
                 };
 
