@@ -18,4 +18,7 @@ function copied (src, start, end) {
   return b
 }
 
-module.exports = wrap(native, { scratch, copied })
+// A Buffer for openBytes to decrypt into (pooled when small, as `copied`'s).
+const alloc = (n) => Buffer.allocUnsafe(n)
+
+module.exports = wrap(native, { scratch, copied, alloc })

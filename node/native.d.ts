@@ -209,30 +209,17 @@ export declare function _dialectInfo(options?: SealOptions | undefined | null): 
 /** The handle of `keyring` (see [`Handle`]). */
 export declare function _keyringHandle(keyring: KeyRing): ExternalObject<'KeyRing'>
 
-/** `openBytes` with compact codes and positional attributes. */
-export declare function _openBytes(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, payload: Uint8Array, a0: string | undefined | null, a1: string | undefined | null, a2: string | undefined | null, a3: string | undefined | null, a4: string | undefined | null, a5: string | undefined | null, a6: string | undefined | null, scratch: Buffer): number | Buffer
-
-/**
- * `openPayload` with compact codes and positional attributes. A plaintext the core
- * checked (and found to mean the same to `JSON.parse`, binaries aside) comes back
- * as JSON text for the wrapper to `JSON.parse` (V8 builds objects from JSON far
- * faster than property by property through N-API); anything else as the
- * converted object.
- */
-export declare function _openJson(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, payload: Uint8Array, a0: string | undefined | null, a1: string | undefined | null, a2: string | undefined | null, a3: string | undefined | null, a4: string | undefined | null, a5: string | undefined | null, a6: string | undefined | null, scratch: Buffer): string | [string, number | Buffer] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }
-
 /** `_openJson` as a promise (see [`OpenJsonTask`]). */
 export declare function _openJsonAsync(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): Promise<string | [string, Buffer] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>
 
-/** `sealBytes` with compact codes. */
-export declare function _sealBytes(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, plaintext: Uint8Array, dialect: number, scratch: Buffer): number | Buffer | [number | Buffer, string]
-
 /**
- * `sealPayload` for values the wrapper found to be plain JSON (no binaries, no
- * non-finite numbers, no strings starting with U+0000), given as the
- * `JSON.stringify` text of `[uri, args, kwargs]` (one string: one conversion).
+ * What XSalsa20-Poly1305 (cryptobox's cipher and Payload Passthru's default) adds
+ * to a plaintext: the wrapper allocates `_openBytes`'s output by it.
  */
-export declare function _sealJson(keyring: ExternalObject<'KeyRing'>, role: number, message: string, dialect: number, scratch: Buffer): number | Buffer | [number | Buffer, string]
+export declare function _openOverhead(): number
+
+/** The compact entry points as plain N-API functions, made once by the wrapper. */
+export declare function _rawEntryPoints(): { sealJson: Function, openJson: Function, sealBytes: Function, openBytes: Function }
 
 /** `_sealJson` as a promise (see [`SealJsonTask`]). */
 export declare function _sealJsonAsync(keyring: ExternalObject<'KeyRing'>, role: number, message: string, dialect: number): Promise<SealedJs>

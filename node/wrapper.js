@@ -19,7 +19,8 @@
  * The public API over `native` (the backend's exports). `host.scratch`: where the
  * addon writes small results (their length comes back instead of the bytes), or
  * undefined; `host.copied(src, start, end)`: bytes start..end of `src` as bytes of
- * their own.
+ * their own; `host.alloc(n)`: a new pooled buffer of n bytes that the addon's
+ * `_openBytes` decrypts into, or undefined.
  */
 function wrap (native, host) {
 
@@ -28,7 +29,14 @@ function wrap (native, host) {
   // Same limit as the core's serializer nesting (deeper values take the general path).
   const MAX_DEPTH = 100
   const ATTRIBUTE_NAMES = native._attributeNames()
-  const { scratch, copied } = host
+  const { scratch, copied, alloc } = host
+  // The plaintext length openBytes allocates for (the addon decrypts into it).
+  const OPEN_OVERHEAD = alloc === undefined ? 0 : native._openOverhead()
+  // The synchronous compact entry points: the addon's are plain N-API functions
+  // (without napi-rs's per-call scaffolding), the wasm build's its exports.
+  const compact = typeof native._rawEntryPoints === 'function'
+    ? native._rawEntryPoints()
+    : { sealJson: native._sealJson, openJson: native._openJson, sealBytes: native._sealBytes, openBytes: native._openBytes }
 
   // A result of a compact entry point as bytes of its own: a length in `scratch`
   // (the addon's small results) or the bytes themselves.
@@ -163,7 +171,7 @@ function wrap (native, host) {
     if (c === null) return native.sealPayload(keyring, role, uri, args, kwargs, options)
     let sealed
     try {
-      sealed = native._sealJson(handleOf(keyring), c.r, c.message, c.d.code, scratch)
+      sealed = compact.sealJson(handleOf(keyring), c.r, c.message, c.d.code, scratch)
     } catch (e) {
       if (retryGeneral(e)) return native.sealPayload(keyring, role, uri, args, kwargs, options)
       throw e
@@ -174,7 +182,7 @@ function wrap (native, host) {
   function openPayload (keyring, role, uri, attributes, payload) {
     const r = compactOpen(keyring, role, uri, attributes, payload)
     if (r === undefined) return native.openPayload(keyring, role, uri, attributes, payload)
-    return opened(native._openJson(handleOf(keyring), r, uri, payload,
+    return opened(compact.openJson(handleOf(keyring), r, uri, payload,
       str(attributes.enc_algo), str(attributes.enc_serializer), str(attributes.enc_key),
       str(attributes.ppt_scheme), str(attributes.ppt_serializer), str(attributes.ppt_cipher),
       str(attributes.ppt_keyid), scratch))
@@ -186,16 +194,19 @@ function wrap (native, host) {
     if (r === undefined || d === null || typeof uri !== 'string' || !(keyring instanceof native.KeyRing) || !(plaintext instanceof Uint8Array)) {
       return native.sealBytes(keyring, role, uri, plaintext, options)
     }
-    return envelope(d, native._sealBytes(handleOf(keyring), r, uri, plaintext, d.code, scratch))
+    return envelope(d, compact.sealBytes(handleOf(keyring), r, uri, plaintext, d.code, scratch))
   }
 
   function openBytes (keyring, role, uri, attributes, payload) {
     const r = compactOpen(keyring, role, uri, attributes, payload)
     if (r === undefined) return native.openBytes(keyring, role, uri, attributes, payload)
-    return bytesOut(native._openBytes(handleOf(keyring), r, uri, payload,
+    const out = alloc === undefined ? undefined : alloc(Math.max(payload.length - OPEN_OVERHEAD, 0))
+    const o = compact.openBytes(handleOf(keyring), r, uri, payload,
       str(attributes.enc_algo), str(attributes.enc_serializer), str(attributes.enc_key),
       str(attributes.ppt_scheme), str(attributes.ppt_serializer), str(attributes.ppt_cipher),
-      str(attributes.ppt_keyid), scratch))
+      str(attributes.ppt_keyid), out)
+    if (typeof o !== 'number') return o
+    return o === out.length ? out : out.subarray(0, o)
   }
 
   // The async variants: JSON.stringify / JSON.parse on the JS thread (V8's own, fast),

@@ -120,7 +120,48 @@ pub struct Envelope {
     pub payload: Vec<u8>,
 }
 
+/// A received envelope borrowed from the message it arrived in (what bindings open
+/// without copying the payload); [`Envelope::as_ref`] for an owned one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvelopeRef<'a> {
+    /// The dialect, serializer and cipher.
+    pub dialect: Dialect,
+    /// `ppt_keyid` (or Autobahn's `enc_key`).
+    pub key_id: Option<&'a str>,
+    /// Nonce, ciphertext and tag in the cipher's wire layout.
+    pub payload: &'a [u8],
+}
+
+impl<'a> From<&'a Envelope> for EnvelopeRef<'a> {
+    fn from(e: &'a Envelope) -> Self {
+        e.as_ref()
+    }
+}
+
 impl Envelope {
+    /// This envelope, borrowed.
+    pub fn as_ref(&self) -> EnvelopeRef<'_> {
+        EnvelopeRef {
+            dialect: self.dialect,
+            key_id: self.key_id.as_deref(),
+            payload: &self.payload,
+        }
+    }
+
+    /// Rebuilds an envelope from received attributes. `get` looks up an attribute
+    /// by name (returning `None` when absent); attributes that are not ours are ignored.
+    pub fn from_attributes<'a>(
+        get: impl Fn(&str) -> Option<&'a str>,
+        payload: Vec<u8>,
+    ) -> Result<Envelope> {
+        let e = EnvelopeRef::from_attributes(get, &[])?;
+        Ok(Envelope {
+            dialect: e.dialect,
+            key_id: e.key_id.map(str::to_owned),
+            payload,
+        })
+    }
+
     /// The attributes to put into the message's Options/Details, in wire order.
     pub fn attributes(&self) -> Vec<(&'static str, String)> {
         (0..)
@@ -156,13 +197,24 @@ impl Envelope {
             _ => None,
         }
     }
+}
+
+impl<'a> EnvelopeRef<'a> {
+    /// This envelope with its key id and payload copied.
+    pub fn to_envelope(self) -> Envelope {
+        Envelope {
+            dialect: self.dialect,
+            key_id: self.key_id.map(str::to_owned),
+            payload: self.payload.to_vec(),
+        }
+    }
 
     /// Rebuilds an envelope from received attributes. `get` looks up an attribute
     /// by name (returning `None` when absent); attributes that are not ours are ignored.
-    pub fn from_attributes<'a>(
+    pub fn from_attributes(
         get: impl Fn(&str) -> Option<&'a str>,
-        payload: Vec<u8>,
-    ) -> Result<Envelope> {
+        payload: &'a [u8],
+    ) -> Result<EnvelopeRef<'a>> {
         match (get(ENC_ALGO), get(PPT_SCHEME)) {
             (Some(_), Some(_)) => err(
                 ErrorCode::InvalidEnvelope,
@@ -189,9 +241,9 @@ impl Envelope {
                     }
                     None => return err(ErrorCode::InvalidEnvelope, "enc_serializer is missing"),
                 }
-                Ok(Envelope {
+                Ok(EnvelopeRef {
                     dialect: Dialect::Cryptobox,
-                    key_id: get(ENC_KEY).map(str::to_owned),
+                    key_id: get(ENC_KEY),
                     payload,
                 })
             }
@@ -215,9 +267,9 @@ impl Envelope {
                         )
                     })?
                     .parse()?;
-                Ok(Envelope {
+                Ok(EnvelopeRef {
                     dialect: Dialect::Passthru { serializer, cipher },
-                    key_id: get(PPT_KEYID).map(str::to_owned),
+                    key_id: get(PPT_KEYID),
                     payload,
                 })
             }

@@ -13,7 +13,7 @@ use crate::dialects::ATTRIBUTE_NAMES;
 use crate::error::{err, ErrorCode};
 use crate::plaintext::builder::ValueBuilder;
 use crate::plaintext::json_writer::{JsonText, JsonWriter};
-use crate::{Dialect, Envelope, KeyRing, Payload, Role, Serializer, WriteJson};
+use crate::{Dialect, Envelope, EnvelopeRef, KeyRing, Payload, Role, Serializer, WriteJson};
 
 /// The role of a compact code, as the JS wrapper sends it: 0 originator, 1 responder.
 /// Errors: `InvalidArgument`.
@@ -57,19 +57,28 @@ pub fn dialect_of_code(code: u32) -> crate::Result<Dialect> {
 }
 
 /// A received envelope from its attribute values in the order of
-/// [`ATTRIBUTE_NAMES`] (the wrapper reads them by name; absent ones `None`).
+/// [`ATTRIBUTE_NAMES`] (the wrapper reads them by name; absent ones `None`),
+/// borrowing them and the payload.
+pub fn envelope_ref_of_attributes<'a, S: std::ops::Deref<Target = str>>(
+    attrs: &'a [Option<S>; 7],
+    payload: &'a [u8],
+) -> crate::Result<EnvelopeRef<'a>> {
+    let get = |name: &str| {
+        ATTRIBUTE_NAMES
+            .iter()
+            .zip(attrs)
+            .find(|(n, _)| **n == name)
+            .and_then(|(_, v)| v.as_deref())
+    };
+    EnvelopeRef::from_attributes(get, payload)
+}
+
+/// [`envelope_ref_of_attributes`], owned (for work done after the call returns).
 pub fn envelope_of_attributes<S: std::ops::Deref<Target = str>>(
     attrs: [Option<S>; 7],
     payload: &[u8],
 ) -> crate::Result<Envelope> {
-    let get = |name: &str| {
-        ATTRIBUTE_NAMES
-            .iter()
-            .zip(&attrs)
-            .find(|(n, _)| **n == name)
-            .and_then(|(_, v)| v.as_deref())
-    };
-    Envelope::from_attributes(get, payload.to_vec())
+    envelope_ref_of_attributes(&attrs, payload).map(EnvelopeRef::to_envelope)
 }
 
 /// Seals the JSON text of `[uri, args, kwargs]` (`JSON.stringify` output): JSON dialects written straight from
@@ -102,12 +111,13 @@ pub fn seal_json_text(
 
 /// Opens `envelope`: JSON text when `JSON.parse` of it means the same as converting
 /// the core's values directly (binaries aside), else those values.
-pub fn open_json_text(
+pub fn open_json_text<'e>(
     keyring: &KeyRing,
     role: Role,
     uri: &str,
-    envelope: &Envelope,
+    envelope: impl Into<EnvelopeRef<'e>>,
 ) -> crate::Result<Opened> {
+    let envelope = envelope.into();
     let decrypted = crate::decrypt_payload(keyring, role, uri, envelope)?;
     if envelope.dialect.serializer() == Serializer::Json {
         let mut check = JsonEquivalence::default();

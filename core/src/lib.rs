@@ -44,7 +44,7 @@ pub mod payload;
 pub mod plaintext;
 
 pub use crypto::cipher::Cipher;
-pub use dialects::{Dialect, Envelope};
+pub use dialects::{Dialect, Envelope, EnvelopeRef};
 pub use error::{Error, ErrorCode, Result};
 pub use inbound::{decide, Arrival, Delivery, MatchPolicy, MessageKind};
 pub use keys::keyring::{
@@ -57,9 +57,9 @@ pub use keys::material::{
 pub use keys::reflection::REMEMBERED_AES_SEALS;
 pub use payload::{
     args_from_json, args_from_value, decrypt_payload, json_plaintext_with_side_binaries,
-    kwargs_from_json, kwargs_from_value, open_bytes, open_payload, open_payload_and_plaintext,
-    seal_bytes, seal_json_message, seal_payload, serialize_plaintext, Decrypted, Payload,
-    SealBuffer, Sealer,
+    kwargs_from_json, kwargs_from_value, open_bytes, open_bytes_into, open_payload,
+    open_payload_and_plaintext, seal_bytes, seal_json_message, seal_payload, serialize_plaintext,
+    Decrypted, OpenedBytes, Payload, SealBuffer, Sealer,
 };
 pub use plaintext::json_writer::WriteJson;
 pub use plaintext::serializer::Serializer;

@@ -2,7 +2,7 @@
 //! encrypted with the key the keyring selects, and bound to the message URI.
 
 use crate::crypto::cipher::{Cipher, CipherKey};
-use crate::dialects::{Dialect, Envelope};
+use crate::dialects::{Dialect, Envelope, EnvelopeRef};
 use crate::error::{err, ErrorCode, Result};
 use crate::keys::keyring::{KeyEntry, KeyMaterial, KeyRing, Role};
 use crate::keys::reflection::SealMarks;
@@ -419,10 +419,10 @@ pub fn seal_bytes(
 fn opening_entry(
     keyring: &KeyRing,
     uri: &str,
-    envelope: &Envelope,
+    envelope: EnvelopeRef<'_>,
 ) -> Result<std::sync::Arc<KeyEntry>> {
-    let key_id = match (envelope.dialect, &envelope.key_id) {
-        (Dialect::Passthru { .. }, Some(id)) => Some(id.as_str()),
+    let key_id = match (envelope.dialect, envelope.key_id) {
+        (Dialect::Passthru { .. }, Some(id)) => Some(id),
         _ => None,
     };
     match (keyring.select(uri), key_id) {
@@ -446,30 +446,88 @@ fn opening_entry(
     }
 }
 
-/// Decrypts with the entry for `uri`, refusing a ciphertext this keyring sealed
-/// in the same role (`Reflected`).
-fn decrypt(
+/// Decrypts with the entry for `uri` into the buffer `alloc` returns for the
+/// plaintext's length, refusing a ciphertext this keyring sealed in the same role
+/// (`Reflected`). The buffer holds no plaintext when this fails.
+fn decrypt<B: AsMut<[u8]>>(
     keyring: &KeyRing,
     role: Role,
     uri: &str,
-    envelope: &Envelope,
-) -> Result<(Vec<u8>, bool)> {
+    envelope: EnvelopeRef<'_>,
+    alloc: impl FnOnce(usize) -> B,
+) -> Result<(B, bool)> {
     let entry = opening_entry(keyring, uri, envelope)?;
-    let plain = cipher_key(&entry, role, envelope.dialect)?.open(&envelope.payload)?;
-    keyring
-        .marks()
-        .check(role, envelope.dialect.cipher(), &envelope.payload)?;
+    let key = cipher_key(&entry, role, envelope.dialect)?;
+    let cipher = envelope.dialect.cipher();
+    let mut plain = alloc(cipher.plaintext_len(envelope.payload)?);
+    key.open_into(envelope.payload, plain.as_mut())?;
+    if let Err(e) = keyring.marks().check(role, cipher, envelope.payload) {
+        zeroize::Zeroize::zeroize(plain.as_mut());
+        return Err(e);
+    }
     Ok((plain, entry.allow_missing_uri))
 }
 
 /// Decrypts `envelope` received on `uri` as `role`, without interpreting the plaintext.
-pub fn open_bytes(
+pub fn open_bytes<'e>(
     keyring: &KeyRing,
     role: Role,
     uri: &str,
-    envelope: &Envelope,
+    envelope: impl Into<EnvelopeRef<'e>>,
 ) -> Result<Vec<u8>> {
-    decrypt(keyring, role, uri, envelope).map(|(plain, _)| plain)
+    decrypt(keyring, role, uri, envelope.into(), |n| vec![0; n]).map(|(plain, _)| plain)
+}
+
+/// Where [`open_bytes_into`] left the plaintext.
+#[derive(PartialEq, Eq)]
+pub enum OpenedBytes {
+    /// In the first this many bytes of the caller's buffer.
+    Written(usize),
+    /// In a buffer of its own: the caller's was too short.
+    Allocated(Vec<u8>),
+}
+
+impl std::fmt::Debug for OpenedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenedBytes::Written(n) => write!(f, "Written({n})"),
+            OpenedBytes::Allocated(v) => write!(f, "Allocated({} bytes)", v.len()),
+        }
+    }
+}
+
+/// [`open_bytes`] into `out` when the plaintext fits (bindings decrypt straight
+/// into memory their host allocated); else into a buffer of its own.
+pub fn open_bytes_into<'e>(
+    keyring: &KeyRing,
+    role: Role,
+    uri: &str,
+    envelope: impl Into<EnvelopeRef<'e>>,
+    out: &mut [u8],
+) -> Result<OpenedBytes> {
+    /// The caller's buffer cut to the plaintext's length, or a new one.
+    enum Target<'o> {
+        Caller(&'o mut [u8]),
+        Own(Vec<u8>),
+    }
+    impl AsMut<[u8]> for Target<'_> {
+        fn as_mut(&mut self) -> &mut [u8] {
+            match self {
+                Target::Caller(b) => b,
+                Target::Own(v) => v,
+            }
+        }
+    }
+    let (target, _) = decrypt(keyring, role, uri, envelope.into(), |n| {
+        match out.get_mut(..n) {
+            Some(b) => Target::Caller(b),
+            None => Target::Own(vec![0; n]),
+        }
+    })?;
+    Ok(match target {
+        Target::Caller(b) => OpenedBytes::Written(b.len()),
+        Target::Own(v) => OpenedBytes::Allocated(v),
+    })
 }
 
 /// Opens `envelope` received on `uri` as `role`: decrypts, parses, and checks
@@ -534,13 +592,14 @@ fn withhold_quotes(e: crate::Error) -> crate::Error {
 
 /// Decrypts `envelope` received on `uri` as `role` (errors as [`open_payload`]'s,
 /// up to decryption).
-pub fn decrypt_payload(
+pub fn decrypt_payload<'e>(
     keyring: &KeyRing,
     role: Role,
     uri: &str,
-    envelope: &Envelope,
+    envelope: impl Into<EnvelopeRef<'e>>,
 ) -> Result<Decrypted> {
-    let (plain, allow_missing_uri) = decrypt(keyring, role, uri, envelope)?;
+    let envelope = envelope.into();
+    let (plain, allow_missing_uri) = decrypt(keyring, role, uri, envelope, |n| vec![0; n])?;
     Ok(Decrypted {
         plain,
         serializer: envelope.dialect.serializer(),

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use wampe2e::{
-    open_bytes, open_payload, seal_bytes, seal_payload, BoxKey, Cipher, DataKey, Dialect,
-    ErrorCode, KeyPair, KeyRing, Role, Serializer, SymmetricKey, Value,
+    open_bytes, open_bytes_into, open_payload, seal_bytes, seal_payload, BoxKey, Cipher, DataKey,
+    Dialect, ErrorCode, KeyPair, KeyRing, OpenedBytes, Role, Serializer, SymmetricKey, Value,
 };
 
 /// Floats as a serializer carries them. JSON has no NaN or infinities (but has
@@ -284,6 +284,55 @@ proptest! {
             let e = open_bytes(opener, Role::Responder, "com.x", &extended).unwrap_err();
             prop_assert_eq!(e.code(), ErrorCode::DecryptionFailed);
             prop_assert_eq!(open_bytes(opener, Role::Responder, "com.x", &env).unwrap(), plain.clone());
+        }
+    }
+}
+
+/// `open_bytes_into` writes what `open_bytes` returns into the caller's buffer when
+/// it fits (bytes beyond it untouched), into a buffer of its own when it does not
+/// (the caller's untouched), and fails with `open_bytes`'s code leaving no plaintext
+/// behind, in every dialect with every kind of key.
+#[test]
+fn open_bytes_into_writes_what_open_bytes_returns() {
+    const FILL: u8 = 0xAB;
+    for (dialect, keys) in cases() {
+        let (sealer, opener) = rings(keys);
+        for len in [0usize, 1, 63, 64, 65, 1000, 70_000] {
+            let plain: Vec<u8> = (0..len).map(|i| (i % 250) as u8 + 1).collect();
+            let env = seal_bytes(sealer, Role::Originator, "com.x", &plain, dialect).unwrap();
+            let open_into = |env: &wampe2e::Envelope, out: &mut [u8]| {
+                open_bytes_into(opener, Role::Responder, "com.x", env, out)
+            };
+            for spare in [0, 5] {
+                let mut out = vec![FILL; len + spare];
+                assert_eq!(
+                    open_into(&env, &mut out).unwrap(),
+                    OpenedBytes::Written(len)
+                );
+                assert_eq!(&out[..len], &plain[..], "{dialect:?} {len}");
+                assert!(out[len..].iter().all(|b| *b == FILL));
+            }
+            if len > 0 {
+                let mut short = vec![FILL; len - 1];
+                assert_eq!(
+                    open_into(&env, &mut short).unwrap(),
+                    OpenedBytes::Allocated(plain.clone())
+                );
+                assert!(short.iter().all(|b| *b == FILL));
+            }
+            let mut tampered = env.clone();
+            *tampered.payload.last_mut().unwrap() ^= 1;
+            let mut truncated = env.clone();
+            truncated.payload.truncate(dialect.cipher().overhead() - 1);
+            for bad in [tampered, truncated] {
+                let mut out = vec![FILL; len];
+                let want = open_bytes(opener, Role::Responder, "com.x", &bad).unwrap_err();
+                assert_eq!(open_into(&bad, &mut out).unwrap_err().code(), want.code());
+                assert!(
+                    out.iter().all(|b| *b == FILL || *b == 0),
+                    "{dialect:?} {len}"
+                );
+            }
         }
     }
 }

@@ -4,15 +4,19 @@
 //! name in JS), payload values as JSON text the wrapper checked to be plain JSON, and
 //! return as little as possible. The public functions keep the checked, fully general
 //! path (`sealPayload` etc. in `lib.rs`) for every value these do not take.
+//!
+//! The synchronous ones are plain N-API functions (`_rawEntryPoints`, see
+//! [`crate::raw`]): the functions here take their converted arguments, and no
+//! scratch or output buffer they are given shares memory with their input.
 
 use crate::convert::{CopiedBuffer, Pair, PayloadJs};
 use crate::{core_err, KeyRing, SealOptions};
-use napi::bindgen_prelude::{BufferSlice, Either, Either3, External};
+use napi::bindgen_prelude::{Either, Either3, External};
 use napi_derive::napi;
 use std::sync::Arc;
 use wampe2e::dialects::ATTRIBUTE_NAMES;
 use wampe2e::js_json::{self, open_json_text, seal_json_text, Opened};
-use wampe2e::{Dialect, Envelope, Role};
+use wampe2e::{Dialect, Envelope, OpenedBytes, Role};
 
 type Result<T> = crate::convert::Result<T>;
 
@@ -83,6 +87,13 @@ pub fn keyring_handle(keyring: &KeyRing) -> Handle {
 #[napi(js_name = "_attributeNames")]
 pub fn attribute_names() -> Vec<&'static str> {
     ATTRIBUTE_NAMES.to_vec()
+}
+
+/// What XSalsa20-Poly1305 (cryptobox's cipher and Payload Passthru's default) adds
+/// to a plaintext: the wrapper allocates `_openBytes`'s output by it.
+#[napi(js_name = "_openOverhead")]
+pub fn open_overhead() -> u32 {
+    u32::try_from(wampe2e::Cipher::XSalsa20Poly1305.overhead()).unwrap_or(u32::MAX)
 }
 
 /// A string argument of a compact entry point (a URI, an attribute value), read in
@@ -164,7 +175,7 @@ pub(crate) fn envelope<S: std::ops::Deref<Target = str>>(
 /// buffer (JS copies them into a pooled `Buffer`), else a new `Buffer`. A `Buffer`
 /// made through N-API gets its own backing store, which V8 frees on a sweeper
 /// thread: for small payloads that costs more than the cryptography.
-type Out = Either<u32, CopiedBuffer>;
+pub(crate) type Out = Either<u32, CopiedBuffer>;
 
 fn out(bytes: Vec<u8>, scratch: &mut [u8]) -> Out {
     match (u32::try_from(bytes.len()), scratch.get_mut(..bytes.len())) {
@@ -177,7 +188,7 @@ fn out(bytes: Vec<u8>, scratch: &mut [u8]) -> Out {
 }
 
 /// The sealed payload, with the key id when the envelope carries one.
-type Sealed = Either<Out, (Out, String)>;
+pub(crate) type Sealed = Either<Out, (Out, String)>;
 
 fn sealed(e: Envelope, scratch: &mut [u8]) -> Sealed {
     let payload = out(e.payload, scratch);
@@ -190,74 +201,59 @@ fn sealed(e: Envelope, scratch: &mut [u8]) -> Sealed {
 /// `sealPayload` for values the wrapper found to be plain JSON (no binaries, no
 /// non-finite numbers, no strings starting with U+0000), given as the
 /// `JSON.stringify` text of `[uri, args, kwargs]` (one string: one conversion).
-#[napi(
-    js_name = "_sealJson",
-    catch_unwind,
-    ts_return_type = "number | Buffer | [number | Buffer, string]"
-)]
-pub fn seal_json(
-    #[napi(ts_arg_type = "ExternalObject<'KeyRing'>")] keyring: &Handle,
+pub(crate) fn seal_json(
+    keyring: &Handle,
     role: u32,
-    message: String,
+    message: &str,
     dialect: u32,
-    mut scratch: BufferSlice<'_>,
+    scratch: &mut [u8],
 ) -> Result<Sealed> {
     let (role, dialect) = (self::role(role)?, self::dialect(dialect)?);
-    seal_json_text(keyring, role, &message, dialect)
-        .map(|e| sealed(e, &mut scratch))
+    seal_json_text(keyring, role, message, dialect)
+        .map(|e| sealed(e, scratch))
         .map_err(core_err)
 }
 
 /// `sealBytes` with compact codes.
-#[napi(
-    js_name = "_sealBytes",
-    catch_unwind,
-    ts_return_type = "number | Buffer | [number | Buffer, string]"
-)]
-pub fn seal_bytes(
-    #[napi(ts_arg_type = "ExternalObject<'KeyRing'>")] keyring: &Handle,
+pub(crate) fn seal_bytes(
+    keyring: &Handle,
     role: u32,
-    #[napi(ts_arg_type = "string")] uri: ShortStr,
+    uri: &str,
     plaintext: &[u8],
     dialect: u32,
-    mut scratch: BufferSlice<'_>,
+    scratch: &mut [u8],
 ) -> Result<Sealed> {
     let (role, dialect) = (self::role(role)?, self::dialect(dialect)?);
-    wampe2e::seal_bytes(keyring, role, &uri, plaintext, dialect)
-        .map(|e| sealed(e, &mut scratch))
+    wampe2e::seal_bytes(keyring, role, uri, plaintext, dialect)
+        .map(|e| sealed(e, scratch))
         .map_err(core_err)
 }
 
-/// `openBytes` with compact codes and positional attributes.
-#[napi(
-    js_name = "_openBytes",
-    catch_unwind,
-    ts_return_type = "number | Buffer"
-)]
-#[allow(clippy::too_many_arguments)]
-pub fn open_bytes(
-    #[napi(ts_arg_type = "ExternalObject<'KeyRing'>")] keyring: &Handle,
+/// `openBytes` with compact codes and positional attributes, decrypting into `out`
+/// (a pooled `Buffer` the wrapper allocated for the expected plaintext) when the
+/// plaintext fits there: its length comes back, else a `Buffer` of its own.
+pub(crate) fn open_bytes(
+    keyring: &Handle,
     role: u32,
-    #[napi(ts_arg_type = "string")] uri: ShortStr,
+    uri: &str,
     payload: &[u8],
-    #[napi(ts_arg_type = "string | undefined | null")] a0: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a1: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a2: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a3: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a4: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a5: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a6: Option<ShortStr>,
-    mut scratch: BufferSlice<'_>,
+    attrs: &[Option<ShortStr>; 7],
+    out: &mut [u8],
 ) -> Result<Out> {
-    let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
-    wampe2e::open_bytes(keyring, self::role(role)?, &uri, &envelope)
-        .map(|plain| out(plain, &mut scratch))
-        .map_err(core_err)
+    let envelope = js_json::envelope_ref_of_attributes(attrs, payload).map_err(core_err)?;
+    match wampe2e::open_bytes_into(keyring, self::role(role)?, uri, envelope, out) {
+        Ok(OpenedBytes::Written(n)) => Ok(match u32::try_from(n) {
+            Ok(n) => Either::A(n),
+            Err(_) => Either::B(CopiedBuffer(out.get(..n).unwrap_or_default().to_vec())),
+        }),
+        Ok(OpenedBytes::Allocated(plain)) => Ok(Either::B(CopiedBuffer(plain))),
+        Err(e) => Err(core_err(e)),
+    }
 }
 
 /// What `_openJson` returns: JSON text, `[text, side]` (see
 /// [`Opened::JsonWithBinaries`]; `side` as for [`Out`]) or the converted object.
-type OpenedJs = Either3<String, Pair<String, Out>, PayloadJs>;
+pub(crate) type OpenedJs = Either3<String, Pair<String, Out>, PayloadJs>;
 
 /// `o` for JS; a side buffer goes to `scratch` when there is one and it fits.
 fn opened_js(o: Opened, scratch: Option<&mut [u8]>) -> OpenedJs {
@@ -279,29 +275,17 @@ fn opened_js(o: Opened, scratch: Option<&mut [u8]>) -> OpenedJs {
 /// as JSON text for the wrapper to `JSON.parse` (V8 builds objects from JSON far
 /// faster than property by property through N-API); anything else as the
 /// converted object.
-#[napi(
-    js_name = "_openJson",
-    catch_unwind,
-    ts_return_type = "string | [string, number | Buffer] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }"
-)]
-#[allow(clippy::too_many_arguments)]
-pub fn open_json(
-    #[napi(ts_arg_type = "ExternalObject<'KeyRing'>")] keyring: &Handle,
+pub(crate) fn open_json(
+    keyring: &Handle,
     role: u32,
-    #[napi(ts_arg_type = "string")] uri: ShortStr,
+    uri: &str,
     payload: &[u8],
-    #[napi(ts_arg_type = "string | undefined | null")] a0: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a1: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a2: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a3: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a4: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a5: Option<ShortStr>,
-    #[napi(ts_arg_type = "string | undefined | null")] a6: Option<ShortStr>,
-    mut scratch: BufferSlice<'_>,
+    attrs: &[Option<ShortStr>; 7],
+    scratch: &mut [u8],
 ) -> Result<OpenedJs> {
-    let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
-    open_json_text(keyring, self::role(role)?, &uri, &envelope)
-        .map(|o| opened_js(o, Some(&mut scratch)))
+    let envelope = js_json::envelope_ref_of_attributes(attrs, payload).map_err(core_err)?;
+    open_json_text(keyring, self::role(role)?, uri, envelope)
+        .map(|o| opened_js(o, Some(scratch)))
         .map_err(core_err)
 }
 

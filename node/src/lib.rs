@@ -9,6 +9,7 @@
 pub mod compact;
 mod convert;
 pub mod group;
+pub mod raw;
 
 use convert::{js_args, js_kwargs, Code, Result};
 use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};

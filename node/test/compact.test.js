@@ -101,14 +101,28 @@ test('sealPayload: same plaintext bytes, attributes and errors as the general pa
   }
 })
 
-test('the compact path is the one taken for plain values, and only for them', async () => {
-  const { sealer, opener } = rings()
-  const calls = { _sealJson: 0, _openJson: 0, _sealJsonAsync: 0, _openJsonAsync: 0 }
-  const saved = {}
-  for (const k of Object.keys(calls)) {
-    saved[k] = native[k]
-    native[k] = (...a) => { calls[k]++; return saved[k](...a) }
+// The package loaded again over spies on its compact entry points (the wrapper takes
+// the addon's plain N-API functions once, when it loads).
+function spiedPackage (calls) {
+  const spy = (name, f) => (...a) => { calls[name]++; return f(...a) }
+  const raw = native._rawEntryPoints()
+  const saved = { _rawEntryPoints: native._rawEntryPoints, _sealJsonAsync: native._sealJsonAsync, _openJsonAsync: native._openJsonAsync }
+  native._rawEntryPoints = () => ({ ...raw, sealJson: spy('_sealJson', raw.sealJson), openJson: spy('_openJson', raw.openJson) })
+  native._sealJsonAsync = spy('_sealJsonAsync', saved._sealJsonAsync)
+  native._openJsonAsync = spy('_openJsonAsync', saved._openJsonAsync)
+  const cached = [require.resolve('..'), require.resolve('../wrapper.js')]
+  for (const m of cached) delete require.cache[m]
+  try {
+    return { pkg: require('..'), raw, restore: () => Object.assign(native, saved) }
+  } finally {
+    for (const m of cached) delete require.cache[m]
   }
+}
+
+test('the compact path is the one taken for plain values, and only for them', async () => {
+  const calls = { _sealJson: 0, _openJson: 0, _sealJsonAsync: 0, _openJsonAsync: 0 }
+  const { pkg: w, raw, restore } = spiedPackage(calls)
+  const { sealer, opener } = rings()
   try {
     const e = w.sealPayload(sealer, 'originator', 'com.x', ...CASES.small)
     w.openPayload(opener, 'responder', 'com.x', e.attributes, e.payload)
@@ -123,7 +137,7 @@ test('the compact path is the one taken for plain values, and only for them', as
     for (const name of ['small', 'binary', 'binaryNested', 'binaryAtReviveLimit', 'binaryBeyondReviveLimit', 'binaryAndBigint']) {
       for (const options of [undefined, { dialect: 'ppt', serializer: 'msgpack' }]) {
         const e = native.sealPayload(sealer, 'originator', 'com.x', ...CASES[name], options)
-        const r = saved._openJson(native._keyringHandle(opener), 1, 'com.x', e.payload, ...native._attributeNames().map((n) => e.attributes[n]), Buffer.alloc(65536))
+        const r = raw.openJson(native._keyringHandle(opener), 1, 'com.x', e.payload, ...native._attributeNames().map((n) => e.attributes[n]), Buffer.alloc(65536))
         kinds[`${name} ${options ? 'msgpack' : 'json'}`] = kind(r)
       }
     }
@@ -139,7 +153,7 @@ test('the compact path is the one taken for plain values, and only for them', as
     assert.deepEqual(await w.openPayloadAsync(opener, 'responder', 'com.x', ea.attributes, ea.payload), { uri: 'com.x', args: CASES.small[0], kwargs: CASES.small[1] })
     assert.equal(calls._sealJsonAsync + calls._openJsonAsync, 2)
   } finally {
-    Object.assign(native, saved)
+    restore()
   }
 })
 
@@ -232,6 +246,47 @@ test('sealBytes/openBytes: same results as the general path, results do not shar
   }
   for (const bad of [['nobody', 'com.x', Buffer.alloc(1), undefined], ['originator', 'com.x', 'text', undefined], ['originator', 'com.x', Buffer.alloc(1), { dialect: 'x' }], ['originator', 'org.x', Buffer.alloc(1), undefined]]) {
     assert.deepEqual(outcome(() => w.sealBytes(sealer, ...bad)), outcome(() => native.sealBytes(sealer, ...bad)), JSON.stringify(bad))
+  }
+})
+
+test('openBytes decrypts into a buffer of its own, never into the ciphertext', () => {
+  const { sealer, opener } = rings()
+  const raw = native._rawEntryPoints()
+  const handle = native._keyringHandle(opener)
+  const attrs = (e) => native._attributeNames().map((n) => e.attributes[n])
+  for (const [uri, options] of DIALECTS) {
+    for (const size of [0, 1, 64, 5000, 70 * 1024]) {
+      const m = Buffer.alloc(size).fill('wampe2e ')
+      const e = w.sealBytes(sealer, 'originator', uri, m, options)
+      const sealed = Buffer.from(e.payload)
+      const first = w.openBytes(opener, 'responder', uri, e.attributes, e.payload)
+      const second = w.openBytes(opener, 'responder', uri, e.attributes, e.payload)
+      assert.ok(Buffer.isBuffer(first))
+      assert.deepEqual(first, m)
+      second.fill(0)
+      assert.deepEqual(first, m, 'a later result must not share memory with an earlier one')
+      // The output argument: the exact length (its length comes back), too short or
+      // the ciphertext itself, whole or in part (a Buffer of its own comes back).
+      const exact = Buffer.alloc(size)
+      const n = raw.openBytes(handle, 1, uri, e.payload, ...attrs(e), exact)
+      assert.deepEqual([n, exact], [size, m])
+      for (const out of [Buffer.alloc(Math.max(size - 1, 0)), e.payload, e.payload.subarray(e.payload.length >> 1), e.payload.subarray(0, 1)]) {
+        const r = raw.openBytes(handle, 1, uri, e.payload, ...attrs(e), out)
+        assert.deepEqual(r, size === 0 ? 0 : m, `${uri} ${size} out ${out.length}`)
+        assert.deepEqual(e.payload, sealed, 'the ciphertext is never written')
+      }
+    }
+  }
+  // Errors as the general path's, and nothing written to the output.
+  const e = w.sealBytes(sealer, 'originator', 'com.example.t', Buffer.alloc(64, 1))
+  const tampered = Buffer.from(e.payload)
+  tampered[50] ^= 1
+  for (const payload of [tampered, e.payload.subarray(0, 39), e.payload.subarray(0, 0)]) {
+    assert.deepEqual(outcome(() => w.openBytes(opener, 'responder', 'com.example.t', e.attributes, payload)),
+      outcome(() => native.openBytes(opener, 'responder', 'com.example.t', e.attributes, payload)))
+    const out = Buffer.alloc(64, 0xee)
+    assert.throws(() => raw.openBytes(handle, 1, 'com.example.t', payload, ...attrs(e), out))
+    assert.ok(out.every((b) => b === 0xee || b === 0), 'no plaintext left in the output')
   }
 })
 

@@ -13,7 +13,7 @@ use crate::KeyRing;
 use js_sys::{Array, Object};
 use wampe2e::dialects::ATTRIBUTE_NAMES;
 use wampe2e::js_json::{self, open_json_text, seal_json_text, Opened};
-use wampe2e::{Dialect, Envelope, Role};
+use wampe2e::{Dialect, Envelope, EnvelopeRef, Role};
 use wasm_bindgen::prelude::*;
 
 fn role(code: u32) -> Result<Role> {
@@ -69,8 +69,9 @@ pub fn attribute_names() -> Array {
         .collect()
 }
 
-fn envelope(attrs: [Option<String>; 7], payload: &[u8]) -> Result<Envelope> {
-    js_json::envelope_of_attributes(attrs, payload).map_err(core_err)
+/// The received envelope of positional attribute values, borrowing them and the payload.
+fn envelope<'a>(attrs: &'a [Option<String>; 7], payload: &'a [u8]) -> Result<EnvelopeRef<'a>> {
+    js_json::envelope_ref_of_attributes(attrs, payload).map_err(core_err)
 }
 
 /// The sealed payload, or `[payload, keyId]` when the envelope names its key.
@@ -123,8 +124,9 @@ pub fn open_bytes(
     a5: Option<String>,
     a6: Option<String>,
 ) -> Result<JsValue> {
-    let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
-    wampe2e::open_bytes(&keyring.0, self::role(role)?, uri, &envelope)
+    let attrs = [a0, a1, a2, a3, a4, a5, a6];
+    let envelope = envelope(&attrs, payload)?;
+    wampe2e::open_bytes(&keyring.0, self::role(role)?, uri, envelope)
         .map(|plain| bytes_js(&plain))
         .map_err(core_err)
 }
@@ -147,9 +149,10 @@ pub fn open_json(
     a5: Option<String>,
     a6: Option<String>,
 ) -> Result<JsValue> {
-    let envelope = envelope([a0, a1, a2, a3, a4, a5, a6], payload)?;
+    let attrs = [a0, a1, a2, a3, a4, a5, a6];
+    let envelope = envelope(&attrs, payload)?;
     Ok(
-        match open_json_text(&keyring.0, self::role(role)?, uri, &envelope).map_err(core_err)? {
+        match open_json_text(&keyring.0, self::role(role)?, uri, envelope).map_err(core_err)? {
             Opened::Json(text) => JsValue::from_str(&text),
             Opened::JsonWithBinaries(text, side) => {
                 Array::of2(&JsValue::from_str(&text), &bytes_js(&side)).into()

@@ -52,6 +52,32 @@ impl Cipher {
             Cipher::Aes256Gcm => NONCE_GCM + TAG,
         }
     }
+
+    /// The plaintext length of the wire-form ciphertext `sealed`.
+    /// Errors: `TruncatedCiphertext`, `PayloadTooLarge`.
+    pub fn plaintext_len(self, sealed: &[u8]) -> Result<usize> {
+        let Some(n) = sealed.len().checked_sub(self.overhead()) else {
+            return err(
+                ErrorCode::TruncatedCiphertext,
+                format!(
+                    "{}: ciphertext is {} bytes, needs at least {}",
+                    self.as_str(),
+                    sealed.len(),
+                    self.overhead()
+                ),
+            );
+        };
+        if n > MAX_PAYLOAD_LEN {
+            return err(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "ciphertext is {} bytes, limit {MAX_PAYLOAD_LEN}",
+                    sealed.len()
+                ),
+            );
+        }
+        Ok(n)
+    }
 }
 
 impl FromStr for Cipher {
@@ -116,42 +142,31 @@ impl CipherKey<'_> {
         }
     }
 
-    /// Checks and decrypts a wire-form ciphertext into a new plaintext buffer.
-    pub(crate) fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+    /// Checks and decrypts a wire-form ciphertext into `out`, which is exactly
+    /// [`Cipher::plaintext_len`] long. `out` holds no plaintext if it fails.
+    pub(crate) fn open_into(&self, sealed: &[u8], out: &mut [u8]) -> Result<()> {
         let c = self.cipher();
-        if sealed.len() < c.overhead() {
+        if c.plaintext_len(sealed)? != out.len() {
             return err(
-                ErrorCode::TruncatedCiphertext,
-                format!(
-                    "{}: ciphertext is {} bytes, needs at least {}",
-                    c.as_str(),
-                    sealed.len(),
-                    c.overhead()
-                ),
+                ErrorCode::InvalidArgument,
+                "output buffer is not the plaintext's length",
             );
         }
-        if sealed.len() - c.overhead() > MAX_PAYLOAD_LEN {
-            return err(
-                ErrorCode::PayloadTooLarge,
-                format!(
-                    "ciphertext is {} bytes, limit {MAX_PAYLOAD_LEN}",
-                    sealed.len()
-                ),
-            );
-        }
-        let opened = match self {
-            CipherKey::XSalsa(k) => open_nacl(k, sealed),
-            CipherKey::Aes(a) => open_gcm(*a, sealed),
+        let authentic = match self {
+            CipherKey::XSalsa(k) => open_nacl(k, sealed, out),
+            CipherKey::Aes(a) => open_gcm(*a, sealed, out),
         };
-        opened.ok_or_else(|| {
-            crate::Error::new(
-                ErrorCode::DecryptionFailed,
-                format!(
-                    "{}: authentication failed (wrong key or tampered ciphertext)",
-                    c.as_str()
-                ),
-            )
-        })
+        if authentic {
+            return Ok(());
+        }
+        out.fill(0);
+        err(
+            ErrorCode::DecryptionFailed,
+            format!(
+                "{}: authentication failed (wrong key or tampered ciphertext)",
+                c.as_str()
+            ),
+        )
     }
 }
 
@@ -187,30 +202,48 @@ fn seal_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(
     Ok(())
 }
 
-/// `None` when authentication fails; `sealed` is at least nonce + tag long.
-fn open_nacl(key: &XSalsaKey, sealed: &[u8]) -> Option<Vec<u8>> {
-    let (nonce, rest) = sealed.split_at_checked(NONCE_NACL)?;
-    let (tag, body) = rest.split_at_checked(TAG)?;
-    let mut plain = body.to_vec();
-    key.open_detached(nonce.try_into().ok()?, &mut plain, tag.try_into().ok()?)
-        .then_some(plain)
+/// Whether `sealed` (at least nonce + tag long) is authentic; if so its plaintext
+/// is in `out` (the body's length).
+fn open_nacl(key: &XSalsaKey, sealed: &[u8], out: &mut [u8]) -> bool {
+    let parts = sealed
+        .split_at_checked(NONCE_NACL)
+        .and_then(|(nonce, rest)| Some((nonce, rest.split_at_checked(TAG)?)));
+    let Some((nonce, (tag, body))) = parts else {
+        return false;
+    };
+    let (Ok(nonce), Ok(tag), Some(out)) =
+        (nonce.try_into(), tag.try_into(), out.get_mut(..body.len()))
+    else {
+        return false;
+    };
+    out.copy_from_slice(body);
+    key.open_detached(nonce, out, tag)
 }
 
 fn open_gcm<A: AeadInPlace<NonceSize = U12, TagSize = U16>>(
     a: &A,
     sealed: &[u8],
-) -> Option<Vec<u8>> {
-    let (nonce, rest) = sealed.split_at_checked(NONCE_GCM)?;
-    let (body, tag) = rest.split_at_checked(rest.len().checked_sub(TAG)?)?;
-    let mut plain = body.to_vec();
+    out: &mut [u8],
+) -> bool {
+    let parts = sealed
+        .split_at_checked(NONCE_GCM)
+        .and_then(|(nonce, rest)| {
+            Some((nonce, rest.split_at_checked(rest.len().checked_sub(TAG)?)?))
+        });
+    let Some((nonce, (body, tag))) = parts else {
+        return false;
+    };
+    let Some(out) = out.get_mut(..body.len()) else {
+        return false;
+    };
+    out.copy_from_slice(body);
     a.decrypt_in_place_detached(
         GenericArray::from_slice(nonce),
         b"",
-        &mut plain,
+        out,
         GenericArray::from_slice(tag),
     )
-    .ok()?;
-    Some(plain)
+    .is_ok()
 }
 
 fn split_mut(buf: &mut [u8], at: usize) -> Result<(&mut [u8], &mut [u8])> {
