@@ -96,36 +96,46 @@ pub fn open_overhead() -> u32 {
     u32::try_from(wampe2e::Cipher::XSalsa20Poly1305.overhead()).unwrap_or(u32::MAX)
 }
 
-/// A string argument of a compact entry point (a URI, an attribute value), read in
-/// one N-API call into a buffer on the stack. napi-rs's `String` asks V8 for the
-/// UTF-8 length, allocates a zeroed buffer, copies and frees: three strings of a
-/// small `openBytes` cost a sixth of its time that way. Strings that may not have
-/// fit (within 4 bytes of the buffer's end: V8 stops before a character that does
-/// not fit whole) are read again as a `String`, which also gives napi-rs's usual
-/// error for a value that is no string.
-pub enum ShortStr {
-    /// The UTF-8 bytes (checked) and their length.
-    Inline([u8; 96], usize),
+/// A string argument of a compact entry point (a URI, an attribute value, JSON
+/// text), read in one N-API call into an `N`-byte buffer on the stack. napi-rs's
+/// `String` asks V8 for the UTF-8 length, allocates a zeroed buffer, copies and
+/// frees: three strings of a small `openBytes` cost a sixth of its time that way.
+/// Strings that may not have fit (within 4 bytes of the buffer's end: V8 stops
+/// before a character that does not fit whole) are read again as a `String`, which
+/// also gives napi-rs's usual error for a value that is no string.
+pub struct StackStr<const N: usize>(Repr<N>);
+
+/// Private, so that only [`StackStr::from_napi_value`] makes one: an `Inline` holds
+/// UTF-8 (checked there), which `deref` relies on.
+enum Repr<const N: usize> {
+    /// The UTF-8 bytes and their length.
+    Inline([u8; N], usize),
     /// A longer string.
     Heap(String),
 }
 
-impl std::ops::Deref for ShortStr {
+/// URIs and attribute values.
+pub type ShortStr = StackStr<96>;
+
+/// `JSON.stringify` text of a message (small events fit).
+pub type TextArg = StackStr<1024>;
+
+impl<const N: usize> std::ops::Deref for StackStr<N> {
     type Target = str;
     fn deref(&self) -> &str {
-        match self {
-            // Checked when it was read; checked again (91 bytes at most) so that no
-            // value of this type can make a `str` of bytes that are not UTF-8.
-            ShortStr::Inline(buf, len) => buf
-                .get(..*len)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or_default(),
-            ShortStr::Heap(s) => s,
+        match &self.0 {
+            Repr::Inline(buf, len) => {
+                let bytes = buf.get(..*len).unwrap_or_default();
+                // SAFETY: `Inline` is only made of bytes checked to be UTF-8 (see
+                // `from_napi_value`), and neither they nor the length change after.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
+            }
+            Repr::Heap(s) => s,
         }
     }
 }
 
-impl napi::bindgen_prelude::TypeName for ShortStr {
+impl<const N: usize> napi::bindgen_prelude::TypeName for StackStr<N> {
     fn type_name() -> &'static str {
         "String"
     }
@@ -134,12 +144,12 @@ impl napi::bindgen_prelude::TypeName for ShortStr {
     }
 }
 
-impl napi::bindgen_prelude::FromNapiValue for ShortStr {
+impl<const N: usize> napi::bindgen_prelude::FromNapiValue for StackStr<N> {
     unsafe fn from_napi_value(
         env: napi::sys::napi_env,
         value: napi::sys::napi_value,
     ) -> napi::Result<Self> {
-        let mut buf = [0u8; 96];
+        let mut buf = [0u8; N];
         let mut len = 0usize;
         // SAFETY: `buf` is writable for its whole length, which is what V8 is told.
         let status = unsafe {
@@ -156,10 +166,10 @@ impl napi::bindgen_prelude::FromNapiValue for ShortStr {
                 .get(..len)
                 .is_some_and(|b| std::str::from_utf8(b).is_ok());
         if status == napi::sys::Status::napi_ok && whole {
-            return Ok(ShortStr::Inline(buf, len));
+            return Ok(StackStr(Repr::Inline(buf, len)));
         }
         // SAFETY: the same (env, value) napi-rs was handed for this argument.
-        unsafe { String::from_napi_value(env, value) }.map(ShortStr::Heap)
+        unsafe { String::from_napi_value(env, value) }.map(|s| StackStr(Repr::Heap(s)))
     }
 }
 

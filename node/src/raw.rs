@@ -9,7 +9,7 @@
 //! call (no class instance, no async work), and the wrapper checked the argument
 //! types before calling. Errors and panics are thrown as napi-rs throws them.
 
-use crate::compact::{self, Handle, ShortStr};
+use crate::compact::{self, Handle, ShortStr, TextArg};
 use crate::convert::{Code, Result};
 use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, JsError, ToNapiValue};
 use napi::sys;
@@ -40,7 +40,7 @@ unsafe extern "C" fn seal_json(
     // SAFETY: N-API's (env, info) of this call.
     unsafe {
         call(env, info, |a: Args<5>| {
-            let message: String = a.get(2)?;
+            let message: TextArg = a.get(2)?;
             compact::seal_json(
                 a.handle(0)?,
                 a.get(1)?,

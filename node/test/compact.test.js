@@ -346,3 +346,21 @@ test('URIs and attribute values around the 96-byte read buffer arrive whole', ()
   assert.throws(() => w.openBytes(opener, 'responder', 'com.t', attributes, sealed.payload),
     (e) => typeof e.code === 'string' && e.code.startsWith('WAMPE2E_'))
 })
+
+test('sealed messages around the 1 KiB read buffer arrive whole', () => {
+  const { sealer, opener } = rings()
+  // The JSON text of [uri, args, kwargs] is read into 1024 bytes on the stack, and
+  // again in full when it may not have fit: the opened values must be the sealed ones.
+  const uri = 'com.t'
+  const overhead = JSON.stringify([uri, [''], null]).length
+  for (const ch of ['é', '€', '😀']) {
+    for (let len = 1000; len <= 1030; len++) {
+      const text = 'a'.repeat(Math.max(len - overhead - ch.length * 3, 0)) + ch + ch + ch
+      const sealed = w.sealPayload(sealer, 'originator', uri, [text], null)
+      const opened = w.openPayload(opener, 'responder', uri, sealed.attributes, sealed.payload)
+      assert.deepEqual(opened.args, [text], `${ch} ${len}`)
+      const plain = native.openBytes(opener, 'responder', uri, sealed.attributes, sealed.payload)
+      assert.deepEqual(JSON.parse(plain).args, [text], `${ch} ${len}: the plaintext itself`)
+    }
+  }
+})

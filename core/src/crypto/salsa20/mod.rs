@@ -187,7 +187,11 @@ pub fn available(backend: Backend) -> bool {
 /// XORs `rest` (at most `N` bytes) with the keystream `pass` writes into a zeroed
 /// `N`-byte buffer, which is erased a word at a time afterwards (`Zeroizing` on a
 /// byte array erases byte by byte: 256 volatile stores per tail).
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_endian = "little"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 fn tail<const N: usize>(rest: &mut [u8], pass: impl FnOnce(&mut [u8]) -> usize) {
     let mut ks = super::wipe::Wiped::<N>::new();
     let blocks = pass(&mut ks[..]);
@@ -283,21 +287,13 @@ pub fn xor_keystream(
     #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
     if backend == Backend::Neon {
         // A tail of under 4 blocks, as for SSE2 above.
-        let mut ks = zeroize::Zeroizing::new([0u8; 256]);
-        neon::xor_blocks4(key, nonce, block, &mut ks[..]);
-        for (d, k) in rest.iter_mut().zip(ks.iter()) {
-            *d ^= k;
-        }
+        tail::<256>(rest, |ks| neon::xor_blocks4(key, nonce, block, ks));
         return;
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if backend == Backend::Simd128 {
         // A tail of under 4 blocks, as for SSE2 above.
-        let mut ks = zeroize::Zeroizing::new([0u8; 256]);
-        wasm::xor_blocks4(key, nonce, block, &mut ks[..]);
-        for (d, k) in rest.iter_mut().zip(ks.iter()) {
-            *d ^= k;
-        }
+        tail::<256>(rest, |ks| wasm::xor_blocks4(key, nonce, block, ks));
         return;
     }
     #[cfg(not(any(
