@@ -9,7 +9,7 @@
 //! [`crate::raw`]): the functions here take their converted arguments, and no
 //! scratch or output buffer they are given shares memory with their input.
 
-use crate::convert::{CopiedBuffer, Pair, PayloadJs};
+use crate::convert::{CopiedBuffer, Pair, PayloadJs, Text};
 use crate::{core_err, KeyRing, SealOptions};
 use napi::bindgen_prelude::{Either, Either3, External};
 use napi_derive::napi;
@@ -263,14 +263,14 @@ pub(crate) fn open_bytes(
 
 /// What `_openJson` returns: JSON text, `[text, side]` (see
 /// [`Opened::JsonWithBinaries`]; `side` as for [`Out`]) or the converted object.
-pub(crate) type OpenedJs = Either3<String, Pair<String, Out>, PayloadJs>;
+pub(crate) type OpenedJs = Either3<Text, Pair<Text, Out>, PayloadJs>;
 
 /// `o` for JS; a side buffer goes to `scratch` when there is one and it fits.
 fn opened_js(o: Opened, scratch: Option<&mut [u8]>) -> OpenedJs {
     match o {
-        Opened::Json(text) => Either3::A(text),
+        Opened::Json(text) => Either3::A(Text(text)),
         Opened::JsonWithBinaries(text, side) => Either3::B(Pair(
-            text,
+            Text(text),
             match scratch {
                 Some(scratch) => out(side, scratch),
                 None => Either::B(CopiedBuffer(side)),

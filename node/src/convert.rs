@@ -269,6 +269,49 @@ impl<A: ToNapiValue, B: ToNapiValue> ToNapiValue for Pair<A, B> {
     }
 }
 
+/// Decrypted text handed to JS as a string: an ASCII one (most JSON) through
+/// `napi_create_string_latin1`, which V8 copies as it is, else from UTF-8. Wiped
+/// when dropped (the JS string is the application's).
+pub struct Text(pub String);
+
+impl Drop for Text {
+    fn drop(&mut self) {
+        // SAFETY: zeros are UTF-8, so the string stays valid.
+        wampe2e::crypto::wipe_bytes(unsafe { self.0.as_bytes_mut() });
+    }
+}
+
+impl napi::bindgen_prelude::TypeName for Text {
+    fn type_name() -> &'static str {
+        "String"
+    }
+    fn value_type() -> ValueType {
+        ValueType::String
+    }
+}
+
+impl ToNapiValue for Text {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        val: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        let (ptr, len) = (val.0.as_ptr().cast(), val.0.len() as isize);
+        let mut value = std::ptr::null_mut();
+        // SAFETY: the pointer is valid for the length; ASCII is Latin-1 byte for byte.
+        let status = unsafe {
+            if val.0.is_ascii() {
+                napi::sys::napi_create_string_latin1(env, ptr, len, &mut value)
+            } else {
+                napi::sys::napi_create_string_utf8(env, ptr, len, &mut value)
+            }
+        };
+        if status != napi::sys::Status::napi_ok {
+            return Err(napi::Error::from_reason("creating a string failed"));
+        }
+        Ok(value)
+    }
+}
+
 /// Bytes handed to JS as a `Buffer` holding a copy: for the payload sizes WAMP
 /// carries, one memcpy is cheaper than an external buffer's finalizer and GC work.
 pub struct CopiedBuffer(pub Vec<u8>);
