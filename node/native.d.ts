@@ -213,10 +213,10 @@ export declare function _keyringHandle(keyring: KeyRing): ExternalObject<'KeyRin
 export declare function _openJsonAsync(keyring: ExternalObject<'KeyRing'>, role: number, uri: string, payload: Uint8Array, a0?: string | undefined | null, a1?: string | undefined | null, a2?: string | undefined | null, a3?: string | undefined | null, a4?: string | undefined | null, a5?: string | undefined | null, a6?: string | undefined | null): Promise<string | [string, Buffer] | { uri: string | null, args: unknown[] | null, kwargs: Record<string, unknown> | null }>
 
 /**
- * What XSalsa20-Poly1305 (cryptobox's cipher and Payload Passthru's default) adds
- * to a plaintext: the wrapper allocates `_openBytes`'s output by it.
+ * What each cipher adds to a plaintext, by its `ppt_cipher` name (cryptobox's is
+ * `xsalsa20poly1305`): the wrapper sizes `openBytes`'s output by it.
  */
-export declare function _openOverhead(): number
+export declare function _openOverheads(): Record<string, number>
 
 /** The compact entry points as plain N-API functions, made once by the wrapper. */
 export declare function _rawEntryPoints(): { sealJson: Function, openJson: Function, sealBytes: Function, openBytes: Function }

@@ -30,8 +30,10 @@ function wrap (native, host) {
   const MAX_DEPTH = 100
   const ATTRIBUTE_NAMES = native._attributeNames()
   const { scratch, copied, alloc } = host
-  // The plaintext length openBytes allocates for (the addon decrypts into it).
-  const OPEN_OVERHEAD = alloc === undefined ? 0 : native._openOverhead()
+  // What each cipher adds to a plaintext, by ppt_cipher name: openBytes allocates
+  // the plaintext's length for the addon to decrypt into (cryptobox's cipher, and
+  // ppt's default, when the name is absent or unknown: the addon then allocates).
+  const OVERHEAD = Object.assign(Object.create(null), alloc === undefined ? {} : native._openOverheads())
   // The synchronous compact entry points: the addon's are plain N-API functions
   // (without napi-rs's per-call scaffolding), the wasm build's its exports.
   const compact = typeof native._rawEntryPoints === 'function'
@@ -200,7 +202,8 @@ function wrap (native, host) {
   function openBytes (keyring, role, uri, attributes, payload) {
     const r = compactOpen(keyring, role, uri, attributes, payload)
     if (r === undefined) return native.openBytes(keyring, role, uri, attributes, payload)
-    const out = alloc === undefined ? undefined : alloc(Math.max(payload.length - OPEN_OVERHEAD, 0))
+    const overhead = OVERHEAD[attributes.ppt_cipher] ?? OVERHEAD.xsalsa20poly1305
+    const out = alloc === undefined ? undefined : alloc(Math.max(payload.length - overhead, 0))
     const o = compact.openBytes(handleOf(keyring), r, uri, payload,
       str(attributes.enc_algo), str(attributes.enc_serializer), str(attributes.enc_key),
       str(attributes.ppt_scheme), str(attributes.ppt_serializer), str(attributes.ppt_cipher),

@@ -89,11 +89,14 @@ pub fn attribute_names() -> Vec<&'static str> {
     ATTRIBUTE_NAMES.to_vec()
 }
 
-/// What XSalsa20-Poly1305 (cryptobox's cipher and Payload Passthru's default) adds
-/// to a plaintext: the wrapper allocates `_openBytes`'s output by it.
-#[napi(js_name = "_openOverhead")]
-pub fn open_overhead() -> u32 {
-    u32::try_from(wampe2e::Cipher::XSalsa20Poly1305.overhead()).unwrap_or(u32::MAX)
+/// What each cipher adds to a plaintext, by its `ppt_cipher` name (cryptobox's is
+/// `xsalsa20poly1305`): the wrapper sizes `openBytes`'s output by it.
+#[napi(js_name = "_openOverheads")]
+pub fn open_overheads() -> std::collections::HashMap<&'static str, u32> {
+    wampe2e::Cipher::ALL
+        .iter()
+        .map(|c| (c.as_str(), u32::try_from(c.overhead()).unwrap_or(u32::MAX)))
+        .collect()
 }
 
 /// A string argument of a compact entry point (a URI, an attribute value, JSON
@@ -161,15 +164,35 @@ impl<const N: usize> napi::bindgen_prelude::FromNapiValue for StackStr<N> {
                 &mut len,
             )
         };
+        if status != napi::sys::Status::napi_ok {
+            // Not napi-rs's conversion error: that one quotes the value, running JS
+            // (`toJSON`, getters) in the middle of reading the arguments.
+            return Err(napi::Error::new(
+                napi::Status::StringExpected,
+                "expected a string".to_owned(),
+            ));
+        }
         let whole = len + 4 < buf.len()
             && buf
                 .get(..len)
                 .is_some_and(|b| std::str::from_utf8(b).is_ok());
-        if status == napi::sys::Status::napi_ok && whole {
+        if whole {
             return Ok(StackStr(Repr::Inline(buf, len)));
         }
-        // SAFETY: the same (env, value) napi-rs was handed for this argument.
+        // SAFETY: the same (env, value), a string: its conversion runs no JS.
         unsafe { String::from_napi_value(env, value) }.map(|s| StackStr(Repr::Heap(s)))
+    }
+}
+
+impl<const N: usize> Drop for StackStr<N> {
+    /// Wiped: a message's JSON text is plaintext.
+    fn drop(&mut self) {
+        let bytes: &mut [u8] = match &mut self.0 {
+            Repr::Inline(buf, len) => buf.get_mut(..*len).unwrap_or_default(),
+            // SAFETY: zeros are UTF-8, so the string stays valid.
+            Repr::Heap(s) => unsafe { s.as_bytes_mut() },
+        };
+        wampe2e::crypto::wipe_bytes(bytes);
     }
 }
 

@@ -325,6 +325,13 @@ impl napi::bindgen_prelude::TypeName for CopiedBuffer {
     }
 }
 
+impl Drop for CopiedBuffer {
+    /// Wiped: the bytes may be plaintext (JS holds its own copy).
+    fn drop(&mut self) {
+        wampe2e::crypto::wipe_bytes(&mut self.0);
+    }
+}
+
 impl ToNapiValue for CopiedBuffer {
     unsafe fn to_napi_value(
         env: napi::sys::napi_env,

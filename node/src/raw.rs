@@ -32,6 +32,10 @@ pub fn raw_entry_points() -> Functions {
     ])
 }
 
+// Each converts its arguments in this order: numbers and strings, then the keyring
+// handle, then the byte arrays, so that no JS can run while a slice of one is held
+// (the string conversions run none for strings and fail plainly for anything else).
+
 /// `compact::seal_json`: (keyring, role, message, dialect, scratch).
 unsafe extern "C" fn seal_json(
     env: sys::napi_env,
@@ -40,12 +44,12 @@ unsafe extern "C" fn seal_json(
     // SAFETY: N-API's (env, info) of this call.
     unsafe {
         call(env, info, |a: Args<5>| {
-            let message: TextArg = a.get(2)?;
+            let (role, message, dialect): (_, TextArg, _) = (a.u32(1)?, a.get(2)?, a.u32(3)?);
             compact::seal_json(
                 a.handle(0)?,
-                a.get(1)?,
+                role,
                 &message,
-                a.get(3)?,
+                dialect,
                 a.bytes_apart(4, &[])?,
             )
         })
@@ -60,14 +64,14 @@ unsafe extern "C" fn open_json(
     // SAFETY: N-API's (env, info) of this call.
     unsafe {
         call(env, info, |a: Args<12>| {
-            let payload: &[u8] = a.get(3)?;
-            let uri: ShortStr = a.get(2)?;
+            let (role, uri, attrs): (_, ShortStr, _) = (a.u32(1)?, a.get(2)?, a.attributes(4)?);
+            let (keyring, payload) = (a.handle(0)?, a.bytes(3)?);
             compact::open_json(
-                a.handle(0)?,
-                a.get(1)?,
+                keyring,
+                role,
                 &uri,
                 payload,
-                &a.attributes(4)?,
+                &attrs,
                 a.bytes_apart(11, payload)?,
             )
         })
@@ -82,14 +86,14 @@ unsafe extern "C" fn seal_bytes(
     // SAFETY: N-API's (env, info) of this call.
     unsafe {
         call(env, info, |a: Args<6>| {
-            let plaintext: &[u8] = a.get(3)?;
-            let uri: ShortStr = a.get(2)?;
+            let (role, uri, dialect): (_, ShortStr, _) = (a.u32(1)?, a.get(2)?, a.u32(4)?);
+            let (keyring, plaintext) = (a.handle(0)?, a.bytes(3)?);
             compact::seal_bytes(
-                a.handle(0)?,
-                a.get(1)?,
+                keyring,
+                role,
                 &uri,
                 plaintext,
-                a.get(4)?,
+                dialect,
                 a.bytes_apart(5, plaintext)?,
             )
         })
@@ -104,14 +108,14 @@ unsafe extern "C" fn open_bytes(
     // SAFETY: N-API's (env, info) of this call.
     unsafe {
         call(env, info, |a: Args<12>| {
-            let payload: &[u8] = a.get(3)?;
-            let uri: ShortStr = a.get(2)?;
+            let (role, uri, attrs): (_, ShortStr, _) = (a.u32(1)?, a.get(2)?, a.attributes(4)?);
+            let (keyring, payload) = (a.handle(0)?, a.bytes(3)?);
             compact::open_bytes(
-                a.handle(0)?,
-                a.get(1)?,
+                keyring,
+                role,
                 &uri,
                 payload,
-                &a.attributes(4)?,
+                &attrs,
                 a.bytes_apart(11, payload)?,
             )
         })
@@ -180,15 +184,39 @@ impl<const N: usize> Args<N> {
             .ok_or_else(|| invalid(format!("no argument {i}")))
     }
 
-    /// Argument `i` through napi-rs's conversion (valid for the call).
+    /// Argument `i` through napi-rs's conversion (valid for the call): strings,
+    /// optional strings.
     fn get<T: FromNapiValue>(&self, i: usize) -> Result<T> {
         // SAFETY: a value of this call, in its environment.
         unsafe { T::from_napi_value(self.env, self.value(i)?) }
             .map_err(|e| invalid(e.reason.clone()))
     }
 
+    /// Argument `i`, a number that is a `u32`.
+    fn u32(&self, i: usize) -> Result<u32> {
+        let mut n = 0;
+        // SAFETY: a value of this call; `n` is writable.
+        let status = unsafe { sys::napi_get_value_uint32(self.env, self.value(i)?, &mut n) };
+        if status != sys::Status::napi_ok {
+            return Err(invalid(format!("argument {i}: expected a number")));
+        }
+        Ok(n)
+    }
+
+    /// Argument `i`, a `Uint8Array`: its bytes (empty when detached).
+    fn bytes(&self, i: usize) -> Result<&[u8]> {
+        let (start, len) = self.uint8_array(i)?.unwrap_or((ptr::null_mut(), 0));
+        if start.is_null() || len == 0 {
+            return Ok(&[]);
+        }
+        // SAFETY: a live Uint8Array's bytes, for the call (no JS runs during it after
+        // the arguments are read; only `bytes_apart` makes a mutable slice, of memory
+        // apart from this one).
+        Ok(unsafe { std::slice::from_raw_parts(start, len) })
+    }
+
     /// Argument `i`: a keyring handle (napi-rs checks the external's type).
-    fn handle(&self, i: usize) -> Result<&'static Handle> {
+    fn handle(&self, i: usize) -> Result<&Handle> {
         // SAFETY: as `get`; the external lives at least as long as the call.
         unsafe { Handle::from_napi_ref(self.env, self.value(i)?) }
             .map_err(|e| invalid(e.reason.clone()))
@@ -207,35 +235,53 @@ impl<const N: usize> Args<N> {
         ])
     }
 
-    /// Argument `i` (a `Uint8Array`) writable, or empty when it shares memory with
-    /// one of `others` (a caller of these private functions may pass one buffer
-    /// twice; results then get a buffer of their own).
+    /// Argument `i` (a `Uint8Array`, or undefined) writable, or empty when undefined
+    /// or sharing memory with `others` (a caller of these private functions may pass
+    /// one buffer twice; results then get a buffer of their own).
+    /// (`'static` stands for "this call": the slice goes into the core function
+    /// called inside [`call`] and is dropped before it returns.)
     fn bytes_apart(&self, i: usize, others: &[u8]) -> Result<&'static mut [u8]> {
-        let (mut kind, mut len, mut data) = (0, 0, ptr::null_mut());
-        // SAFETY: out-parameters N-API writes; the ones not wanted may be null.
-        let status = unsafe {
-            sys::napi_get_typedarray_info(
-                self.env,
-                self.value(i)?,
-                &mut kind,
-                &mut len,
-                &mut data,
-                ptr::null_mut(),
-                ptr::null_mut(),
-            )
+        let Some((start, len)) = self.uint8_array(i)? else {
+            return Ok(&mut []);
         };
-        if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
-            return Err(invalid(format!("argument {i}: expected a Uint8Array")));
-        }
-        let start = data.cast::<u8>();
         let o = others.as_ptr_range();
-        let shared = (start as *const u8) < o.end && o.start < start.wrapping_add(len).cast_const();
+        let shared = start.cast_const() < o.end && o.start < start.wrapping_add(len).cast_const();
         if shared || len == 0 || start.is_null() {
             return Ok(&mut []);
         }
         // SAFETY: a live Uint8Array's bytes for the call, overlapping no other slice
         // this call made.
         Ok(unsafe { std::slice::from_raw_parts_mut(start, len) })
+    }
+
+    /// Argument `i`'s data pointer and length if it is a `Uint8Array`, `None` if it
+    /// is undefined.
+    fn uint8_array(&self, i: usize) -> Result<Option<(*mut u8, usize)>> {
+        let value = self.value(i)?;
+        let mut kind = sys::ValueType::napi_undefined;
+        // SAFETY: a value of this call; `kind` is writable.
+        if unsafe { sys::napi_typeof(self.env, value, &mut kind) } == sys::Status::napi_ok
+            && kind == sys::ValueType::napi_undefined
+        {
+            return Ok(None);
+        }
+        let (mut array, mut len, mut data) = (0, 0, ptr::null_mut());
+        // SAFETY: out-parameters N-API writes; the ones not wanted may be null.
+        let status = unsafe {
+            sys::napi_get_typedarray_info(
+                self.env,
+                value,
+                &mut array,
+                &mut len,
+                &mut data,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        };
+        if status != sys::Status::napi_ok || array != sys::TypedarrayType::uint8_array {
+            return Err(invalid(format!("argument {i}: expected a Uint8Array")));
+        }
+        Ok(Some((data.cast(), len)))
     }
 }
 

@@ -290,6 +290,34 @@ test('openBytes decrypts into a buffer of its own, never into the ciphertext', (
   }
 })
 
+test('the plain N-API entry points run no JS while reading their arguments', () => {
+  const { sealer, opener } = rings()
+  const raw = native._rawEntryPoints()
+  const names = native._attributeNames()
+  const h = native._keyringHandle(opener)
+  const e = w.sealBytes(sealer, 'originator', 'com.example.t', Buffer.from('secret'))
+  const attrs = names.map((n) => e.attributes[n])
+  // An argument of the wrong type must fail without calling back into JS (a getter
+  // or toJSON could detach a buffer the call already holds a slice of).
+  let ran = 0
+  const evil = { toJSON () { ran++; return 'x' }, toString () { ran++; return 'x' }, valueOf () { ran++; return 1 } }
+  const calls = [
+    (x) => raw.openBytes(h, 1, x, e.payload, ...attrs, Buffer.alloc(6)),
+    (x) => raw.openBytes(h, x, 'com.example.t', e.payload, ...attrs, Buffer.alloc(6)),
+    (x) => raw.openBytes(h, 1, 'com.example.t', e.payload, x, ...attrs.slice(1), Buffer.alloc(6)),
+    (x) => raw.openJson(h, 1, x, e.payload, ...attrs, Buffer.alloc(6)),
+    (x) => raw.sealBytes(native._keyringHandle(sealer), 0, x, Buffer.from('p'), 0, Buffer.alloc(64)),
+    (x) => raw.sealJson(native._keyringHandle(sealer), 0, x, 0, Buffer.alloc(64)),
+    (x) => raw.sealJson(native._keyringHandle(sealer), 0, '["com.example.t",[],null]', x, Buffer.alloc(64))
+  ]
+  for (const [i, call] of calls.entries()) {
+    assert.throws(() => call(evil), undefined, `call ${i}`)
+    assert.equal(ran, 0, `call ${i} ran JS`)
+  }
+  // Without an output buffer the plaintext comes back in a Buffer of its own.
+  assert.deepEqual(raw.openBytes(h, 1, 'com.example.t', e.payload, ...attrs, undefined), Buffer.from('secret'))
+})
+
 test('bad roles, URIs and keyrings throw the general path\'s errors', () => {
   const { sealer, opener } = rings()
   for (const [ring, role, uri] of [[sealer, 'nobody', 'com.x'], [sealer, 'originator', 42], [{}, 'originator', 'com.x'], [sealer, 'originator', 'org.nokey']]) {

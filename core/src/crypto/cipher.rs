@@ -21,6 +21,9 @@ pub enum Cipher {
 }
 
 impl Cipher {
+    /// Every cipher.
+    pub const ALL: [Cipher; 2] = [Cipher::XSalsa20Poly1305, Cipher::Aes256Gcm];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
