@@ -34,6 +34,7 @@ extern "C" {
         k: *const u8,
     ) -> i32;
     fn crypto_onetimeauth(out: *mut u8, m: *const u8, mlen: u64, k: *const u8) -> i32;
+    fn crypto_core_hsalsa20(out: *mut u8, input: *const u8, k: *const u8, c: *const u8) -> i32;
     fn crypto_box_open_easy_afternm(
         m: *mut u8,
         c: *const u8,
@@ -260,5 +261,49 @@ fn bench_poly1305(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_box, bench_small_event, bench_poly1305);
+/// HSalsa20 alone (the first step of every XSalsa20 message, before any keystream):
+/// the core's (AVX-512VL where the CPU has it), libsodium's and RustCrypto's.
+fn bench_hsalsa20(c: &mut Criterion) {
+    use wampe2e::crypto::salsa20::{detected, hsalsa20, Backend};
+    let (key, input) = ([0x42u8; 32], [0x24u8; 16]);
+    unsafe { assert!(sodium_init() >= 0) };
+    let mut g = c.benchmark_group("hsalsa20");
+    g.bench_function("libsodium", |b| {
+        b.iter(|| {
+            let mut out = [0u8; 32];
+            unsafe {
+                crypto_core_hsalsa20(
+                    out.as_mut_ptr(),
+                    black_box(&input).as_ptr(),
+                    key.as_ptr(),
+                    std::ptr::null(),
+                )
+            };
+            out
+        })
+    });
+    g.bench_function("wampe2e", |b| {
+        b.iter(|| {
+            let mut out = [0u8; 32];
+            hsalsa20(detected(), &key, black_box(&input), &mut out);
+            out
+        })
+    });
+    g.bench_function("rustcrypto", |b| {
+        b.iter(|| {
+            let mut out = [0u8; 32];
+            hsalsa20(Backend::Scalar, &key, black_box(&input), &mut out);
+            out
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_box,
+    bench_small_event,
+    bench_poly1305,
+    bench_hsalsa20
+);
 criterion_main!(benches);

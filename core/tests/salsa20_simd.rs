@@ -12,7 +12,7 @@
 )]
 
 use crypto_box::aead::AeadInPlace;
-use wampe2e::crypto::salsa20::{available, xor_keystream, Backend};
+use wampe2e::crypto::salsa20::{available, hsalsa20, xor_keystream, Backend};
 use wampe2e::crypto::secretbox::XSalsaKey;
 use xsalsa20poly1305::KeyInit;
 
@@ -90,6 +90,24 @@ fn keystream_matches_the_scalar_reference() {
             xor_keystream(Backend::Scalar, &key, &nonce, counter, &mut reference);
             xor_keystream(backend, &key, &nonce, counter, &mut data);
             assert!(data == reference, "{backend:?} len {len} counter {counter}");
+        }
+    }
+}
+
+#[test]
+fn hsalsa20_matches_rustcrypto_on_every_backend() {
+    let mut rng = Rng(0x5eed_1234_abcd_0003);
+    let mut backends = simd_backends();
+    backends.push(Backend::Scalar);
+    let mut inputs = vec![([0u8; 32], [0u8; 16]), ([0xff; 32], [0xff; 16])];
+    inputs.extend((0..20_000).map(|_| (rng.array::<32>(), rng.array::<16>())));
+    for (key, input) in inputs {
+        let expected =
+            salsa20::hsalsa::<salsa20::cipher::consts::U10>((&key).into(), (&input).into());
+        for &backend in &backends {
+            let mut out = [0u8; 32];
+            hsalsa20(backend, &key, &input, &mut out);
+            assert_eq!(out.as_slice(), expected.as_slice(), "{backend:?}");
         }
     }
 }

@@ -10,9 +10,8 @@
 use super::wipe::Wiped;
 use crate::crypto::salsa20::{self as salsa20_simd, Backend};
 use crate::error::{err, ErrorCode, Result};
-use salsa20::cipher::consts::U10;
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 /// Keystream bytes made up front: four blocks, one SSE2 pass.
 const HEAD: usize = 256;
@@ -38,20 +37,18 @@ impl XSalsaKey {
         if bool::from(shared.ct_eq(&[0u8; 32])) {
             return err(ErrorCode::InvalidKey, "public key is of small order");
         }
-        let mut k = salsa20::hsalsa::<U10>((&*shared).into(), &Default::default());
         let mut out = Zeroizing::new([0u8; 32]);
-        out.copy_from_slice(&k);
-        k.as_mut_slice().zeroize();
+        salsa20_simd::hsalsa20(salsa20_simd::detected(), &shared, &[0; 16], &mut out);
         Ok(XSalsaKey(out))
     }
 
     /// The per-message keystream: HSalsa20 subkey, and its first bytes made up front.
     fn stream(&self, backend: Backend, nonce: &[u8; 24]) -> Stream {
         let (n16, n8) = nonce.split_at(16);
-        let mut sub = salsa20::hsalsa::<U10>((&*self.0).into(), n16.into());
         let mut subkey = Wiped::<32>::new();
-        subkey.copy_from_slice(&sub);
-        sub.as_mut_slice().zeroize();
+        let mut input = [0u8; 16];
+        input.copy_from_slice(n16);
+        salsa20_simd::hsalsa20(backend, &self.0, &input, &mut subkey);
         let mut nonce8 = [0u8; 8];
         nonce8.copy_from_slice(n8);
         // With a SIMD backend one SSE2 pass makes four blocks as cheaply as one.

@@ -1,5 +1,7 @@
 //! The x86-64 SIMD Salsa20 keystream: 4 blocks per iteration with SSE2, 8 with
-//! AVX2, 16 with AVX-512F, the 4- and 8-block code also compiled for AVX-512VL.
+//! AVX2, 16 with AVX-512F, and with AVX-512 4 blocks in the diagonal layout (one
+//! block per 128-bit quarter) for a message's last few blocks; HSalsa20 in that
+//! layout with AVX-512VL.
 //! Every function here is `unsafe` to call: the parent module enters each one only
 //! after checking its CPU feature.
 #![allow(unsafe_code)]
@@ -59,64 +61,38 @@ unsafe fn xor16(out: &mut [u8], words: __m128i) {
     }
 }
 
-/// The 4- and 8-block code compiled twice: for its own instruction set, and with
-/// AVX-512VL where the CPU has it (the same source; LLVM then uses native rotates
-/// and 32 vector registers). `$name` runs the AVX-512VL one when asked to (the
-/// `Avx512` backend) and the CPU has it.
-macro_rules! with_avx512vl {
-    ($(#[$doc:meta])* $name:ident, $plain:ident = $features:literal, $vl:ident, $body:ident) => {
-        $(#[$doc])*
-        ///
-        /// # Safety
-        #[doc = concat!("The CPU supports ", $features, ".")]
-        pub(super) unsafe fn $name(
-            avx512vl: bool,
-            key: &[u8; 32],
-            nonce: &[u8; 8],
-            counter: u64,
-            data: &mut [u8],
-        ) -> usize {
-            if avx512vl && super::avx512_cpuid::get() {
-                // SAFETY: AVX-512F and VL are present (checked just above).
-                unsafe { $vl(key, nonce, counter, data) }
-            } else {
-                // SAFETY: the caller's contract.
-                unsafe { $plain(key, nonce, counter, data) }
-            }
-        }
-
-        #[target_feature(enable = $features)]
-        unsafe fn $plain(key: &[u8; 32], nonce: &[u8; 8], counter: u64, data: &mut [u8]) -> usize {
-            // SAFETY: the caller's contract covers the features of `$body`.
-            unsafe { $body(key, nonce, counter, data) }
-        }
-
-        #[target_feature(enable = $features, enable = "avx512f,avx512vl")]
-        unsafe fn $vl(key: &[u8; 32], nonce: &[u8; 8], counter: u64, data: &mut [u8]) -> usize {
-            // SAFETY: the caller's contract covers the features of `$body`.
-            unsafe { $body(key, nonce, counter, data) }
-        }
-    };
+/// XORs the keystream into as many whole groups of 4 blocks of `data` as there
+/// are; returns the number of blocks done.
+///
+/// # Safety
+/// The CPU supports SSE2 (every x86-64 CPU).
+#[target_feature(enable = "sse2")]
+pub(super) unsafe fn xor_blocks4(
+    key: &[u8; 32],
+    nonce: &[u8; 8],
+    counter: u64,
+    data: &mut [u8],
+) -> usize {
+    // SAFETY: the caller's contract covers the features of `blocks4`.
+    unsafe { blocks4(key, nonce, counter, data) }
 }
 
-with_avx512vl!(
-    /// XORs the keystream into as many whole groups of 4 blocks of `data` as there
-    /// are; returns the number of blocks done.
-    xor_blocks4,
-    xor_blocks4_sse2 = "sse2",
-    xor_blocks4_avx512vl,
-    blocks4
-);
+/// As [`xor_blocks4`] with 8 blocks per iteration.
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn xor_blocks8(
+    key: &[u8; 32],
+    nonce: &[u8; 8],
+    counter: u64,
+    data: &mut [u8],
+) -> usize {
+    // SAFETY: the caller's contract covers the features of `blocks8`.
+    unsafe { blocks8(key, nonce, counter, data) }
+}
 
-with_avx512vl!(
-    /// As [`xor_blocks4`] with 8 blocks per iteration.
-    xor_blocks8,
-    xor_blocks8_avx2 = "avx2",
-    xor_blocks8_avx512vl,
-    blocks8
-);
-
-/// The body of [`xor_blocks4`], inlined into each compiled variant.
+/// The body of [`xor_blocks4`].
 #[inline(always)]
 unsafe fn blocks4(key: &[u8; 32], nonce: &[u8; 8], counter: u64, data: &mut [u8]) -> usize {
     let input = input_words(key, nonce);
@@ -165,7 +141,7 @@ unsafe fn blocks4(key: &[u8; 32], nonce: &[u8; 8], counter: u64, data: &mut [u8]
     done
 }
 
-/// The body of [`xor_blocks8`], inlined into each compiled variant.
+/// The body of [`xor_blocks8`].
 #[inline(always)]
 unsafe fn blocks8(key: &[u8; 32], nonce: &[u8; 8], counter: u64, data: &mut [u8]) -> usize {
     let input = input_words(key, nonce);
@@ -309,6 +285,154 @@ pub(super) unsafe fn xor_blocks16_avx512(
             }
         }
         done += 16;
+    }
+    done
+}
+
+/// HSalsa20 (XSalsa20's subkey) of `key` and `input` into `out`: the state in four
+/// 128-bit vectors, one per diagonal (lane i of `a`, `b`, `c`, `d` holds words
+/// 5i, 5i+4, 5i+8, 5i+12 mod 16), so that a column round is four vector steps and
+/// a row round the same steps after rotating the lanes of `b`, `c`, `d`. One block
+/// is a chain of dependent steps; AVX-512VL's `vprold` makes each rotation one
+/// instruction, where scalar code and SSE2 need two or three.
+#[target_feature(enable = "avx512f,avx512vl")]
+pub(super) unsafe fn hsalsa20_avx512vl(key: &[u8; 32], input: &[u8; 16], out: &mut [u8; 32]) {
+    let word = |b: &[u8], i: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&b[4 * i..4 * i + 4]);
+        u32::from_le_bytes(w) as i32
+    };
+    let (k, n) = (|i| word(key, i), |i| word(input, i));
+    let sigma = super::SIGMA.map(|w| w as i32);
+    // Words 0, 5, 10, 15 | 4, 9, 14, 3 | 8, 13, 2, 7 | 12, 1, 6, 11; the key is words
+    // 1-4 and 11-14, the input words 6-9.
+    let mut a = _mm_setr_epi32(sigma[0], sigma[1], sigma[2], sigma[3]);
+    let mut b = _mm_setr_epi32(k(3), n(3), k(7), k(2));
+    let mut c = _mm_setr_epi32(n(2), k(6), k(1), n(1));
+    let mut d = _mm_setr_epi32(k(5), k(0), n(0), k(4));
+    for _ in 0..10 {
+        // Columns: lane i is column i's (5i, 5i+4, 5i+8, 5i+12).
+        b = _mm_xor_si128(b, _mm_rol_epi32::<7>(_mm_add_epi32(a, d)));
+        c = _mm_xor_si128(c, _mm_rol_epi32::<9>(_mm_add_epi32(b, a)));
+        d = _mm_xor_si128(d, _mm_rol_epi32::<13>(_mm_add_epi32(c, b)));
+        a = _mm_xor_si128(a, _mm_rol_epi32::<18>(_mm_add_epi32(d, c)));
+        // Rows: lane i is row i's (5i, 5i+1, 5i+2, 5i+3), all mod 4 within row i.
+        let mut q = _mm_shuffle_epi32::<0x39>(d);
+        let mut r = _mm_shuffle_epi32::<0x4e>(c);
+        let mut s = _mm_shuffle_epi32::<0x93>(b);
+        q = _mm_xor_si128(q, _mm_rol_epi32::<7>(_mm_add_epi32(a, s)));
+        r = _mm_xor_si128(r, _mm_rol_epi32::<9>(_mm_add_epi32(q, a)));
+        s = _mm_xor_si128(s, _mm_rol_epi32::<13>(_mm_add_epi32(r, q)));
+        a = _mm_xor_si128(a, _mm_rol_epi32::<18>(_mm_add_epi32(s, r)));
+        d = _mm_shuffle_epi32::<0x93>(q);
+        c = _mm_shuffle_epi32::<0x4e>(r);
+        b = _mm_shuffle_epi32::<0x39>(s);
+    }
+    // The output: words 0, 5, 10, 15 (all of `a`), then 6, 7, 8, 9.
+    let rest = [
+        _mm_extract_epi32::<2>(d),
+        _mm_extract_epi32::<3>(c),
+        _mm_extract_epi32::<0>(c),
+        _mm_extract_epi32::<1>(b),
+    ];
+    _mm_storeu_si128(out.as_mut_ptr().cast(), a);
+    for (o, w) in out[16..].chunks_exact_mut(4).zip(rest) {
+        o.copy_from_slice(&(w as u32).to_le_bytes());
+    }
+}
+
+/// XORs `data` with the keystream from block `counter` on, four blocks (256 bytes)
+/// per pass, returning the number of blocks done (whole passes only). Each block
+/// sits in one 128-bit lane of four AVX-512 vectors in the diagonal layout of
+/// [`hsalsa20_avx512vl`]: the four blocks share one chain of dependent steps, where
+/// the 4-block SSE2 code (a block per 32-bit lane) runs four chains of sixteen
+/// vectors and twice the instructions. For the few blocks of a small message that
+/// chain's length is what counts.
+///
+/// # Safety
+/// The CPU supports AVX-512F.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn xor_blocks4_diagonal(
+    key: &[u8; 32],
+    nonce: &[u8; 8],
+    counter: u64,
+    data: &mut [u8],
+) -> usize {
+    let x = input_words(key, nonce).map(|w| w as i32);
+    // Lane i of each 128-bit quarter: words 5i, 5i+4, 5i+8, 5i+12 (mod 16) of its
+    // block; the counter is words 8 (low) and 9 (high), in `c` and `b`.
+    let a_in = _mm512_broadcast_i32x4(_mm_setr_epi32(x[0], x[5], x[10], x[15]));
+    let d_in = _mm512_broadcast_i32x4(_mm_setr_epi32(x[12], x[1], x[6], x[11]));
+    // Words j, j + 4, j + 8, j + 12: position j of every quarter.
+    const AT: [__mmask16; 4] = [0x1111, 0x2222, 0x4444, 0x8888];
+    let mut done = 0usize;
+    for chunk in data.chunks_exact_mut(256) {
+        let ctr: [u64; 4] = core::array::from_fn(|i| counter.wrapping_add((done + i) as u64));
+        let (lo, hi) = (ctr.map(|c| c as i32), ctr.map(|c| (c >> 32) as i32));
+        #[rustfmt::skip]
+        let b_in = _mm512_setr_epi32(
+            x[4], hi[0], x[14], x[3], x[4], hi[1], x[14], x[3],
+            x[4], hi[2], x[14], x[3], x[4], hi[3], x[14], x[3],
+        );
+        #[rustfmt::skip]
+        let c_in = _mm512_setr_epi32(
+            lo[0], x[13], x[2], x[7], lo[1], x[13], x[2], x[7],
+            lo[2], x[13], x[2], x[7], lo[3], x[13], x[2], x[7],
+        );
+        let (mut a, mut b, mut c, mut d) = (a_in, b_in, c_in, d_in);
+        for _ in 0..10 {
+            b = _mm512_xor_si512(b, _mm512_rol_epi32::<7>(_mm512_add_epi32(a, d)));
+            c = _mm512_xor_si512(c, _mm512_rol_epi32::<9>(_mm512_add_epi32(b, a)));
+            d = _mm512_xor_si512(d, _mm512_rol_epi32::<13>(_mm512_add_epi32(c, b)));
+            a = _mm512_xor_si512(a, _mm512_rol_epi32::<18>(_mm512_add_epi32(d, c)));
+            let mut q = _mm512_shuffle_epi32::<0x39>(d);
+            let mut r = _mm512_shuffle_epi32::<0x4e>(c);
+            let mut s = _mm512_shuffle_epi32::<0x93>(b);
+            q = _mm512_xor_si512(q, _mm512_rol_epi32::<7>(_mm512_add_epi32(a, s)));
+            r = _mm512_xor_si512(r, _mm512_rol_epi32::<9>(_mm512_add_epi32(q, a)));
+            s = _mm512_xor_si512(s, _mm512_rol_epi32::<13>(_mm512_add_epi32(r, q)));
+            a = _mm512_xor_si512(a, _mm512_rol_epi32::<18>(_mm512_add_epi32(s, r)));
+            d = _mm512_shuffle_epi32::<0x93>(q);
+            c = _mm512_shuffle_epi32::<0x4e>(r);
+            b = _mm512_shuffle_epi32::<0x39>(s);
+        }
+        let (a, b, c, d) = (
+            _mm512_add_epi32(a, a_in),
+            _mm512_add_epi32(b, b_in),
+            _mm512_add_epi32(c, c_in),
+            _mm512_add_epi32(d, d_in),
+        );
+        // Row r (words 4r..4r+3) takes position j from the diagonal holding word
+        // 4r + j: row 0 = a, d, c, b; each next row one diagonal on.
+        let row = |p: __m512i, q: __m512i, r: __m512i, s: __m512i| {
+            let t = _mm512_mask_blend_epi32(AT[1], p, q);
+            let t = _mm512_mask_blend_epi32(AT[2], t, r);
+            _mm512_mask_blend_epi32(AT[3], t, s)
+        };
+        let (r0, r1, r2, r3) = (
+            row(a, d, c, b),
+            row(b, a, d, c),
+            row(c, b, a, d),
+            row(d, c, b, a),
+        );
+        // Quarter i of row r is block i's bytes 16r..16r+16: a 4x4 transpose of
+        // 128-bit quarters gives each block whole.
+        let t0 = _mm512_shuffle_i32x4::<0x44>(r0, r1);
+        let t1 = _mm512_shuffle_i32x4::<0xee>(r0, r1);
+        let t2 = _mm512_shuffle_i32x4::<0x44>(r2, r3);
+        let t3 = _mm512_shuffle_i32x4::<0xee>(r2, r3);
+        let blocks = [
+            _mm512_shuffle_i32x4::<0x88>(t0, t2),
+            _mm512_shuffle_i32x4::<0xdd>(t0, t2),
+            _mm512_shuffle_i32x4::<0x88>(t1, t3),
+            _mm512_shuffle_i32x4::<0xdd>(t1, t3),
+        ];
+        for (out, ks) in chunk.chunks_exact_mut(64).zip(blocks) {
+            let p = out.as_mut_ptr().cast::<__m512i>();
+            // SAFETY: `out` is exactly 64 bytes; unaligned load and store.
+            unsafe { _mm512_storeu_si512(p, _mm512_xor_si512(_mm512_loadu_si512(p), ks)) };
+        }
+        done += 4;
     }
     done
 }
