@@ -47,6 +47,13 @@ if os.path.isdir(os.path.join(ROOT, "poly1305_64")):
         cells = " | ".join(unit(t[n]) for n in names)
         print(f"| {fmt_size(size)} | {cells} | {t['wampe2e'] / t['libsodium']:.2f}× |")
 
+# HSalsa20 alone (bench_hsalsa20), when it ran: every XSalsa20 message's subkey.
+if os.path.isdir(os.path.join(ROOT, "hsalsa20")):
+    t = {n: median_ns("hsalsa20", n) for n in ("libsodium", "wampe2e", "rustcrypto")}
+    print()
+    print(f"HSalsa20 alone: libsodium {t['libsodium']:,.0f} ns, wampe2e (as chosen) {t['wampe2e']:,.0f} ns, "
+          f"RustCrypto {t['rustcrypto']:,.0f} ns; time ratio (wampe2e / libsodium) {t['wampe2e'] / t['libsodium']:.2f}×.")
+
 # GS1 (core/benches/gs1.rs), when it ran: seal by one peer + open by another, next
 # to libsodium's sign + verify + secretbox + open of the same plaintext.
 if os.path.isdir(os.path.join(ROOT, "gs1_seal_open")):
