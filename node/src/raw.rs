@@ -62,20 +62,7 @@ unsafe extern "C" fn open_json(
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     // SAFETY: N-API's (env, info) of this call.
-    unsafe {
-        call(env, info, |a: Args<12>| {
-            let (role, uri, attrs): (_, ShortStr, _) = (a.u32(1)?, a.get(2)?, a.attributes(4)?);
-            let (keyring, payload) = (a.handle(0)?, a.bytes(3)?);
-            compact::open_json(
-                keyring,
-                role,
-                &uri,
-                payload,
-                &attrs,
-                a.bytes_apart(11, payload)?,
-            )
-        })
-    }
+    unsafe { opening(env, info, compact::open_json) }
 }
 
 /// `compact::seal_bytes`: (keyring, role, uri, plaintext, dialect, scratch).
@@ -106,11 +93,28 @@ unsafe extern "C" fn open_bytes(
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     // SAFETY: N-API's (env, info) of this call.
+    unsafe { opening(env, info, compact::open_bytes) }
+}
+
+/// `compact::open_json` or `compact::open_bytes`.
+type OpenFn<R> = fn(&Handle, u32, &str, &[u8], &[Option<ShortStr>; 7], &mut [u8]) -> Result<R>;
+
+/// An opening entry point: `open` on (keyring, role, uri, payload, 7 attributes,
+/// output or scratch buffer).
+///
+/// # Safety
+/// `(env, info)` are N-API's for the running callback.
+unsafe fn opening<R: ToNapiValue>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    open: OpenFn<R>,
+) -> sys::napi_value {
+    // SAFETY: the caller's contract.
     unsafe {
         call(env, info, |a: Args<12>| {
             let (role, uri, attrs): (_, ShortStr, _) = (a.u32(1)?, a.get(2)?, a.attributes(4)?);
             let (keyring, payload) = (a.handle(0)?, a.bytes(3)?);
-            compact::open_bytes(
+            open(
                 keyring,
                 role,
                 &uri,

@@ -289,6 +289,32 @@ pub(super) unsafe fn xor_blocks16_avx512(
     done
 }
 
+/// The 20 rounds on a state in the diagonal layout (see [`hsalsa20_avx512vl`]),
+/// for any vector width: `$add`, `$xor`, `$rol::<N>` and `$shuffle::<IMM>` are its
+/// lane-wise add, xor, rotate left and shuffle within 128 bits.
+macro_rules! diagonal_rounds {
+    ($a:ident, $b:ident, $c:ident, $d:ident, $add:ident, $xor:ident, $rol:ident, $shuffle:ident) => {
+        for _ in 0..10 {
+            // Columns: lane i is column i's (5i, 5i+4, 5i+8, 5i+12).
+            $b = $xor($b, $rol::<7>($add($a, $d)));
+            $c = $xor($c, $rol::<9>($add($b, $a)));
+            $d = $xor($d, $rol::<13>($add($c, $b)));
+            $a = $xor($a, $rol::<18>($add($d, $c)));
+            // Rows: lane i is row i's (5i, 5i+1, 5i+2, 5i+3), all mod 4 within row i.
+            let mut q = $shuffle::<0x39>($d);
+            let mut r = $shuffle::<0x4e>($c);
+            let mut s = $shuffle::<0x93>($b);
+            q = $xor(q, $rol::<7>($add($a, s)));
+            r = $xor(r, $rol::<9>($add(q, $a)));
+            s = $xor(s, $rol::<13>($add(r, q)));
+            $a = $xor($a, $rol::<18>($add(s, r)));
+            $d = $shuffle::<0x93>(q);
+            $c = $shuffle::<0x4e>(r);
+            $b = $shuffle::<0x39>(s);
+        }
+    };
+}
+
 /// HSalsa20 (XSalsa20's subkey) of `key` and `input` into `out`: the state in four
 /// 128-bit vectors, one per diagonal (lane i of `a`, `b`, `c`, `d` holds words
 /// 5i, 5i+4, 5i+8, 5i+12 mod 16), so that a column round is four vector steps and
@@ -310,24 +336,16 @@ pub(super) unsafe fn hsalsa20_avx512vl(key: &[u8; 32], input: &[u8; 16], out: &m
     let mut b = _mm_setr_epi32(k(3), n(3), k(7), k(2));
     let mut c = _mm_setr_epi32(n(2), k(6), k(1), n(1));
     let mut d = _mm_setr_epi32(k(5), k(0), n(0), k(4));
-    for _ in 0..10 {
-        // Columns: lane i is column i's (5i, 5i+4, 5i+8, 5i+12).
-        b = _mm_xor_si128(b, _mm_rol_epi32::<7>(_mm_add_epi32(a, d)));
-        c = _mm_xor_si128(c, _mm_rol_epi32::<9>(_mm_add_epi32(b, a)));
-        d = _mm_xor_si128(d, _mm_rol_epi32::<13>(_mm_add_epi32(c, b)));
-        a = _mm_xor_si128(a, _mm_rol_epi32::<18>(_mm_add_epi32(d, c)));
-        // Rows: lane i is row i's (5i, 5i+1, 5i+2, 5i+3), all mod 4 within row i.
-        let mut q = _mm_shuffle_epi32::<0x39>(d);
-        let mut r = _mm_shuffle_epi32::<0x4e>(c);
-        let mut s = _mm_shuffle_epi32::<0x93>(b);
-        q = _mm_xor_si128(q, _mm_rol_epi32::<7>(_mm_add_epi32(a, s)));
-        r = _mm_xor_si128(r, _mm_rol_epi32::<9>(_mm_add_epi32(q, a)));
-        s = _mm_xor_si128(s, _mm_rol_epi32::<13>(_mm_add_epi32(r, q)));
-        a = _mm_xor_si128(a, _mm_rol_epi32::<18>(_mm_add_epi32(s, r)));
-        d = _mm_shuffle_epi32::<0x93>(q);
-        c = _mm_shuffle_epi32::<0x4e>(r);
-        b = _mm_shuffle_epi32::<0x39>(s);
-    }
+    diagonal_rounds!(
+        a,
+        b,
+        c,
+        d,
+        _mm_add_epi32,
+        _mm_xor_si128,
+        _mm_rol_epi32,
+        _mm_shuffle_epi32
+    );
     // The output: words 0, 5, 10, 15 (all of `a`), then 6, 7, 8, 9.
     let rest = [
         _mm_extract_epi32::<2>(d),
@@ -380,22 +398,16 @@ pub(super) unsafe fn xor_blocks4_diagonal(
             lo[2], x[13], x[2], x[7], lo[3], x[13], x[2], x[7],
         );
         let (mut a, mut b, mut c, mut d) = (a_in, b_in, c_in, d_in);
-        for _ in 0..10 {
-            b = _mm512_xor_si512(b, _mm512_rol_epi32::<7>(_mm512_add_epi32(a, d)));
-            c = _mm512_xor_si512(c, _mm512_rol_epi32::<9>(_mm512_add_epi32(b, a)));
-            d = _mm512_xor_si512(d, _mm512_rol_epi32::<13>(_mm512_add_epi32(c, b)));
-            a = _mm512_xor_si512(a, _mm512_rol_epi32::<18>(_mm512_add_epi32(d, c)));
-            let mut q = _mm512_shuffle_epi32::<0x39>(d);
-            let mut r = _mm512_shuffle_epi32::<0x4e>(c);
-            let mut s = _mm512_shuffle_epi32::<0x93>(b);
-            q = _mm512_xor_si512(q, _mm512_rol_epi32::<7>(_mm512_add_epi32(a, s)));
-            r = _mm512_xor_si512(r, _mm512_rol_epi32::<9>(_mm512_add_epi32(q, a)));
-            s = _mm512_xor_si512(s, _mm512_rol_epi32::<13>(_mm512_add_epi32(r, q)));
-            a = _mm512_xor_si512(a, _mm512_rol_epi32::<18>(_mm512_add_epi32(s, r)));
-            d = _mm512_shuffle_epi32::<0x93>(q);
-            c = _mm512_shuffle_epi32::<0x4e>(r);
-            b = _mm512_shuffle_epi32::<0x39>(s);
-        }
+        diagonal_rounds!(
+            a,
+            b,
+            c,
+            d,
+            _mm512_add_epi32,
+            _mm512_xor_si512,
+            _mm512_rol_epi32,
+            _mm512_shuffle_epi32
+        );
         let (a, b, c, d) = (
             _mm512_add_epi32(a, a_in),
             _mm512_add_epi32(b, b_in),
