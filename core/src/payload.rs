@@ -462,7 +462,7 @@ fn decrypt<B: AsMut<[u8]>>(
     let mut plain = alloc(cipher.plaintext_len(envelope.payload)?);
     key.open_into(envelope.payload, plain.as_mut())?;
     if let Err(e) = keyring.marks().check(role, cipher, envelope.payload) {
-        zeroize::Zeroize::zeroize(plain.as_mut());
+        crate::crypto::wipe_bytes(plain.as_mut());
         return Err(e);
     }
     Ok((plain, entry.allow_missing_uri))

@@ -104,8 +104,9 @@ pub fn open_overheads() -> std::collections::HashMap<&'static str, u32> {
 /// `String` asks V8 for the UTF-8 length, allocates a zeroed buffer, copies and
 /// frees: three strings of a small `openBytes` cost a sixth of its time that way.
 /// Strings that may not have fit (within 4 bytes of the buffer's end: V8 stops
-/// before a character that does not fit whole) are read again as a `String`, which
-/// also gives napi-rs's usual error for a value that is no string.
+/// before a character that does not fit whole) are read again as a `String`. A
+/// value that is no string fails with a plain error, never napi-rs's, which quotes
+/// the value and so runs JS.
 pub struct StackStr<const N: usize>(Repr<N>);
 
 /// Private, so that only [`StackStr::from_napi_value`] makes one: an `Inline` holds
@@ -187,12 +188,12 @@ impl<const N: usize> napi::bindgen_prelude::FromNapiValue for StackStr<N> {
 impl<const N: usize> Drop for StackStr<N> {
     /// Wiped: a message's JSON text is plaintext.
     fn drop(&mut self) {
-        let bytes: &mut [u8] = match &mut self.0 {
-            Repr::Inline(buf, len) => buf.get_mut(..*len).unwrap_or_default(),
-            // SAFETY: zeros are UTF-8, so the string stays valid.
-            Repr::Heap(s) => unsafe { s.as_bytes_mut() },
-        };
-        wampe2e::crypto::wipe_bytes(bytes);
+        match &mut self.0 {
+            Repr::Inline(buf, len) => {
+                wampe2e::crypto::wipe_bytes(buf.get_mut(..*len).unwrap_or_default())
+            }
+            Repr::Heap(s) => crate::convert::wipe_string(s),
+        }
     }
 }
 

@@ -276,9 +276,14 @@ pub struct Text(pub String);
 
 impl Drop for Text {
     fn drop(&mut self) {
-        // SAFETY: zeros are UTF-8, so the string stays valid.
-        wampe2e::crypto::wipe_bytes(unsafe { self.0.as_bytes_mut() });
+        wipe_string(&mut self.0);
     }
+}
+
+/// Erases `s` (a word at a time); it stays valid UTF-8 (NULs).
+pub(crate) fn wipe_string(s: &mut str) {
+    // SAFETY: zeros are UTF-8, so the string stays valid.
+    wampe2e::crypto::wipe_bytes(unsafe { s.as_bytes_mut() });
 }
 
 impl napi::bindgen_prelude::TypeName for Text {

@@ -155,7 +155,7 @@ unsafe fn call<const N: usize, R: ToNapiValue>(
         }
         let value = body(Args { env, argv })?;
         // SAFETY: this call's environment.
-        unsafe { R::to_napi_value(env, value) }.map_err(|e| invalid(e.reason.clone()))
+        unsafe { R::to_napi_value(env, value) }.map_err(crate::core_err_napi)
     };
     let error = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(Ok(value)) => return value,
@@ -170,6 +170,8 @@ unsafe fn call<const N: usize, R: ToNapiValue>(
     ptr::null_mut()
 }
 
+/// An argument error of ours (napi-rs's own go through [`crate::core_err_napi`],
+/// with the same code).
 fn invalid(reason: String) -> napi::Error<Code> {
     napi::Error::new(Code("InvalidArg"), reason)
 }
@@ -192,8 +194,7 @@ impl<const N: usize> Args<N> {
     /// optional strings.
     fn get<T: FromNapiValue>(&self, i: usize) -> Result<T> {
         // SAFETY: a value of this call, in its environment.
-        unsafe { T::from_napi_value(self.env, self.value(i)?) }
-            .map_err(|e| invalid(e.reason.clone()))
+        unsafe { T::from_napi_value(self.env, self.value(i)?) }.map_err(crate::core_err_napi)
     }
 
     /// Argument `i`, a number that is a `u32`.
@@ -222,8 +223,7 @@ impl<const N: usize> Args<N> {
     /// Argument `i`: a keyring handle (napi-rs checks the external's type).
     fn handle(&self, i: usize) -> Result<&Handle> {
         // SAFETY: as `get`; the external lives at least as long as the call.
-        unsafe { Handle::from_napi_ref(self.env, self.value(i)?) }
-            .map_err(|e| invalid(e.reason.clone()))
+        unsafe { Handle::from_napi_ref(self.env, self.value(i)?) }.map_err(crate::core_err_napi)
     }
 
     /// Arguments `i..i + 7`: the received attributes in the core's order.

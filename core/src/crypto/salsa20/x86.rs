@@ -323,19 +323,20 @@ macro_rules! diagonal_rounds {
 /// instruction, where scalar code and SSE2 need two or three.
 #[target_feature(enable = "avx512f,avx512vl")]
 pub(super) unsafe fn hsalsa20_avx512vl(key: &[u8; 32], input: &[u8; 16], out: &mut [u8; 32]) {
-    let word = |b: &[u8], i: usize| {
-        let mut w = [0u8; 4];
-        w.copy_from_slice(&b[4 * i..4 * i + 4]);
-        u32::from_le_bytes(w) as i32
-    };
-    let (k, n) = (|i| word(key, i), |i| word(input, i));
-    let sigma = super::SIGMA.map(|w| w as i32);
-    // Words 0, 5, 10, 15 | 4, 9, 14, 3 | 8, 13, 2, 7 | 12, 1, 6, 11; the key is words
-    // 1-4 and 11-14, the input words 6-9.
-    let mut a = _mm_setr_epi32(sigma[0], sigma[1], sigma[2], sigma[3]);
-    let mut b = _mm_setr_epi32(k(3), n(3), k(7), k(2));
-    let mut c = _mm_setr_epi32(n(2), k(6), k(1), n(1));
-    let mut d = _mm_setr_epi32(k(5), k(0), n(0), k(4));
+    // The state as a Salsa20 block's, with the input as nonce and counter words.
+    let mut nonce = [0u8; 8];
+    nonce.copy_from_slice(&input[..8]);
+    let mut x = input_words(key, &nonce);
+    for (w, b) in x[8..10].iter_mut().zip(input[8..].chunks_exact(4)) {
+        *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    }
+    let x = x.map(|w| w as i32);
+    // Words 0, 5, 10, 15 | 4, 9, 14, 3 | 8, 13, 2, 7 | 12, 1, 6, 11 (as in
+    // `xor_blocks4_diagonal`).
+    let mut a = _mm_setr_epi32(x[0], x[5], x[10], x[15]);
+    let mut b = _mm_setr_epi32(x[4], x[9], x[14], x[3]);
+    let mut c = _mm_setr_epi32(x[8], x[13], x[2], x[7]);
+    let mut d = _mm_setr_epi32(x[12], x[1], x[6], x[11]);
     diagonal_rounds!(
         a,
         b,
